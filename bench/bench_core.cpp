@@ -1,0 +1,182 @@
+// bench_core: single-digit latency and batch throughput of core (XNNPACK), side by side with
+// libtorch running the very same weights in the same process (when built with DIGITS_WITH_TORCH).
+// Not a test: it prints a Markdown table for README.
+//
+//   bench_core [--iterations N] [--cli PATH]   (--cli: also report the CLI's peak RSS)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "digits/digits.h"
+#include "digits/weights.h"
+
+#ifdef DIGITS_WITH_TORCH
+#include <torch/torch.h>
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  double median_us = 0, p99_us = 0;
+};
+
+Stats time_calls(int iterations, const std::function<void()>& fn) {
+  for (int i = 0; i < iterations / 10 + 10; ++i) fn();  // warm-up
+  std::vector<double> us(iterations);
+  for (int i = 0; i < iterations; ++i) {
+    auto t0 = Clock::now();
+    fn();
+    us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  }
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
+}
+
+double throughput(int rounds, int batch, const std::function<void()>& fn) {
+  fn();
+  auto t0 = Clock::now();
+  for (int i = 0; i < rounds; ++i) fn();
+  return rounds * batch / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+// Real inputs: the preprocessed MNIST images of the parity fixture.
+std::vector<digits::Image28> fixture_images() {
+  auto b = read_file(std::string(DIGITS_SOURCE_DIR) + "/tests/fixtures/reference_logits.bin");
+  std::vector<digits::Image28> out;
+  if (b.size() < 8) return out;
+  std::uint32_t n;
+  std::memcpy(&n, b.data() + 4, 4);
+  for (std::uint32_t i = 0; i < n && 8 + (i + 1) * 794 * 4 <= b.size(); ++i) {
+    digits::Image28 img;
+    std::memcpy(img.data(), b.data() + 8 + i * 794 * 4, 784 * 4);
+    out.push_back(img);
+  }
+  return out;
+}
+
+#ifdef DIGITS_WITH_TORCH
+// The same network in libtorch, from the same blob (BatchNorm already folded).
+struct TorchNet {
+  std::vector<torch::Tensor> w;
+  explicit TorchNet(const digits::WeightsBlob& blob) {
+    auto t = [&](const char* name) {
+      const auto* x = blob.find(name);
+      std::vector<long> dims(x->dims.begin(), x->dims.end());
+      return torch::from_blob(const_cast<float*>(x->values.data()), dims).clone();
+    };
+    for (const char* c : {"conv1", "conv2", "conv3"}) {
+      w.push_back(t((std::string(c) + ".weight").c_str()).permute({0, 3, 1, 2}).contiguous());  // OHWI -> OIHW
+      w.push_back(t((std::string(c) + ".bias").c_str()));
+    }
+    // fc1 columns are in HWC order; the libtorch graph flattens NHWC to match.
+    w.push_back(t("fc1.weight"));
+    w.push_back(t("fc1.bias"));
+    w.push_back(t("fc2.weight"));
+    w.push_back(t("fc2.bias"));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (int i = 0; i < 3; ++i)
+      x = torch::max_pool2d(torch::relu(torch::conv2d(x, w[2 * i], w[2 * i + 1], 1, 1)), 2);
+    x = x.permute({0, 2, 3, 1}).flatten(1);
+    x = torch::relu(torch::linear(x, w[6], w[7]));
+    return torch::softmax(torch::linear(x, w[8], w[9]), 1);
+  }
+};
+#endif
+
+long cli_peak_rss_kb(const std::string& cli) {
+  const std::string fx = std::string(DIGITS_SOURCE_DIR) + "/tests/fixtures/two-light-on-dark.png";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen("/dev/null", "w", stdout)) _exit(127);
+    execl(cli.c_str(), cli.c_str(), "predict", fx.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ru.ru_maxrss : -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = 3000;
+  std::string cli;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--iterations")) iterations = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--cli")) cli = argv[i + 1];
+  }
+  auto images = fixture_images();
+  if (images.empty()) {
+    std::fprintf(stderr, "bench_core: tests/fixtures/reference_logits.bin is missing\n");
+    return 1;
+  }
+  constexpr int kBatch = 64;
+  std::vector<digits::Image28> batch;
+  for (int i = 0; i < kBatch; ++i) batch.push_back(images[i % images.size()]);
+  auto blob = digits::default_model_blob();
+
+  std::printf("| engine | threads | single digit median | p99 | batch-64 throughput |\n");
+  std::printf("|---|---|---|---|---|\n");
+#ifdef __EMSCRIPTEN__
+  const int max_threads = 1;
+#else
+  const int max_threads = 2;
+#endif
+  for (int threads = 1; threads <= max_threads; ++threads) {
+    digits::ModelOptions o;
+    o.threads = threads;
+    auto m = digits::Model::load(blob.first, blob.second, o);
+    if (!m) {
+      std::fprintf(stderr, "bench_core: %s\n", m.error().c_str());
+      return 1;
+    }
+    size_t k = 0;
+    Stats s = time_calls(iterations, [&] { m.value().predict(images[k++ % images.size()]); });
+    double tp = throughput(std::max(20, iterations / 40), kBatch, [&] { m.value().predict_batch(batch); });
+    std::printf("| digits core (XNNPACK, %s) | %d | %.1f µs | %.1f µs | %.0f digits/s |\n",
+                m.value().info().storage.c_str(), threads, s.median_us, s.p99_us, tp);
+    std::fflush(stdout);
+
+#ifdef DIGITS_WITH_TORCH
+    auto decoded = digits::decode_weights(blob.first, blob.second);
+    TorchNet net(decoded.value());
+    torch::set_num_threads(threads);
+    torch::InferenceMode guard;
+    std::vector<torch::Tensor> singles;
+    for (auto& img : images) singles.push_back(torch::from_blob(img.data(), {1, 1, 28, 28}).clone());
+    auto tb = torch::empty({kBatch, 1, 28, 28});
+    for (int i = 0; i < kBatch; ++i) std::memcpy(tb[i].data_ptr<float>(), batch[i].data(), 784 * 4);
+    k = 0;
+    Stats ts = time_calls(iterations / 4, [&] { net.forward(singles[k++ % singles.size()]); });
+    double ttp = throughput(std::max(10, iterations / 200), kBatch, [&] { net.forward(tb); });
+    std::printf("| libtorch %s (same weights) | %d | %.1f µs | %.1f µs | %.0f digits/s |\n", TORCH_VERSION, threads,
+                ts.median_us, ts.p99_us, ttp);
+    std::printf("| **ratio core / libtorch** | %d | **%.3fx latency** | | **%.1fx throughput** |\n", threads,
+                s.median_us / ts.median_us, tp / ttp);
+    std::fflush(stdout);
+#endif
+  }
+#ifndef __EMSCRIPTEN__
+  if (!cli.empty()) std::printf("\nCLI peak RSS (`digits predict` on one PNG): %.1f MiB\n", cli_peak_rss_kb(cli) / 1024.0);
+#endif
+  return 0;
+}

@@ -1,0 +1,268 @@
+// digits — command-line front end over core.
+//
+//   digits predict FILE.png...                       one JSON line per file
+//   digits eval --images IDX --labels IDX [--model BLOB] [--json]
+//   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "digits/digits.h"
+#include "digits/idx.h"
+#include "digits/png.h"
+
+namespace {
+
+int usage(int code) {
+  std::fprintf(code ? stderr : stdout,
+               "usage: digits predict [--model BLOB] FILE.png...\n"
+               "       digits eval --images IDX --labels IDX [--model BLOB] [--limit N] [--json]\n"
+               "       digits info [--model BLOB]\n"
+               "\n"
+               "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
+               "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*)\n"
+               "info     what the weights blob says about itself\n");
+  return code;
+}
+
+bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open " + path;
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), {});
+  if (f.bad()) {
+    error = "cannot read " + path;
+    return false;
+  }
+  return true;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += c;
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else o += c;
+  }
+  return o;
+}
+
+std::string prediction_json(const std::string& file, const digits::Prediction& p) {
+  std::ostringstream o;
+  o.precision(6);
+  o << "{\"file\": \"" << json_escape(file) << "\", \"digit\": ";
+  if (p.empty) o << "null";
+  else o << p.digit;
+  o << ", \"confidence\": " << p.confidence << ", \"probabilities\": [";
+  for (int i = 0; i < digits::kNumClasses; ++i) o << (i ? ", " : "") << p.probabilities[i];
+  o << "], \"empty\": " << (p.empty ? "true" : "false") << ", \"uncertain\": " << (p.uncertain ? "true" : "false")
+    << "}";
+  return o.str();
+}
+
+struct Args {
+  std::string model, images, labels;
+  bool json = false;
+  long limit = 0;
+  std::vector<std::string> files;
+};
+
+bool parse_args(int argc, char** argv, Args& a) {
+  for (int i = 2; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](std::string& dst) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "digits: %s needs a value\n", s.c_str());
+        return false;
+      }
+      dst = argv[++i];
+      return true;
+    };
+    if (s == "--model") {
+      if (!value(a.model)) return false;
+    } else if (s == "--images") {
+      if (!value(a.images)) return false;
+    } else if (s == "--labels") {
+      if (!value(a.labels)) return false;
+    } else if (s == "--limit") {
+      std::string v;
+      if (!value(v)) return false;
+      a.limit = std::atol(v.c_str());
+    } else if (s == "--json") {
+      a.json = true;
+    } else if (s.size() > 1 && s[0] == '-') {
+      std::fprintf(stderr, "digits: unknown option %s\n", s.c_str());
+      return false;
+    } else {
+      a.files.push_back(s);
+    }
+  }
+  return true;
+}
+
+digits::Result<digits::Model> load_model(const std::string& path) {
+  if (path.empty()) return digits::Model::load_default();
+  std::vector<std::uint8_t> blob;
+  std::string err;
+  if (!read_file(path, blob, err)) return digits::Error{err};
+  auto m = digits::Model::load(blob.data(), blob.size());
+  if (!m) return digits::Error{path + ": " + m.error()};
+  return m;
+}
+
+int cmd_predict(const Args& a) {
+  if (a.files.empty()) return usage(2);
+  auto model = load_model(a.model);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  int failures = 0;
+  for (const auto& file : a.files) {
+    std::vector<std::uint8_t> bytes;
+    std::string err;
+    if (!read_file(file, bytes, err)) {
+      std::fprintf(stderr, "digits: %s\n", err.c_str());
+      ++failures;
+      continue;
+    }
+    auto img = digits::decode_png(bytes.data(), bytes.size());
+    if (!img) {
+      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), img.error().c_str());
+      ++failures;
+      continue;
+    }
+    auto p = model.value().predict_image(img.value().view());
+    if (!p) {
+      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), p.error().c_str());
+      ++failures;
+      continue;
+    }
+    std::printf("%s\n", prediction_json(file, p.value()).c_str());
+  }
+  return failures ? 1 : 0;
+}
+
+int cmd_eval(const Args& a) {
+  if (a.images.empty() || a.labels.empty()) return usage(2);
+  std::vector<std::uint8_t> ib, lb;
+  std::string err;
+  if (!read_file(a.images, ib, err) || !read_file(a.labels, lb, err)) {
+    std::fprintf(stderr, "digits: %s\n", err.c_str());
+    return 1;
+  }
+  auto images = digits::parse_idx_images(ib.data(), ib.size());
+  if (!images) {
+    std::fprintf(stderr, "digits: %s: %s\n", a.images.c_str(), images.error().c_str());
+    return 1;
+  }
+  auto labels = digits::parse_idx_labels(lb.data(), lb.size());
+  if (!labels) {
+    std::fprintf(stderr, "digits: %s: %s\n", a.labels.c_str(), labels.error().c_str());
+    return 1;
+  }
+  if (labels.value().size() != static_cast<size_t>(images.value().count)) {
+    std::fprintf(stderr, "digits: %s has %zu labels but %s has %d images\n", a.labels.c_str(), labels.value().size(),
+                 a.images.c_str(), images.value().count);
+    return 1;
+  }
+  auto model = load_model(a.model);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  const long n = a.limit > 0 ? std::min<long>(a.limit, images.value().count) : images.value().count;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<digits::Image28> batch;
+  std::vector<long> index;
+  long empty = 0;
+  for (long i = 0; i < n; ++i) {
+    auto pre = digits::preprocess_image(images.value().view(static_cast<int>(i)));
+    if (!pre || pre.value().empty) {
+      ++empty;  // counted as an error below
+      continue;
+    }
+    batch.push_back(pre.value().image);
+    index.push_back(i);
+  }
+  auto preds = model.value().predict_batch(batch);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  long confusion[10][10] = {};
+  long correct = 0;
+  std::vector<std::string> errors;
+  for (size_t k = 0; k < preds.size(); ++k) {
+    const int truth = labels.value()[index[k]];
+    confusion[truth][preds[k].digit]++;
+    if (preds[k].digit == truth) ++correct;
+    else if (errors.size() < 20) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "#%ld: label %d, predicted %d (%.1f%%)", index[k], truth, preds[k].digit,
+                    100.0 * preds[k].confidence);
+      errors.push_back(buf);
+    }
+  }
+  const double accuracy = n ? double(correct) / n : 0;
+  std::printf("accuracy: %.2f%% (%ld/%ld), %ld errors, %ld empty, %.2f s (%.0f images/s)\n", 100 * accuracy, correct,
+              n, n - correct, empty, seconds, n / seconds);
+  std::printf("confusion (rows: label, columns: predicted):\n     ");
+  for (int c = 0; c < 10; ++c) std::printf("%6d", c);
+  std::printf("\n");
+  for (int r = 0; r < 10; ++r) {
+    std::printf("%4d ", r);
+    for (int c = 0; c < 10; ++c) std::printf("%6ld", confusion[r][c]);
+    std::printf("\n");
+  }
+  if (!errors.empty()) std::printf("first errors:\n");
+  for (const auto& e : errors) std::printf("  %s\n", e.c_str());
+  if (a.json) {
+    std::printf("{\"images\": %ld, \"correct\": %ld, \"empty\": %ld, \"accuracy\": %.6f, \"seconds\": %.3f, \"confusion\": [",
+                n, correct, empty, accuracy, seconds);
+    for (int r = 0; r < 10; ++r) {
+      std::printf("%s[", r ? ", " : "");
+      for (int c = 0; c < 10; ++c) std::printf("%s%ld", c ? ", " : "", confusion[r][c]);
+      std::printf("]");
+    }
+    std::printf("]}\n");
+  }
+  return 0;
+}
+
+int cmd_info(const Args& a) {
+  auto model = load_model(a.model);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  const auto& info = model.value().info();
+  std::printf("{\"architecture\": \"%s\", \"blob_version\": %d, \"storage\": \"%s\", \"temperature\": %g",
+              info.architecture.c_str(), info.blob_version, info.storage.c_str(), info.temperature);
+  for (const auto& kv : info.metadata)
+    std::printf(", \"%s\": \"%s\"", json_escape(kv.first).c_str(), json_escape(kv.second).c_str());
+  std::printf("}\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(2);
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return usage(0);
+  Args a;
+  if (!parse_args(argc, argv, a)) return 2;
+  if (cmd == "predict") return cmd_predict(a);
+  if (cmd == "eval") return cmd_eval(a);
+  if (cmd == "info") return cmd_info(a);
+  std::fprintf(stderr, "digits: unknown command '%s'\n", cmd.c_str());
+  return usage(2);
+}

@@ -1,0 +1,21 @@
+# Turns a binary file into a C++ source defining digits::default_model_blob().
+# Run as a script: cmake -DINPUT=blob -DOUTPUT=file.cpp -P Embed.cmake
+# A string literal (not a brace list of numbers) keeps compile time and memory small.
+file(READ "${INPUT}" hex HEX)
+string(LENGTH "${hex}" hex_len)
+math(EXPR size "${hex_len} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" escaped "${hex}")
+file(WRITE "${OUTPUT}.tmp" "// Generated from ${INPUT} by cmake/Embed.cmake. Do not edit.
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+namespace digits {
+namespace {
+alignas(16) const char kBlob[] = \"${escaped}\";
+}  // namespace
+std::pair<const std::uint8_t*, std::size_t> default_model_blob() {
+  return {reinterpret_cast<const std::uint8_t*>(kBlob), ${size}};
+}
+}  // namespace digits
+")
+file(RENAME "${OUTPUT}.tmp" "${OUTPUT}")

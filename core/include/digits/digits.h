@@ -1,0 +1,173 @@
+// digits — handwritten digit recognition core.
+//
+// One small library, used by every front end (CLI, WebAssembly, REST server, studio):
+//
+//   pixels or pen strokes ──> preprocess (28x28, MNIST-style) ──> network (XNNPACK) ──> Prediction
+//
+//   auto model = digits::Model::load_default();          // weights embedded at build time
+//   if (!model) { std::cerr << model.error() << "\n"; return 1; }
+//   digits::ImageView img{rgba, width, height, digits::PixelFormat::RGBA8};
+//   auto p = model.value().predict_image(img);           // Result<Prediction>
+//   if (p && !p.value().empty) std::cout << p.value().digit << "\n";
+//
+// Conventions
+// - No global state, no I/O: the caller reads files; the core takes bytes and pixels.
+// - Errors are values (Result<T>) whose message says what was wrong and what to do.
+// - A Model is not thread-safe (it owns its scratch buffers): use one per thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace digits {
+
+// ---------------------------------------------------------------------------------------------
+// Errors as values
+// ---------------------------------------------------------------------------------------------
+
+struct Error {
+  std::string message;
+};
+
+// Either a T or an Error. Test with `if (r)`, read with value() or error().
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : error_(std::move(error.message)) {}  // NOLINT
+
+  bool ok() const { return value_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const T& value() const& { return *value_; }
+  T& value() & { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::optional<T> value_;
+  std::string error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Images and strokes
+// ---------------------------------------------------------------------------------------------
+
+constexpr int kImageSide = 28;                       // the network's input is 28x28
+constexpr int kImagePixels = kImageSide * kImageSide;
+constexpr int kNumClasses = 10;
+
+// A normalised network input: white ink (1.0) on black (0.0), row-major, like MNIST.
+using Image28 = std::array<float, kImagePixels>;
+
+enum class PixelFormat { Gray8, RGB8, RGBA8 };
+
+// A view of caller-owned 8-bit pixels. stride is the bytes between rows (0 = tightly packed).
+struct ImageView {
+  const std::uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  PixelFormat format = PixelFormat::Gray8;
+  int stride = 0;
+};
+
+struct Point {
+  float x = 0;
+  float y = 0;
+};
+using Stroke = std::vector<Point>;  // one pen-down..pen-up path, in any coordinate space
+
+struct PreprocessOptions {
+  // Inputs larger than this are refused (protects against decompression bombs and typos).
+  std::int64_t max_pixels = 4096LL * 4096LL;
+  // Total points over all strokes; more is refused.
+  std::size_t max_points = 100000;
+  // Pen width for strokes, as a fraction of the digit's larger side. MNIST's strokes are ~0.12.
+  float stroke_width = 0.12f;
+};
+
+// What preprocessing produced, plus its intermediate stages for inspection.
+struct Preprocessed {
+  Image28 image{};     // the network input (valid when !empty)
+  bool empty = true;   // no ink (blank, uniform or near-empty input): do not predict
+};
+
+// Finds the ink (dark-on-light, light-on-dark or opaque-on-transparent, detected), crops it,
+// scales it to fit 20x20 with anti-aliasing keeping the aspect ratio, and centres its centre of
+// mass in 28x28 — the way MNIST was made.
+Result<Preprocessed> preprocess_image(const ImageView& image, const PreprocessOptions& options = {});
+
+// Rasterises anti-aliased strokes with a pen width relative to the digit's size, then normalises
+// like preprocess_image. The result does not depend on canvas size, pen width or position.
+Result<Preprocessed> preprocess_strokes(const std::vector<Stroke>& strokes,
+                                        const PreprocessOptions& options = {});
+
+// ---------------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------------
+
+struct Prediction {
+  int digit = -1;                              // 0..9, or -1 when empty
+  float confidence = 0;                        // calibrated probability of `digit`
+  std::array<float, kNumClasses> probabilities{};
+  std::array<float, kNumClasses> logits{};     // before temperature scaling
+  bool empty = true;                           // no ink: digit is -1, probabilities are 0
+  bool uncertain = false;                      // confidence below ModelOptions::uncertain_below
+};
+
+struct ModelOptions {
+  int threads = 1;                 // threads for one inference (1 = caller's thread only)
+  float uncertain_below = 0.7f;    // confidence under this sets Prediction::uncertain
+  PreprocessOptions preprocess{};
+};
+
+// Facts about a loaded model, from its weights blob.
+struct ModelInfo {
+  std::string architecture;    // e.g. "cnn3-bn-fc512"
+  int blob_version = 0;
+  std::string storage;         // "f32" or "int8" (how weights were stored in the blob)
+  float temperature = 1;       // softmax temperature fitted for calibration
+  std::vector<std::pair<std::string, std::string>> metadata;  // free-form facts (accuracy, ...)
+};
+
+class Model {
+ public:
+  // Loads a weights blob (see digits/weights.h). The bytes are copied; the caller may free them.
+  static Result<Model> load(const std::uint8_t* blob, std::size_t size,
+                            const ModelOptions& options = {});
+  // Loads the blob embedded at build time (requires linking digits::default_model).
+  static Result<Model> load_default(const ModelOptions& options = {});
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  const ModelInfo& info() const;
+
+  // Runs the network on an already normalised 28x28 image (see preprocess_*).
+  Prediction predict(const Image28& image);
+  // Same for many images; faster per image than calling predict() in a loop.
+  std::vector<Prediction> predict_batch(const std::vector<Image28>& images);
+
+  // Preprocess + predict. An input with no ink gives a Prediction with empty = true.
+  Result<Prediction> predict_image(const ImageView& image);
+  Result<Prediction> predict_strokes(const std::vector<Stroke>& strokes);
+
+  // Shapes a Prediction from logits using this model's temperature and thresholds.
+  Prediction make_prediction(const std::array<float, kNumClasses>& logits) const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The bytes of the weights blob embedded in this binary (empty if none was linked).
+std::pair<const std::uint8_t*, std::size_t> default_model_blob();
+
+}  // namespace digits

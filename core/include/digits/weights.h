@@ -1,0 +1,63 @@
+// The weights blob: a small, versioned, checksummed container for the network's tensors.
+//
+// Layout (all integers little-endian):
+//
+//   offset  size  field
+//   0       4     magic "DGTW"
+//   4       4     version (1)
+//   8       4     tensor count
+//   12      4     metadata size in bytes (UTF-8 "key=value\n" lines)
+//   16      m     metadata (must contain "architecture=...")
+//   ...           tensor table, one entry per tensor:
+//                   u8 name length, name bytes, u8 dtype (0 f32, 1 int8 per-channel),
+//                   u8 rank, u32 dims[rank], u32 payload size in bytes
+//                 then that tensor's payload:
+//                   f32:  product(dims) floats
+//                   int8: dims[0] float scales (one per output channel), then product(dims) int8
+//   end-4   4     CRC-32 (IEEE) of every byte before it
+//
+// Tensors are stored in the layout the inference engine uses: convolution filters OHWI
+// [out][kh][kw][in], fully-connected weights [out][in] with inputs in NHWC flatten order,
+// BatchNorm already folded into the convolutions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "digits/digits.h"
+
+namespace digits {
+
+constexpr std::uint32_t kBlobVersion = 1;
+
+enum class DType : std::uint8_t { F32 = 0, Int8PerChannel = 1 };
+
+struct Tensor {
+  std::string name;
+  std::vector<std::uint32_t> dims;
+  std::vector<float> values;  // always dequantised to f32 in memory
+  std::size_t element_count() const;
+};
+
+struct WeightsBlob {
+  std::vector<std::pair<std::string, std::string>> metadata;  // "architecture" is required
+  std::vector<Tensor> tensors;
+
+  const Tensor* find(const std::string& name) const;
+  std::string meta(const std::string& key, const std::string& fallback = "") const;
+  void set_meta(const std::string& key, const std::string& value);
+};
+
+// Serialises a blob, storing every tensor as `dtype` (int8 = symmetric per-output-channel).
+std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype);
+
+// Parses and verifies a blob: magic, version, bounds, checksum. Never reads out of bounds.
+Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size);
+
+// CRC-32 (IEEE 802.3), as used by the blob's trailer.
+std::uint32_t crc32(const std::uint8_t* data, std::size_t size);
+
+}  // namespace digits

