@@ -36,7 +36,7 @@ torch: deps-torch
 	cmake --build --preset torch -j $(JOBS)
 
 wasm: deps-wasm
-	emcmake cmake --preset wasm >/dev/null
+	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS)
 
 test: test-native test-wasm

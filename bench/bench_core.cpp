@@ -18,6 +18,7 @@
 
 #include "digits/digits.h"
 #include "digits/weights.h"
+#include "timing.h"
 
 #ifdef DIGITS_WITH_TORCH
 #include <torch/torch.h>
@@ -25,30 +26,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct Stats {
-  double median_us = 0, p99_us = 0;
-};
-
-Stats time_calls(int iterations, const std::function<void()>& fn) {
-  for (int i = 0; i < iterations / 10 + 10; ++i) fn();  // warm-up
-  std::vector<double> us(iterations);
-  for (int i = 0; i < iterations; ++i) {
-    auto t0 = Clock::now();
-    fn();
-    us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  }
-  std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
-}
-
-double throughput(int rounds, int batch, const std::function<void()>& fn) {
-  fn();
-  auto t0 = Clock::now();
-  for (int i = 0; i < rounds; ++i) fn();
-  return rounds * batch / std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using timing::Stats;
+using timing::throughput;
+using timing::time_calls;
 
 std::vector<std::uint8_t> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -15,18 +15,21 @@
 #include "digits/digits.h"
 #include "digits/idx.h"
 #include "digits/png.h"
+#include "timing.h"
 
 namespace {
 
 int usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: digits predict [--model BLOB] FILE.png...\n"
-               "       digits eval --images IDX --labels IDX [--model BLOB] [--limit N] [--json]\n"
+               "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
+               "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
                "       digits info [--model BLOB]\n"
+               "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
                "\n"
                "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
                "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*)\n"
-               "info     what the weights blob says about itself\n");
+               "info     what the weights blob says about itself\n"
+               "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
 }
 
@@ -74,6 +77,9 @@ struct Args {
   std::string model, images, labels;
   bool json = false;
   long limit = 0;
+  int threads = 1;
+  int iterations = 2000;
+  digits::Precision precision = digits::Precision::F32;
   std::vector<std::string> files;
 };
 
@@ -98,6 +104,23 @@ bool parse_args(int argc, char** argv, Args& a) {
       std::string v;
       if (!value(v)) return false;
       a.limit = std::atol(v.c_str());
+    } else if (s == "--threads" || s == "--iterations") {
+      std::string v;
+      if (!value(v)) return false;
+      const int n = std::atoi(v.c_str());
+      if (n < 1) {
+        std::fprintf(stderr, "digits: %s must be a positive number\n", s.c_str());
+        return false;
+      }
+      (s == "--threads" ? a.threads : a.iterations) = n;
+    } else if (s == "--precision") {
+      std::string v;
+      if (!value(v)) return false;
+      if (v != "f32" && v != "int8") {
+        std::fprintf(stderr, "digits: --precision is f32 or int8, not '%s'\n", v.c_str());
+        return false;
+      }
+      a.precision = v == "int8" ? digits::Precision::Int8 : digits::Precision::F32;
     } else if (s == "--json") {
       a.json = true;
     } else if (s.size() > 1 && s[0] == '-') {
@@ -110,19 +133,23 @@ bool parse_args(int argc, char** argv, Args& a) {
   return true;
 }
 
-digits::Result<digits::Model> load_model(const std::string& path) {
-  if (path.empty()) return digits::Model::load_default();
+digits::Result<digits::Model> load_model(const Args& a) {
+  const std::string& path = a.model;
+  digits::ModelOptions options;
+  options.threads = a.threads;
+  options.precision = a.precision;
+  if (path.empty()) return digits::Model::load_default(options);
   std::vector<std::uint8_t> blob;
   std::string err;
   if (!read_file(path, blob, err)) return digits::Error{err};
-  auto m = digits::Model::load(blob.data(), blob.size());
+  auto m = digits::Model::load(blob.data(), blob.size(), options);
   if (!m) return digits::Error{path + ": " + m.error()};
   return m;
 }
 
 int cmd_predict(const Args& a) {
   if (a.files.empty()) return usage(2);
-  auto model = load_model(a.model);
+  auto model = load_model(a);
   if (!model) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
@@ -176,7 +203,7 @@ int cmd_eval(const Args& a) {
                  a.images.c_str(), images.value().count);
     return 1;
   }
-  auto model = load_model(a.model);
+  auto model = load_model(a);
   if (!model) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
@@ -238,7 +265,7 @@ int cmd_eval(const Args& a) {
 }
 
 int cmd_info(const Args& a) {
-  auto model = load_model(a.model);
+  auto model = load_model(a);
   if (!model) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
@@ -249,6 +276,26 @@ int cmd_info(const Args& a) {
   for (const auto& kv : info.metadata)
     std::printf(", \"%s\": \"%s\"", json_escape(kv.first).c_str(), json_escape(kv.second).c_str());
   std::printf("}\n");
+  return 0;
+}
+
+int cmd_bench(const Args& a) {
+  auto model = load_model(a);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  // A real drawing: the 7 of the strokes test, preprocessed once.
+  auto pre = digits::preprocess_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}});
+  const digits::Image28 img = pre.value().image;
+  auto& m = model.value();
+  auto single = timing::time_calls(a.iterations, [&] { m.predict(img); });
+  std::vector<digits::Image28> batch(64, img);
+  const double tp = timing::throughput(std::max(10, a.iterations / 40), 64, [&] { m.predict_batch(batch); });
+  auto strokes = timing::time_calls(a.iterations, [&] { m.predict_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}}); });
+  std::printf("{\"threads\": %d, \"precision\": \"%s\", \"storage\": \"%s\", \"single_median_us\": %.1f, \"single_p99_us\": %.1f, "
+              "\"strokes_median_us\": %.1f, \"batch64_digits_per_s\": %.0f}\n",
+              a.threads, a.precision == digits::Precision::Int8 ? "int8" : "f32", m.info().storage.c_str(), single.median_us, single.p99_us, strokes.median_us, tp);
   return 0;
 }
 
@@ -263,6 +310,7 @@ int main(int argc, char** argv) {
   if (cmd == "predict") return cmd_predict(a);
   if (cmd == "eval") return cmd_eval(a);
   if (cmd == "info") return cmd_info(a);
+  if (cmd == "bench") return cmd_bench(a);
   std::fprintf(stderr, "digits: unknown command '%s'\n", cmd.c_str());
   return usage(2);
 }

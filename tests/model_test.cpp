@@ -2,11 +2,13 @@
 // answers that do not change when the same digit is drawn differently.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "digits/digits.h"
 #include "digits/idx.h"
+#include "digits/weights.h"
 #include "test_util.h"
 
 using namespace digits;
@@ -14,9 +16,11 @@ using testutil::Style;
 
 namespace {
 
-Model load_file(const std::string& rel) {
+Model load_file(const std::string& rel, Precision precision = Precision::F32) {
   auto bytes = testutil::read_file(testutil::source_path(rel));
-  auto r = Model::load(bytes.data(), bytes.size());
+  ModelOptions options;
+  options.precision = precision;
+  auto r = Model::load(bytes.data(), bytes.size(), options);
   if (!r) {
     std::fprintf(stderr, "%s: %s\n", rel.c_str(), r.error().c_str());
     std::abort();
@@ -210,10 +214,65 @@ TEST(Model, MnistTestAccuracyIsAtLeast99_6PercentForF32AndInt8) {
     return correct / 10000.0;
   };
   Model int8 = load_file("models/digits-int8.dgt");
-  const double f32_acc = accuracy(model()), int8_acc = accuracy(int8);
+  Model int8_compute = load_file("models/digits-int8.dgt", Precision::Int8);
+  const double f32_acc = accuracy(model()), int8_acc = accuracy(int8), int8_compute_acc = accuracy(int8_compute);
   RecordProperty("accuracy_f32", std::to_string(f32_acc));
   RecordProperty("accuracy_int8", std::to_string(int8_acc));
-  std::printf("MNIST test accuracy: f32 %.2f%%, int8 %.2f%%\n", 100 * f32_acc, 100 * int8_acc);
+  std::printf("MNIST test accuracy: f32 %.2f%%, int8 storage %.2f%%, int8 storage + int8 compute %.2f%%\n",
+              100 * f32_acc, 100 * int8_acc, 100 * int8_compute_acc);
   EXPECT_GE(f32_acc, 0.996);
   EXPECT_GE(int8_acc, f32_acc - 0.0005) << "int8 storage must stay within 0.05 points of f32";
+  EXPECT_GE(int8_compute_acc, f32_acc - 0.0005) << "int8 compute must stay within 0.05 points of f32";
+}
+
+TEST(Model, InspectShowsEveryLayerAndAgreesWithPredict) {
+  auto img = preprocess_strokes(testutil::digit_strokes(4)).value().image;
+  auto layers = model().inspect(img);
+  ASSERT_TRUE(layers.ok()) << layers.error();
+  const char* names[] = {"conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "fc1", "logits"};
+  ASSERT_EQ(layers.value().size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const auto& l = layers.value()[i];
+    EXPECT_EQ(l.name, names[i]);
+    EXPECT_EQ(l.values.size(), size_t(l.height) * l.width * l.channels);
+    if (i < 7) {
+      for (float v : l.values) ASSERT_GE(v, 0.0f) << l.name << " is after ReLU";
+    }
+  }
+  // pool1 is the 2x2 maximum of conv1 (NHWC).
+  const auto& c1 = layers.value()[0];
+  const auto& p1 = layers.value()[1];
+  for (int y = 0; y < 14; y += 5)
+    for (int x = 0; x < 14; x += 3)
+      for (int c = 0; c < 32; c += 7) {
+        float m = 0;
+        for (int dy = 0; dy < 2; ++dy)
+          for (int dx = 0; dx < 2; ++dx) m = std::max(m, c1.values[((2 * y + dy) * 28 + 2 * x + dx) * 32 + c]);
+        EXPECT_FLOAT_EQ(p1.values[(y * 14 + x) * 32 + c], m);
+      }
+  auto p = model().predict(img);
+  for (int c = 0; c < 10; ++c) EXPECT_NEAR(layers.value()[7].values[c], p.logits[c], 1e-4f);
+}
+
+TEST(Model, Int8PrecisionAgreesWithF32AndNeedsRanges) {
+  Model q = load_file("models/digits-int8.dgt", Precision::Int8);
+  EXPECT_EQ(q.info().precision, Precision::Int8);
+  for (int d : {0, 1, 4, 7}) {
+    auto img = preprocess_strokes(testutil::digit_strokes(d)).value().image;
+    auto a = model().predict(img), b = q.predict(img);
+    EXPECT_EQ(a.digit, b.digit);
+    EXPECT_NEAR(a.confidence, b.confidence, 0.05f);
+  }
+  // A blob without activation ranges cannot run in int8, and says so.
+  auto bytes = testutil::read_file(testutil::source_path("models/digits-f32.dgt"));
+  auto blob = decode_weights(bytes.data(), bytes.size()).value();
+  blob.metadata.erase(std::remove_if(blob.metadata.begin(), blob.metadata.end(),
+                                     [](const auto& kv) { return kv.first.rfind("range.", 0) == 0; }),
+                      blob.metadata.end());
+  auto stripped = encode_weights(blob, DType::F32);
+  ModelOptions o;
+  o.precision = Precision::Int8;
+  auto m = Model::load(stripped.data(), stripped.size(), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("activation range"), std::string::npos) << m.error();
 }

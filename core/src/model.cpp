@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -67,6 +68,24 @@ struct Runner {
   std::vector<float> probs;   // [batch, 10]
 };
 
+// Int8 data for one convolution: per-output-channel weight scales, int32 bias.
+struct QuantConv {
+  std::vector<std::int8_t> weights;
+  std::vector<float> weight_scales;
+  std::vector<std::int32_t> bias;
+  std::vector<float> bias_scales;
+};
+
+struct QuantParams {
+  float scale = 1;
+  std::int32_t zero_point = 0;
+};
+
+// The layers inspect() reports, in order; each is an extra external output of a probe runtime.
+const char* const kProbeNames[] = {"conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "fc1"};
+constexpr std::uint32_t kProbeFirstId = 3;
+constexpr std::uint32_t kProbeCount = 7;
+
 }  // namespace
 
 struct Model::Impl {
@@ -74,50 +93,165 @@ struct Model::Impl {
   ModelInfo info;
   WeightsBlob weights;  // must outlive the runtimes: XNNPACK reads static data from here
   float mean = 0.1307f, std = 0.3081f;
+  // Int8 precision: activation quantisation (input, conv1..3) and quantised conv weights.
+  QuantParams act[5];  // input, conv1, conv2, conv3, fc1
+  QuantConv qconv[3];
+  QuantConv qfc1;      // per-tensor (XNNPACK 2022 has no per-channel fully-connected)
   ThreadpoolPtr threadpool;
   std::map<std::size_t, Runner> runners;
+  RuntimePtr probe;
 
   const float* data(const char* name) const { return weights.find(name)->values.data(); }
 
   Result<Runner*> runner(std::size_t batch);
-  Result<RuntimePtr> build(std::size_t batch) const;
+  Result<RuntimePtr> build(std::size_t batch, bool probe) const;
+  Result<bool> prepare_int8();
 };
 
-Result<RuntimePtr> Model::Impl::build(std::size_t n) const {
+Result<bool> Model::Impl::prepare_int8() {
+  const float lo = (0 - mean) / std, hi = (1 - mean) / std;
+  act[0].scale = (hi - lo) / 255;
+  act[0].zero_point = static_cast<std::int32_t>(std::lround(-128 - lo / act[0].scale));
+  for (int i = 1; i <= 4; ++i) {
+    const std::string key = i <= 3 ? "range.conv" + std::to_string(i) : std::string("range.fc1");
+    float m = 0;
+    try {
+      m = std::stof(weights.meta(key, "0"));
+    } catch (...) {
+    }
+    if (!(m > 0) || !std::isfinite(m))
+      return Error{"weights blob has no activation range '" + key +
+                   "', which Int8 precision needs (export it with a current digits-train, or use F32)"};
+    act[i].scale = m / 255;  // ReLU outputs: [0, m] onto [-128, 127]
+    act[i].zero_point = -128;
+  }
+  const char* names[3] = {"conv1", "conv2", "conv3"};
+  for (int l = 0; l < 3; ++l) {
+    const Tensor& w = *weights.find(std::string(names[l]) + ".weight");
+    const Tensor& b = *weights.find(std::string(names[l]) + ".bias");
+    QuantConv& q = qconv[l];
+    const std::size_t out = w.dims[0], per = w.element_count() / out;
+    q.weights.resize(w.element_count());
+    q.weight_scales.resize(out);
+    q.bias.resize(out);
+    q.bias_scales.resize(out);
+    for (std::size_t c = 0; c < out; ++c) {
+      float m = 0;
+      for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(w.values[c * per + i]));
+      const float sc = m > 0 ? m / 127 : 1;
+      q.weight_scales[c] = sc;
+      for (std::size_t i = 0; i < per; ++i)
+        q.weights[c * per + i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[c * per + i] / sc), -127L, 127L));
+      q.bias_scales[c] = act[l].scale * sc;
+      q.bias[c] = static_cast<std::int32_t>(std::lround(b.values[c] / q.bias_scales[c]));
+    }
+  }
+  {
+    const Tensor& w = *weights.find("fc1.weight");
+    const Tensor& b = *weights.find("fc1.bias");
+    float m = 0;
+    for (float v : w.values) m = std::max(m, std::fabs(v));
+    const float sc = m > 0 ? m / 127 : 1;
+    qfc1.weight_scales = {sc};
+    qfc1.bias_scales = {act[3].scale * sc};
+    qfc1.weights.resize(w.values.size());
+    for (size_t i = 0; i < w.values.size(); ++i)
+      qfc1.weights[i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[i] / sc), -127L, 127L));
+    qfc1.bias.resize(b.values.size());
+    for (size_t i = 0; i < b.values.size(); ++i)
+      qfc1.bias[i] = static_cast<std::int32_t>(std::lround(b.values[i] / qfc1.bias_scales[0]));
+  }
+  return true;
+}
+
+Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
+  const bool int8 = options.precision == Precision::Int8;
   xnn_subgraph_t g = nullptr;
-  xnn_status s = xnn_create_subgraph(/*external_value_ids=*/3, 0, &g);
+  xnn_status s = xnn_create_subgraph(kProbeFirstId + (probe ? kProbeCount : 0), 0, &g);
   if (s != xnn_status_success) return Error{xnn_error("create a subgraph", s)};
   std::unique_ptr<xnn_subgraph, xnn_status (*)(xnn_subgraph_t)> guard(g, xnn_delete_subgraph);
 
+  std::uint32_t next_probe = kProbeFirstId;
+  auto probe_id = [&]() { return probe ? next_probe++ : XNN_INVALID_VALUE_ID; };
+  auto probe_flags = [&]() { return probe ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0u; };
   auto tensor = [&](std::vector<size_t> dims, const float* data, uint32_t ext, uint32_t flags, uint32_t& id) {
     if (s != xnn_status_success) return;
     s = xnn_define_tensor_value(g, xnn_datatype_fp32, dims.size(), dims.data(), data, ext, flags, &id);
   };
-  auto conv_block = [&](uint32_t in, size_t hw, size_t cin, size_t cout, const char* w, const char* b) {
+  auto qtensor = [&](std::vector<size_t> dims, const QuantParams& q, uint32_t& id) {
+    if (s != xnn_status_success) return;
+    s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, q.zero_point, q.scale, dims.size(), dims.data(),
+                                          nullptr, XNN_INVALID_VALUE_ID, 0, &id);
+  };
+  // conv3x3 (pad 1) + ReLU + maxpool 2x2; in Int8 precision the block runs on int8 tensors.
+  auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout) {
+    const std::string name = "conv" + std::to_string(layer + 1);
     uint32_t filter = 0, bias = 0, conv = 0, pooled = 0;
-    tensor({cout, 3, 3, cin}, data(w), XNN_INVALID_VALUE_ID, 0, filter);
-    tensor({cout}, data(b), XNN_INVALID_VALUE_ID, 0, bias);
-    tensor({n, hw, hw, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, conv);
-    tensor({n, hw / 2, hw / 2, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, pooled);
+    float out_max = kInf;
+    if (int8) {
+      const QuantConv& q = qconv[layer];
+      const size_t fdims[4] = {cout, 3, 3, cin}, bdims[1] = {cout};
+      if (s == xnn_status_success)
+        s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, q.weight_scales.data(), 4, 0, fdims,
+                                                          q.weights.data(), XNN_INVALID_VALUE_ID, 0, &filter);
+      if (s == xnn_status_success)
+        s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, q.bias_scales.data(), 1, 0, bdims,
+                                                          q.bias.data(), XNN_INVALID_VALUE_ID, 0, &bias);
+      qtensor({n, hw, hw, cout}, act[layer + 1], conv);
+      qtensor({n, hw / 2, hw / 2, cout}, act[layer + 1], pooled);
+      out_max = (127 - act[layer + 1].zero_point) * act[layer + 1].scale;
+    } else {
+      tensor({cout, 3, 3, cin}, data((name + ".weight").c_str()), XNN_INVALID_VALUE_ID, 0, filter);
+      tensor({cout}, data((name + ".bias").c_str()), XNN_INVALID_VALUE_ID, 0, bias);
+      tensor({n, hw, hw, cout}, nullptr, probe_id(), probe_flags(), conv);
+      tensor({n, hw / 2, hw / 2, cout}, nullptr, probe_id(), probe_flags(), pooled);
+    }
     if (s == xnn_status_success)
-      s = xnn_define_convolution_2d(g, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, cin, cout, 0.0f, kInf, in, filter, bias, conv, 0);
+      s = xnn_define_convolution_2d(g, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, cin, cout, 0.0f, out_max, in, filter, bias,
+                                    conv, 0);
     if (s == xnn_status_success)
       s = xnn_define_max_pooling_2d(g, 0, 0, 0, 0, 2, 2, 2, 2, 1, 1, -kInf, kInf, conv, pooled, 0);
     return pooled;
   };
 
-  uint32_t input = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
+  uint32_t input = 0, x = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
   tensor({n, 28, 28, 1}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
-  uint32_t x = conv_block(input, 28, 1, 32, "conv1.weight", "conv1.bias");
-  x = conv_block(x, 14, 32, 64, "conv2.weight", "conv2.bias");
-  x = conv_block(x, 7, 64, 128, "conv3.weight", "conv3.bias");
-  tensor({n, 1152}, nullptr, XNN_INVALID_VALUE_ID, 0, flat);
-  const size_t flat_shape[2] = {n, 1152};
-  if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat, 0);
-  tensor({512, 1152}, data("fc1.weight"), XNN_INVALID_VALUE_ID, 0, fc1w);
-  tensor({512}, data("fc1.bias"), XNN_INVALID_VALUE_ID, 0, fc1b);
-  tensor({n, 512}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
-  if (s == xnn_status_success) s = xnn_define_fully_connected(g, 0.0f, kInf, flat, fc1w, fc1b, hidden, 0);
+  x = input;
+  if (int8) {
+    qtensor({n, 28, 28, 1}, act[0], x);
+    if (s == xnn_status_success) s = xnn_define_convert(g, input, x, 0);
+  }
+  x = conv_block(0, x, 28, 1, 32);
+  x = conv_block(1, x, 14, 32, 64);
+  x = conv_block(2, x, 7, 64, 128);
+  if (int8) {
+    // fc1 on int8 too: at batch 1 it is a memory-bound matrix-vector product, and int8 weights
+    // are a quarter of the bytes.
+    uint32_t flat8 = 0, hidden8 = 0;
+    qtensor({n, 1152}, act[3], flat8);
+    const size_t flat_shape[2] = {n, 1152};
+    if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat8, 0);
+    const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
+    if (s == xnn_status_success)
+      s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, 0, qfc1.weight_scales[0], 2, wdims,
+                                            qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
+    if (s == xnn_status_success)
+      s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint32, 0, qfc1.bias_scales[0], 1, bdims, qfc1.bias.data(),
+                                            XNN_INVALID_VALUE_ID, 0, &fc1b);
+    qtensor({n, 512}, act[4], hidden8);
+    if (s == xnn_status_success)
+      s = xnn_define_fully_connected(g, 0.0f, (127 - act[4].zero_point) * act[4].scale, flat8, fc1w, fc1b, hidden8, 0);
+    tensor({n, 512}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
+    if (s == xnn_status_success) s = xnn_define_convert(g, hidden8, hidden, 0);
+  } else {
+    tensor({n, 1152}, nullptr, XNN_INVALID_VALUE_ID, 0, flat);
+    const size_t flat_shape[2] = {n, 1152};
+    if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat, 0);
+    tensor({512, 1152}, data("fc1.weight"), XNN_INVALID_VALUE_ID, 0, fc1w);
+    tensor({512}, data("fc1.bias"), XNN_INVALID_VALUE_ID, 0, fc1b);
+    tensor({n, 512}, nullptr, probe_id(), probe_flags(), hidden);
+    if (s == xnn_status_success) s = xnn_define_fully_connected(g, 0.0f, kInf, flat, fc1w, fc1b, hidden, 0);
+  }
   tensor({10, 512}, data("fc2.weight"), XNN_INVALID_VALUE_ID, 0, fc2w);
   tensor({10}, data("fc2.bias"), XNN_INVALID_VALUE_ID, 0, fc2b);
   tensor({n, 10}, nullptr, 1, XNN_VALUE_FLAG_EXTERNAL_OUTPUT, logits);
@@ -135,12 +269,12 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n) const {
 Result<Runner*> Model::Impl::runner(std::size_t batch) {
   auto it = runners.find(batch);
   if (it != runners.end()) return &it->second;
-  auto rt = build(batch);
+  auto rt = build(batch, false);
   if (!rt) return Error{rt.error()};
   Runner r;
   r.batch = batch;
   r.runtime = std::move(rt.value());
-  r.input.resize(batch * kImagePixels);
+  r.input.resize(batch * kImagePixels + XNN_EXTRA_BYTES / sizeof(float));  // XNNPACK may over-read
   r.logits.resize(batch * kNumClasses);
   r.probs.resize(batch * kNumClasses);
   const xnn_external_value ext[3] = {{0, r.input.data()}, {1, r.logits.data()}, {2, r.probs.data()}};
@@ -156,6 +290,30 @@ Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
 const ModelInfo& Model::info() const { return impl_->info; }
+
+namespace {
+
+// Parses a metadata number; no exceptions (the WebAssembly build has them off).
+bool parse_float(const std::string& text, float& out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  out = std::strtof(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(out);
+}
+
+// Fills digit, confidence and uncertain from probabilities.
+void decide(Prediction& p, float uncertain_below) {
+  p.empty = false;
+  p.digit = static_cast<int>(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
+  p.confidence = p.probabilities[p.digit];
+  p.uncertain = p.confidence < uncertain_below;
+}
+
+void fill_input(float* dst, const Image28& img, float mean, float std) {
+  for (int i = 0; i < kImagePixels; ++i) dst[i] = (img[i] - mean) / std;
+}
+
+}  // namespace
 
 Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const ModelOptions& options) {
   auto decoded = decode_weights(blob, size);
@@ -179,14 +337,11 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
   info.architecture = arch;
   info.blob_version = static_cast<int>(kBlobVersion);
   info.storage = w.meta("storage", "f32");
+  info.precision = options.precision;
   info.metadata = w.metadata;
-  try {
-    info.temperature = std::stof(w.meta("temperature", "1"));
-    impl->mean = std::stof(w.meta("mean", "0.1307"));
-    impl->std = std::stof(w.meta("std", "0.3081"));
-  } catch (...) {
+  if (!parse_float(w.meta("temperature", "1"), info.temperature) || !parse_float(w.meta("mean", "0.1307"), impl->mean) ||
+      !parse_float(w.meta("std", "0.3081"), impl->std))
     return Error{"weights blob has a malformed temperature, mean or std"};
-  }
   if (!(info.temperature > 0.05f && info.temperature < 20.0f) || !(impl->std > 0))
     return Error{"weights blob has an implausible temperature or std"};
 
@@ -195,6 +350,10 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
     for (auto& t : w.tensors)
       if (t.name == name)
         for (float& v : t.values) v /= info.temperature;
+  if (options.precision == Precision::Int8) {
+    auto q = impl->prepare_int8();
+    if (!q) return Error{q.error()};
+  }
 
   xnn_status s = xnn_initialize(nullptr);  // idempotent; XNNPACK keeps its own process state
   if (s != xnn_status_success) return Error{xnn_error("initialize (is the CPU supported?)", s)};
@@ -209,60 +368,107 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
 
 Prediction Model::make_prediction(const std::array<float, kNumClasses>& logits) const {
   Prediction p;
-  p.empty = false;
   p.logits = logits;
-  float mx = -kInf;
-  for (float l : logits) mx = std::max(mx, l / impl_->info.temperature);
+  const float t = impl_->info.temperature;
+  const float mx = *std::max_element(logits.begin(), logits.end()) / t;
   double sum = 0;
-  for (int i = 0; i < kNumClasses; ++i) sum += std::exp(logits[i] / impl_->info.temperature - mx);
-  for (int i = 0; i < kNumClasses; ++i)
-    p.probabilities[i] = static_cast<float>(std::exp(logits[i] / impl_->info.temperature - mx) / sum);
-  p.digit = static_cast<int>(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
-  p.confidence = p.probabilities[p.digit];
-  p.uncertain = p.confidence < impl_->options.uncertain_below;
+  for (int i = 0; i < kNumClasses; ++i) sum += std::exp(logits[i] / t - mx);
+  for (int i = 0; i < kNumClasses; ++i) p.probabilities[i] = static_cast<float>(std::exp(logits[i] / t - mx) / sum);
+  decide(p, impl_->options.uncertain_below);
   return p;
 }
 
 namespace {
-void fill_input(float* dst, const Image28& img, float mean, float std) {
-  for (int i = 0; i < kImagePixels; ++i) dst[i] = (img[i] - mean) / std;
+// Runs `count` images starting at `first` through a runner and appends their predictions.
+void run_images(Runner& r, const Image28* first, std::size_t count, float mean, float std, float temperature,
+                float uncertain_below, std::vector<Prediction>& out) {
+  for (std::size_t b = 0; b < count; ++b) fill_input(r.input.data() + b * kImagePixels, first[b], mean, std);
+  xnn_invoke_runtime(r.runtime.get());
+  for (std::size_t b = 0; b < count; ++b) {
+    Prediction p;
+    for (int c = 0; c < kNumClasses; ++c) {
+      p.probabilities[c] = r.probs[b * kNumClasses + c];
+      p.logits[c] = r.logits[b * kNumClasses + c] * temperature;  // undo the folded 1/T
+    }
+    decide(p, uncertain_below);
+    out.push_back(p);
+  }
 }
 }  // namespace
 
 std::vector<Prediction> Model::predict_batch(const std::vector<Image28>& images) {
   std::vector<Prediction> out;
   out.reserve(images.size());
+  const Impl& m = *impl_;
   std::size_t i = 0;
-  auto run = [&](Runner& r, std::size_t count) {
-    for (std::size_t b = 0; b < count; ++b)
-      fill_input(r.input.data() + b * kImagePixels, images[i + b], impl_->mean, impl_->std);
-    xnn_invoke_runtime(r.runtime.get());
-    for (std::size_t b = 0; b < count; ++b) {
-      Prediction p;
-      p.empty = false;
-      for (int c = 0; c < kNumClasses; ++c) {
-        p.probabilities[c] = r.probs[b * kNumClasses + c];
-        p.logits[c] = r.logits[b * kNumClasses + c] * impl_->info.temperature;
-      }
-      p.digit = static_cast<int>(std::max_element(p.probabilities.begin(), p.probabilities.end()) -
-                                 p.probabilities.begin());
-      p.confidence = p.probabilities[p.digit];
-      p.uncertain = p.confidence < impl_->options.uncertain_below;
-      out.push_back(p);
-    }
-    i += count;
-  };
   if (images.size() >= kBatch) {
     auto big = impl_->runner(kBatch);
-    if (big)
-      while (images.size() - i >= kBatch) run(*big.value(), kBatch);
+    for (; big && images.size() - i >= kBatch; i += kBatch)
+      run_images(*big.value(), &images[i], kBatch, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
   }
   Runner& one = impl_->runners.at(1);
-  while (i < images.size()) run(one, 1);
+  for (; i < images.size(); ++i)
+    run_images(one, &images[i], 1, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
   return out;
 }
 
-Prediction Model::predict(const Image28& image) { return predict_batch({image}).front(); }
+Prediction Model::predict(const Image28& image) {
+  std::vector<Prediction> out;
+  out.reserve(1);
+  const Impl& m = *impl_;
+  run_images(impl_->runners.at(1), &image, 1, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
+  return out.front();
+}
+
+Result<std::vector<Model::Layer>> Model::inspect(const Image28& image) {
+  if (impl_->options.precision != Precision::F32)
+    return Error{"inspect() needs a model loaded with F32 precision"};
+  if (!impl_->probe) {
+    auto rt = impl_->build(1, true);
+    if (!rt) return Error{rt.error()};
+    impl_->probe = std::move(rt.value());
+  }
+  struct Shape {
+    int h, w, c;
+  };
+  const Shape shapes[kProbeCount] = {{28, 28, 32}, {14, 14, 32}, {14, 14, 64}, {7, 7, 64},
+                                     {7, 7, 128},  {3, 3, 128},  {1, 1, 512}};
+  std::vector<Layer> layers(kProbeCount + 1);
+  std::vector<float> input(kImagePixels + XNN_EXTRA_BYTES / sizeof(float)), probs(kNumClasses);
+  fill_input(input.data(), image, impl_->mean, impl_->std);
+  std::vector<xnn_external_value> ext = {{0, input.data()}};
+  for (std::uint32_t k = 0; k < kProbeCount; ++k) {
+    layers[k].name = kProbeNames[k];
+    layers[k].height = shapes[k].h;
+    layers[k].width = shapes[k].w;
+    layers[k].channels = shapes[k].c;
+    layers[k].values.resize(static_cast<size_t>(shapes[k].h) * shapes[k].w * shapes[k].c);
+    ext.push_back({kProbeFirstId + k, layers[k].values.data()});
+  }
+  Layer& logits = layers[kProbeCount];
+  logits.name = "logits";
+  logits.channels = kNumClasses;
+  logits.values.resize(kNumClasses);
+  ext.push_back({1, logits.values.data()});
+  ext.push_back({2, probs.data()});
+  xnn_status s = xnn_seam::bind_buffers(impl_->probe.get(), ext.size(), ext.data());
+  if (s == xnn_status_success) s = xnn_invoke_runtime(impl_->probe.get());
+  if (s != xnn_status_success) return Error{xnn_error("run the probe network", s)};
+  for (float& v : logits.values) v *= impl_->info.temperature;
+  return layers;
+}
+
+Result<std::vector<std::pair<std::string, float>>> Model::activation_ranges(const std::vector<Image28>& images) {
+  float mx[4] = {0, 0, 0, 0};
+  for (const auto& img : images) {
+    auto layers = inspect(img);
+    if (!layers) return Error{layers.error()};
+    for (int l = 0; l < 4; ++l)  // conv1, conv2, conv3 (probe slots 0, 2, 4) and fc1 (slot 6)
+      for (float v : layers.value()[2 * l].values) mx[l] = std::max(mx[l], v);
+  }
+  return std::vector<std::pair<std::string, float>>{
+      {"range.conv1", mx[0]}, {"range.conv2", mx[1]}, {"range.conv3", mx[2]}, {"range.fc1", mx[3]}};
+}
 
 namespace {
 Result<Prediction> predict_preprocessed(Model& m, const Result<Preprocessed>& pre) {

@@ -41,6 +41,7 @@ struct Options {
   int train_limit = 0;  // 0 = all; small values make a smoke run
   int validation = 5000;
   unsigned seed = 1;
+  bool recalibrate = false;  // only re-measure activation ranges of OUT's blobs
 };
 
 struct NetImpl : torch::nn::Module {
@@ -176,9 +177,29 @@ void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes
   }
 }
 
+// Records, in the blob's metadata, the activation ranges core's Int8 precision quantises with,
+// measured by core itself on (unaugmented) training images.
+void add_activation_ranges(digits::WeightsBlob& blob, const std::vector<digits::Image28>& images) {
+  const auto bytes = digits::encode_weights(blob, digits::DType::F32);
+  auto model = digits::Model::load(bytes.data(), bytes.size());
+  auto ranges = model ? model.value().activation_ranges(images) : digits::Error{model.error()};
+  if (!ranges) {
+    std::cerr << "digits-train: cannot measure activation ranges: " << ranges.error() << "\n";
+    std::exit(1);
+  }
+  for (const auto& kv : ranges.value()) {
+    std::ostringstream v;
+    v.precision(7);
+    v << kv.second;
+    blob.set_meta(kv.first, v.str());
+  }
+}
+
 double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<digits::Image28>& images,
-                     const std::vector<std::uint8_t>& labels) {
-  auto model = digits::Model::load(blob.data(), blob.size());
+                     const std::vector<std::uint8_t>& labels, digits::Precision precision) {
+  digits::ModelOptions options;
+  options.precision = precision;
+  auto model = digits::Model::load(blob.data(), blob.size(), options);
   if (!model) {
     std::cerr << "digits-train: the exported blob does not load in core: " << model.error() << "\n";
     std::exit(1);
@@ -209,9 +230,11 @@ Options parse(int argc, char** argv) {
     else if (a == "--threads") o.threads = std::stoi(next());
     else if (a == "--train-limit") o.train_limit = std::stoi(next());
     else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--recalibrate") o.recalibrate = true;
     else {
       std::cerr << "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
-                   "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n";
+                   "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
+                   "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
       std::exit(a == "--help" ? 0 : 2);
     }
   }
@@ -277,6 +300,24 @@ int main(int argc, char** argv) {
   const torch::Tensor y_test = torch::tensor(std::vector<long>(test_labels.begin(), test_labels.end()));
   std::fprintf(stderr, "train %zu, validation %zu, test %zu images (preprocessed in %.1fs)\n", train_idx.size(),
                val_images.size(), test_pre.size(), seconds());
+
+  // Int8 calibration set: unaugmented training images (never validation or test).
+  std::vector<digits::Image28> calibration;
+  for (size_t i = 0; i < std::min<size_t>(2000, train_idx.size()); ++i)
+    calibration.push_back(train::preprocess_plain(train_images.pixels.data() + size_t(train_idx[i]) * 784));
+  if (opt.recalibrate) {
+    auto bytes = read_file(opt.out + "/digits-f32.dgt");
+    auto blob = digits::decode_weights(bytes.data(), bytes.size());
+    if (!blob) {
+      std::cerr << "digits-train: " << opt.out << "/digits-f32.dgt: " << blob.error() << "\n";
+      return 1;
+    }
+    add_activation_ranges(blob.value(), calibration);
+    write_bytes(opt.out + "/digits-f32.dgt", digits::encode_weights(blob.value(), digits::DType::F32));
+    write_bytes(opt.out + "/digits-int8.dgt", digits::encode_weights(blob.value(), digits::DType::Int8PerChannel));
+    for (const auto& kv : blob.value().metadata) std::fprintf(stderr, "%s=%s\n", kv.first.c_str(), kv.second.c_str());
+    return 0;
+  }
 
   // One epoch of augmented samples, made on a worker thread while the previous epoch trains.
   auto make_epoch = [&](int epoch) {
@@ -373,14 +414,16 @@ int main(int argc, char** argv) {
   std::ostringstream acc;
   acc << test_acc;
   blob.set_meta("test_accuracy", acc.str());
+  add_activation_ranges(blob, calibration);
   const auto f32 = digits::encode_weights(blob, digits::DType::F32);
   const auto int8 = digits::encode_weights(blob, digits::DType::Int8PerChannel);
   write_bytes(opt.out + "/digits-f32.dgt", f32);
   write_bytes(opt.out + "/digits-int8.dgt", int8);
-  const double core_f32 = core_accuracy(f32, test_pre, test_labels);
-  const double core_int8 = core_accuracy(int8, test_pre, test_labels);
-  std::fprintf(stderr, "core (XNNPACK) test accuracy: f32 %.4f, int8 %.4f (%zu images)\n", core_f32, core_int8,
-               test_pre.size());
+  const double core_f32 = core_accuracy(f32, test_pre, test_labels, digits::Precision::F32);
+  const double core_int8 = core_accuracy(int8, test_pre, test_labels, digits::Precision::F32);
+  const double core_int8_compute = core_accuracy(int8, test_pre, test_labels, digits::Precision::Int8);
+  std::fprintf(stderr, "core (XNNPACK) test accuracy: f32 %.4f, int8 storage %.4f, int8 storage+compute %.4f (%zu images)\n",
+               core_f32, core_int8, core_int8_compute, test_pre.size());
 
   std::vector<long> confusion(100, 0);
   auto pred = test_logits.argmax(1);
@@ -390,7 +433,8 @@ int main(int argc, char** argv) {
     << ",\n  \"validation_images\": " << val_images.size() << ",\n  \"test_images\": " << test_pre.size()
     << ",\n  \"seconds\": " << seconds() << ",\n  \"temperature\": " << best_t
     << ",\n  \"test_accuracy_libtorch\": " << test_acc << ",\n  \"test_accuracy_core_f32\": " << core_f32
-    << ",\n  \"test_accuracy_core_int8\": " << core_int8 << ",\n  \"ece_uncalibrated\": " << ece_raw
+    << ",\n  \"test_accuracy_core_int8\": " << core_int8
+    << ",\n  \"test_accuracy_core_int8_compute\": " << core_int8_compute << ",\n  \"ece_uncalibrated\": " << ece_raw
     << ",\n  \"ece_calibrated\": " << ece_cal << ",\n  \"confusion\": [";
   for (int r = 0; r < 10; ++r) {
     m << (r ? ",\n    [" : "\n    [");

@@ -120,8 +120,14 @@ struct Prediction {
   bool uncertain = false;                      // confidence below ModelOptions::uncertain_below
 };
 
+enum class Precision {
+  F32,   // float everywhere: the reference
+  Int8,  // convolutions in int8 (per-channel weights, calibrated activations): faster
+};
+
 struct ModelOptions {
   int threads = 1;                 // threads for one inference (1 = caller's thread only)
+  Precision precision = Precision::F32;
   float uncertain_below = 0.7f;    // confidence under this sets Prediction::uncertain
   PreprocessOptions preprocess{};
 };
@@ -131,6 +137,7 @@ struct ModelInfo {
   std::string architecture;    // e.g. "cnn3-bn-fc512"
   int blob_version = 0;
   std::string storage;         // "f32" or "int8" (how weights were stored in the blob)
+  Precision precision = Precision::F32;  // how this instance computes
   float temperature = 1;       // softmax temperature fitted for calibration
   std::vector<std::pair<std::string, std::string>> metadata;  // free-form facts (accuracy, ...)
 };
@@ -160,6 +167,20 @@ class Model {
 
   // Shapes a Prediction from logits using this model's temperature and thresholds.
   Prediction make_prediction(const std::array<float, kNumClasses>& logits) const;
+
+  // Introspection: every layer's output for one image, in network order (conv1, pool1, conv2,
+  // pool2, conv3, pool3 as NHWC feature maps after ReLU; fc1; logits). For the studio and for
+  // calibration; slower than predict().
+  struct Layer {
+    std::string name;
+    int height = 1, width = 1, channels = 0;
+    std::vector<float> values;  // height * width * channels, channels last
+  };
+  Result<std::vector<Layer>> inspect(const Image28& image);
+
+  // The largest activation each convolution produces over `images`: the ranges the Int8
+  // precision needs, stored in the blob's metadata as range.conv1..3 by the trainer.
+  Result<std::vector<std::pair<std::string, float>>> activation_ranges(const std::vector<Image28>& images);
 
  private:
   struct Impl;
