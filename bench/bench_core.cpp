@@ -80,6 +80,7 @@ struct TorchNet {
 };
 #endif
 
+#ifndef __EMSCRIPTEN__
 long cli_peak_rss_kb(const std::string& cli) {
   const std::string fx = std::string(DIGITS_SOURCE_DIR) + "/tests/fixtures/two-light-on-dark.png";
   pid_t pid = fork();
@@ -94,6 +95,7 @@ long cli_peak_rss_kb(const std::string& cli) {
   getrusage(RUSAGE_CHILDREN, &ru);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ru.ru_maxrss : -1;
 }
+#endif
 
 }  // namespace
 

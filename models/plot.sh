@@ -24,8 +24,11 @@ set output "$dir/training-curve.png"
 set multiplot layout 1,2 title "digits-train: validation split of 5000 MNIST training images"
 set xlabel "epoch"; set grid
 set ylabel "loss"
-plot "$tmp/curve.tsv" u 1:2 w lp t "train (augmented, label smoothing)", "" u 1:3 w lp t "validation"
+set logscale y
+plot "$tmp/curve.tsv" u 1:2 w lp t "train (augmented, with label smoothing)", "" u 1:3 w lp t "validation"
+unset logscale y
 set ylabel "accuracy %"
+set key bottom right
 plot "$tmp/curve.tsv" u 1:4 w lp t "validation", "" u 1:5 w lp t "train (augmented)"
 unset multiplot
 set output "$dir/confusion.png"

@@ -219,7 +219,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
   x = input;
   if (int8) {
     qtensor({n, 28, 28, 1}, act[0], x);
-    if (s == xnn_status_success) s = xnn_define_convert(g, input, x, 0);
+    if (s == xnn_status_success) s = xnn_seam::define_convert(g, input, x);
   }
   x = conv_block(0, x, 28, 1, 32);
   x = conv_block(1, x, 14, 32, 64);
@@ -242,7 +242,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
     if (s == xnn_status_success)
       s = xnn_define_fully_connected(g, 0.0f, (127 - act[4].zero_point) * act[4].scale, flat8, fc1w, fc1b, hidden8, 0);
     tensor({n, 512}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
-    if (s == xnn_status_success) s = xnn_define_convert(g, hidden8, hidden, 0);
+    if (s == xnn_status_success) s = xnn_seam::define_convert(g, hidden8, hidden);
   } else {
     tensor({n, 1152}, nullptr, XNN_INVALID_VALUE_ID, 0, flat);
     const size_t flat_shape[2] = {n, 1152};

@@ -5,7 +5,7 @@
 // signature in both. What differs is how a runtime is bound to its buffers: 2024 splits the old
 // xnn_setup_runtime into xnn_reshape_runtime + xnn_setup_runtime_v2 (the old call still exists
 // but is deprecated). Neither header has a version macro; XNN_FLAG_KEEP_DIMS appeared with the
-// reshape API, so it tells them apart.
+// reshape API, so it tells them apart. 2024 also folds the Convert node into xnn_define_unary.
 #pragma once
 
 #include <xnnpack.h>
@@ -29,6 +29,15 @@ inline xnn_status bind_buffers(xnn_runtime_t runtime, size_t count, const xnn_ex
   return xnn_setup_runtime_v2(runtime, count, values);
 #else
   return xnn_setup_runtime(runtime, count, values);
+#endif
+}
+
+// A Convert node (float <-> quantised int8).
+inline xnn_status define_convert(xnn_subgraph_t subgraph, uint32_t input_id, uint32_t output_id) {
+#if DIGITS_XNNPACK_HAS_RESHAPE
+  return xnn_define_unary(subgraph, xnn_unary_convert, nullptr, input_id, output_id, 0);
+#else
+  return xnn_define_convert(subgraph, input_id, output_id, 0);
 #endif
 }
 
