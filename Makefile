@@ -60,7 +60,7 @@ train: torch
 
 bench: bench-native bench-wasm
 bench-native: torch
-	build/torch/bin/bench_core
+	build/torch/bin/bench_core --cli build/torch/bin/digits
 bench-wasm: wasm
 	node build/wasm/bin/bench_core.js
 

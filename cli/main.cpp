@@ -274,7 +274,8 @@ int cmd_info(const Args& a) {
   std::printf("{\"architecture\": \"%s\", \"blob_version\": %d, \"storage\": \"%s\", \"temperature\": %g",
               info.architecture.c_str(), info.blob_version, info.storage.c_str(), info.temperature);
   for (const auto& kv : info.metadata)
-    std::printf(", \"%s\": \"%s\"", json_escape(kv.first).c_str(), json_escape(kv.second).c_str());
+    if (kv.first != "architecture" && kv.first != "storage" && kv.first != "temperature")
+      std::printf(", \"%s\": \"%s\"", json_escape(kv.first).c_str(), json_escape(kv.second).c_str());
   std::printf("}\n");
   return 0;
 }

@@ -130,6 +130,10 @@ float stroke_width(const Plane& p) {
   return 2.0f * area / (edges * 0.7853982f);
 }
 
+}  // namespace
+
+Plane::Plane(int w_, int h_) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_, 0.0f) {}
+
 // One step of grey-scale dilation (grow = true) or erosion with a 3x3 neighbourhood; alternating
 // a cross and a square approximates a disc over several steps.
 Plane morph_step(const Plane& p, bool grow, bool square) {
@@ -149,9 +153,6 @@ Plane morph_step(const Plane& p, bool grow, bool square) {
   return out;
 }
 
-}  // namespace
-
-Plane::Plane(int w_, int h_) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_, 0.0f) {}
 
 Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options) {
   Preprocessed out;

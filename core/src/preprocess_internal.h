@@ -17,6 +17,9 @@ struct Plane {
   std::vector<float> v;
 };
 
+// One step of grey-scale dilation (grow) or erosion over a 3x3 square or, if !square, a cross.
+Plane morph_step(const Plane& p, bool grow, bool square);
+
 Result<Plane> ink_plane(const ImageView& image, const PreprocessOptions& options);
 Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessOptions& options);
 Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options);

@@ -49,22 +49,6 @@ void gaussian_blur(std::vector<float>& f, int n, float sigma) {
     }
 }
 
-Plane morph_cross(const Plane& p, bool grow) {
-  Plane out(p.w, p.h);
-  for (int y = 0; y < p.h; ++y)
-    for (int x = 0; x < p.w; ++x) {
-      float v = p.at(x, y);
-      const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
-      for (int i = 0; i < 4; ++i) {
-        int xx = x + dx[i], yy = y + dy[i];
-        float n = (xx < 0 || yy < 0 || xx >= p.w || yy >= p.h) ? 0.0f : p.at(xx, yy);
-        v = grow ? std::max(v, n) : std::min(v, n);
-      }
-      out.at(x, y) = v;
-    }
-  return out;
-}
-
 Plane from_mnist(const std::uint8_t* px) {
   Plane p(28, 28);
   for (int i = 0; i < 28 * 28; ++i) p.v[i] = px[i] / 255.0f;
@@ -127,9 +111,9 @@ digits::Image28 augment(const std::uint8_t* mnist28, std::mt19937& rng, const Au
 
   const float t = p01(rng);
   if (t < o.thicken_probability) {
-    out = morph_cross(out, true);
+    out = digits::detail::morph_step(out, true, false);
   } else if (t < o.thicken_probability + o.thin_probability) {
-    Plane thin = morph_cross(out, false);
+    Plane thin = digits::detail::morph_step(out, false, false);
     for (size_t i = 0; i < out.v.size(); ++i) out.v[i] = 0.5f * (out.v[i] + thin.v[i]);
   }
   return finish(out, mnist28);
