@@ -60,7 +60,9 @@ train: torch
 
 bench: bench-native bench-wasm
 bench-native: torch
-	build/torch/bin/bench_core --cli build/torch/bin/digits
+	build/torch/bin/bench_core
+	@/usr/bin/time -f "CLI peak RSS, digits predict on one PNG: %M KiB" build/torch/bin/digits predict tests/fixtures/two-light-on-dark.png >/dev/null
+	@/usr/bin/time -f "CLI peak RSS, digits eval on 10000 MNIST images: %M KiB" build/torch/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte >/dev/null
 bench-wasm: wasm
 	node build/wasm/bin/bench_core.js
 

@@ -2,11 +2,7 @@
 // libtorch running the very same weights in the same process (when built with DIGITS_WITH_TORCH).
 // Not a test: it prints a Markdown table for README.
 //
-//   bench_core [--iterations N] [--cli PATH]   (--cli: also report the CLI's peak RSS)
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+//   bench_core [--iterations N]        (make bench also reports the CLI's peak RSS)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -80,31 +76,13 @@ struct TorchNet {
 };
 #endif
 
-#ifndef __EMSCRIPTEN__
-long cli_peak_rss_kb(const std::string& cli) {
-  const std::string fx = std::string(DIGITS_SOURCE_DIR) + "/tests/fixtures/two-light-on-dark.png";
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen("/dev/null", "w", stdout)) _exit(127);
-    execl(cli.c_str(), cli.c_str(), "predict", fx.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  rusage ru{};
-  getrusage(RUSAGE_CHILDREN, &ru);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ru.ru_maxrss : -1;
-}
-#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int iterations = 3000;
-  std::string cli;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--iterations")) iterations = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--cli")) cli = argv[i + 1];
   }
   auto images = fixture_images();
   if (images.empty()) {
@@ -165,8 +143,5 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 #endif
   }
-#ifndef __EMSCRIPTEN__
-  if (!cli.empty()) std::printf("\nCLI peak RSS (`digits predict` on one PNG): %.1f MiB\n", cli_peak_rss_kb(cli) / 1024.0);
-#endif
   return 0;
 }

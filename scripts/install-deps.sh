@@ -12,7 +12,7 @@ groups=("$@")
 declare -A pkgs=(
   [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
   [wasm]="emscripten binaryen"
-  [torch]="libtorch-dev gnuplot-nox"
+  [torch]="libtorch-dev gnuplot-nox time"
 )
 
 want=()

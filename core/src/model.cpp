@@ -183,12 +183,14 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
     s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, q.zero_point, q.scale, dims.size(), dims.data(),
                                           nullptr, XNN_INVALID_VALUE_ID, 0, &id);
   };
-  // conv3x3 (pad 1) + ReLU + maxpool 2x2; in Int8 precision the block runs on int8 tensors.
+  // conv3x3 (pad 1) + ReLU + maxpool 2x2; in Int8 precision conv2 and conv3 run on int8 tensors.
+  // conv1 stays f32 in both: with one input channel, int8 kernels would pad each 3x3 tap to 8
+  // channels and do more work than the float kernel.
   auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout) {
     const std::string name = "conv" + std::to_string(layer + 1);
     uint32_t filter = 0, bias = 0, conv = 0, pooled = 0;
     float out_max = kInf;
-    if (int8) {
+    if (int8 && layer > 0) {
       const QuantConv& q = qconv[layer];
       const size_t fdims[4] = {cout, 3, 3, cin}, bdims[1] = {cout};
       if (s == xnn_status_success)
@@ -216,12 +218,13 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
 
   uint32_t input = 0, x = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
   tensor({n, 28, 28, 1}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
-  x = input;
+  x = conv_block(0, input, 28, 1, 32);
   if (int8) {
-    qtensor({n, 28, 28, 1}, act[0], x);
-    if (s == xnn_status_success) s = xnn_seam::define_convert(g, input, x);
+    uint32_t q = 0;
+    qtensor({n, 14, 14, 32}, act[1], q);
+    if (s == xnn_status_success) s = xnn_seam::define_convert(g, x, q);
+    x = q;
   }
-  x = conv_block(0, x, 28, 1, 32);
   x = conv_block(1, x, 14, 32, 64);
   x = conv_block(2, x, 7, 64, 128);
   if (int8) {
