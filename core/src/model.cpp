@@ -93,8 +93,9 @@ struct Model::Impl {
   ModelInfo info;
   WeightsBlob weights;  // must outlive the runtimes: XNNPACK reads static data from here
   float mean = 0.1307f, std = 0.3081f;
-  // Int8 precision: activation quantisation (input, conv1..3) and quantised conv weights.
-  QuantParams act[5];  // input, conv1, conv2, conv3, fc1
+  // Int8 precision: quantisation of the conv1, conv2, conv3 and fc1 outputs (after ReLU), and
+  // the int8 weights of conv2, conv3 (qconv[1], qconv[2]) and fc1.
+  QuantParams act[4];
   QuantConv qconv[3];
   QuantConv qfc1;      // per-tensor (XNNPACK 2022 has no per-channel fully-connected)
   ThreadpoolPtr threadpool;
@@ -108,59 +109,57 @@ struct Model::Impl {
   Result<bool> prepare_int8();
 };
 
-Result<bool> Model::Impl::prepare_int8() {
-  const float lo = (0 - mean) / std, hi = (1 - mean) / std;
-  act[0].scale = (hi - lo) / 255;
-  act[0].zero_point = static_cast<std::int32_t>(std::lround(-128 - lo / act[0].scale));
-  for (int i = 1; i <= 4; ++i) {
-    const std::string key = i <= 3 ? "range.conv" + std::to_string(i) : std::string("range.fc1");
+namespace {
+
+// Parses a metadata number; no exceptions (the WebAssembly build has them off).
+bool parse_float(const std::string& text, float& out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  out = std::strtof(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(out);
+}
+
+// Symmetric int8 weights with `groups` scales (one per output channel, or 1 for the whole
+// tensor), and the int32 bias at scale input_scale * weight_scale.
+QuantConv quantize(const Tensor& w, const Tensor& b, std::size_t groups, float input_scale) {
+  QuantConv q;
+  const std::size_t n = w.element_count(), per = n / groups, out = b.element_count();
+  q.weights.resize(n);
+  q.weight_scales.resize(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
     float m = 0;
-    try {
-      m = std::stof(weights.meta(key, "0"));
-    } catch (...) {
-    }
-    if (!(m > 0) || !std::isfinite(m))
-      return Error{"weights blob has no activation range '" + key +
+    for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(w.values[g * per + i]));
+    const float sc = m > 0 ? m / 127 : 1;
+    q.weight_scales[g] = sc;
+    for (std::size_t i = 0; i < per; ++i)
+      q.weights[g * per + i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[g * per + i] / sc), -127L, 127L));
+  }
+  q.bias.resize(out);
+  q.bias_scales.resize(groups);
+  for (std::size_t g = 0; g < groups; ++g) q.bias_scales[g] = input_scale * q.weight_scales[g];
+  for (std::size_t c = 0; c < out; ++c)
+    q.bias[c] = static_cast<std::int32_t>(std::lround(b.values[c] / q.bias_scales[groups == 1 ? 0 : c]));
+  return q;
+}
+
+}  // namespace
+
+Result<bool> Model::Impl::prepare_int8() {
+  const char* keys[4] = {"range.conv1", "range.conv2", "range.conv3", "range.fc1"};
+  for (int i = 0; i < 4; ++i) {
+    float m = 0;
+    if (!parse_float(weights.meta(keys[i]), m) || !(m > 0))
+      return Error{std::string("weights blob has no activation range '") + keys[i] +
                    "', which Int8 precision needs (export it with a current digits-train, or use F32)"};
     act[i].scale = m / 255;  // ReLU outputs: [0, m] onto [-128, 127]
     act[i].zero_point = -128;
   }
-  const char* names[3] = {"conv1", "conv2", "conv3"};
-  for (int l = 0; l < 3; ++l) {
-    const Tensor& w = *weights.find(std::string(names[l]) + ".weight");
-    const Tensor& b = *weights.find(std::string(names[l]) + ".bias");
-    QuantConv& q = qconv[l];
-    const std::size_t out = w.dims[0], per = w.element_count() / out;
-    q.weights.resize(w.element_count());
-    q.weight_scales.resize(out);
-    q.bias.resize(out);
-    q.bias_scales.resize(out);
-    for (std::size_t c = 0; c < out; ++c) {
-      float m = 0;
-      for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(w.values[c * per + i]));
-      const float sc = m > 0 ? m / 127 : 1;
-      q.weight_scales[c] = sc;
-      for (std::size_t i = 0; i < per; ++i)
-        q.weights[c * per + i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[c * per + i] / sc), -127L, 127L));
-      q.bias_scales[c] = act[l].scale * sc;
-      q.bias[c] = static_cast<std::int32_t>(std::lround(b.values[c] / q.bias_scales[c]));
-    }
+  for (int l = 1; l < 3; ++l) {  // conv1 stays f32 (see build())
+    const std::string name = "conv" + std::to_string(l + 1);
+    qconv[l] = quantize(*weights.find(name + ".weight"), *weights.find(name + ".bias"), weights.find(name + ".bias")->dims[0],
+                        act[l - 1].scale);
   }
-  {
-    const Tensor& w = *weights.find("fc1.weight");
-    const Tensor& b = *weights.find("fc1.bias");
-    float m = 0;
-    for (float v : w.values) m = std::max(m, std::fabs(v));
-    const float sc = m > 0 ? m / 127 : 1;
-    qfc1.weight_scales = {sc};
-    qfc1.bias_scales = {act[3].scale * sc};
-    qfc1.weights.resize(w.values.size());
-    for (size_t i = 0; i < w.values.size(); ++i)
-      qfc1.weights[i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[i] / sc), -127L, 127L));
-    qfc1.bias.resize(b.values.size());
-    for (size_t i = 0; i < b.values.size(); ++i)
-      qfc1.bias[i] = static_cast<std::int32_t>(std::lround(b.values[i] / qfc1.bias_scales[0]));
-  }
+  qfc1 = quantize(*weights.find("fc1.weight"), *weights.find("fc1.bias"), 1, act[2].scale);
   return true;
 }
 
@@ -199,9 +198,9 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
       if (s == xnn_status_success)
         s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, q.bias_scales.data(), 1, 0, bdims,
                                                           q.bias.data(), XNN_INVALID_VALUE_ID, 0, &bias);
-      qtensor({n, hw, hw, cout}, act[layer + 1], conv);
-      qtensor({n, hw / 2, hw / 2, cout}, act[layer + 1], pooled);
-      out_max = (127 - act[layer + 1].zero_point) * act[layer + 1].scale;
+      qtensor({n, hw, hw, cout}, act[layer], conv);
+      qtensor({n, hw / 2, hw / 2, cout}, act[layer], pooled);
+      out_max = (127 - act[layer].zero_point) * act[layer].scale;
     } else {
       tensor({cout, 3, 3, cin}, data((name + ".weight").c_str()), XNN_INVALID_VALUE_ID, 0, filter);
       tensor({cout}, data((name + ".bias").c_str()), XNN_INVALID_VALUE_ID, 0, bias);
@@ -221,7 +220,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
   x = conv_block(0, input, 28, 1, 32);
   if (int8) {
     uint32_t q = 0;
-    qtensor({n, 14, 14, 32}, act[1], q);
+    qtensor({n, 14, 14, 32}, act[0], q);
     if (s == xnn_status_success) s = xnn_seam::define_convert(g, x, q);
     x = q;
   }
@@ -231,7 +230,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
     // fc1 on int8 too: at batch 1 it is a memory-bound matrix-vector product, and int8 weights
     // are a quarter of the bytes.
     uint32_t flat8 = 0, hidden8 = 0;
-    qtensor({n, 1152}, act[3], flat8);
+    qtensor({n, 1152}, act[2], flat8);
     const size_t flat_shape[2] = {n, 1152};
     if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat8, 0);
     const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
@@ -241,9 +240,9 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
     if (s == xnn_status_success)
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint32, 0, qfc1.bias_scales[0], 1, bdims, qfc1.bias.data(),
                                             XNN_INVALID_VALUE_ID, 0, &fc1b);
-    qtensor({n, 512}, act[4], hidden8);
+    qtensor({n, 512}, act[3], hidden8);
     if (s == xnn_status_success)
-      s = xnn_define_fully_connected(g, 0.0f, (127 - act[4].zero_point) * act[4].scale, flat8, fc1w, fc1b, hidden8, 0);
+      s = xnn_define_fully_connected(g, 0.0f, (127 - act[3].zero_point) * act[3].scale, flat8, fc1w, fc1b, hidden8, 0);
     tensor({n, 512}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
     if (s == xnn_status_success) s = xnn_seam::define_convert(g, hidden8, hidden);
   } else {
@@ -295,14 +294,6 @@ Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
 
 namespace {
-
-// Parses a metadata number; no exceptions (the WebAssembly build has them off).
-bool parse_float(const std::string& text, float& out) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  out = std::strtof(text.c_str(), &end);
-  return end == text.c_str() + text.size() && std::isfinite(out);
-}
 
 // Fills digit, confidence and uncertain from probabilities.
 void decide(Prediction& p, float uncertain_below) {
