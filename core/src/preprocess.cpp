@@ -86,14 +86,16 @@ Taps taps_for(float u, float scale, int lo, int hi) {
 // source pixels inside `box` contribute (everything else is paper).
 Plane resample(const Plane& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
                float dcy) {
-  // Horizontal pass: box rows x dw columns.
+  // Horizontal pass: box rows x dw columns, row by row so the source is read in order.
+  std::vector<Taps> columns(dw);
+  for (int ox = 0; ox < dw; ++ox) columns[ox] = taps_for((ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
   Plane tmp(dw, box.h());
-  for (int ox = 0; ox < dw; ++ox) {
-    float u = (ox + 0.5f - dcx) / scale + scx;
-    Taps t = taps_for(u, scale, box.x0, box.x1);
-    for (int y = 0; y < box.h(); ++y) {
+  for (int y = 0; y < box.h(); ++y) {
+    const float* row = &src.v[static_cast<size_t>(box.y0 + y) * src.w];
+    for (int ox = 0; ox < dw; ++ox) {
+      const Taps& t = columns[ox];
       float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * src.at(t.first + int(i), box.y0 + y);
+      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * row[t.first + int(i)];
       tmp.at(ox, y) = acc;
     }
   }
@@ -172,8 +174,18 @@ Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& option
   float cx, cy;
   centre_of_mass(ink, box, cx, cy);
   const float scale = float(kWorkBox) / side;
+  // Only the part of the kWorkSide x kWorkSide plane the digit can reach (its box plus room
+  // for dilation) is computed, at the same pixel positions, so the result is the same.
   const float mid = kWorkSide / 2.0f;
-  Plane work = resample(ink, box, scale, cx, cy, kWorkSide, kWorkSide, mid, mid);
+  constexpr int kMargin = 16;
+  auto reach = [&](int lo, int hi, float c, int& a, int& b) {
+    a = std::max(0, static_cast<int>(std::floor((lo - c) * scale + mid)) - kMargin);
+    b = std::min(kWorkSide, static_cast<int>(std::ceil((hi + 1 - c) * scale + mid)) + kMargin);
+  };
+  int wx0, wx1, wy0, wy1;
+  reach(box.x0, box.x1, cx, wx0, wx1);
+  reach(box.y0, box.y1, cy, wy0, wy1);
+  Plane work = resample(ink, box, scale, cx, cy, wx1 - wx0, wy1 - wy0, mid - wx0, mid - wy0);
 
   // 3. Stroke width into MNIST's range.
   const float target = options.stroke_width * kWorkBox;
