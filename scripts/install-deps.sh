@@ -10,7 +10,7 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(base)
 
 declare -A pkgs=(
-  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
   [wasm]="emscripten binaryen"
   [torch]="libtorch-dev gnuplot-nox time"
 )
