@@ -122,18 +122,11 @@ bool parse_float(const std::string& text, float& out) {
 // Symmetric int8 weights with `groups` scales (one per output channel, or 1 for the whole
 // tensor), and the int32 bias at scale input_scale * weight_scale.
 QuantConv quantize(const Tensor& w, const Tensor& b, std::size_t groups, float input_scale) {
+  Int8Values q8 = quantize_int8(w.values, groups);
   QuantConv q;
-  const std::size_t n = w.element_count(), per = n / groups, out = b.element_count();
-  q.weights.resize(n);
-  q.weight_scales.resize(groups);
-  for (std::size_t g = 0; g < groups; ++g) {
-    float m = 0;
-    for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(w.values[g * per + i]));
-    const float sc = m > 0 ? m / 127 : 1;
-    q.weight_scales[g] = sc;
-    for (std::size_t i = 0; i < per; ++i)
-      q.weights[g * per + i] = static_cast<std::int8_t>(std::clamp(std::lround(w.values[g * per + i] / sc), -127L, 127L));
-  }
+  q.weights = std::move(q8.values);
+  q.weight_scales = std::move(q8.scales);
+  const std::size_t out = b.element_count();
   q.bias.resize(out);
   q.bias_scales.resize(groups);
   for (std::size_t g = 0; g < groups; ++g) q.bias_scales[g] = input_scale * q.weight_scales[g];

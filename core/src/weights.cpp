@@ -33,6 +33,23 @@ void WeightsBlob::set_meta(const std::string& key, const std::string& value) {
   metadata.emplace_back(key, value);
 }
 
+Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups) {
+  Int8Values out;
+  const std::size_t per = values.size() / groups;
+  out.values.resize(values.size());
+  out.scales.resize(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    float m = 0;
+    for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(values[g * per + i]));
+    const float scale = m > 0 ? m / 127.0f : 1.0f;
+    out.scales[g] = scale;
+    for (std::size_t i = 0; i < per; ++i)
+      out.values[g * per + i] =
+          static_cast<std::int8_t>(std::clamp(std::lround(values[g * per + i] / scale), -127L, 127L));
+  }
+  return out;
+}
+
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
   // Bitwise-per-byte table, computed on the fly: blobs are read once at load, so a static
   // table would buy little and cost a global.
@@ -139,21 +156,10 @@ std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype) {
       w.u32(static_cast<std::uint32_t>(n * 4));
       for (float v : t.values) w.f32(v);
     } else {
-      const std::size_t channels = t.dims[0];
-      const std::size_t per = n / channels;
-      w.u32(static_cast<std::uint32_t>(channels * 4 + n));
-      std::vector<float> scales(channels);
-      for (std::size_t c = 0; c < channels; ++c) {
-        float m = 0;
-        for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(t.values[c * per + i]));
-        scales[c] = m > 0 ? m / 127.0f : 1.0f;
-        w.f32(scales[c]);
-      }
-      for (std::size_t c = 0; c < channels; ++c)
-        for (std::size_t i = 0; i < per; ++i) {
-          long q = std::lround(t.values[c * per + i] / scales[c]);
-          w.u8(static_cast<std::uint8_t>(static_cast<std::int8_t>(std::clamp(q, -127L, 127L))));
-        }
+      const Int8Values q = quantize_int8(t.values, t.dims[0]);
+      w.u32(static_cast<std::uint32_t>(q.scales.size() * 4 + n));
+      for (float sc : q.scales) w.f32(sc);
+      w.raw(q.values.data(), q.values.size());
     }
   }
   w.u32(crc32(w.bytes.data(), w.bytes.size()));

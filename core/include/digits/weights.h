@@ -57,6 +57,15 @@ std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype);
 // Parses and verifies a blob: magic, version, bounds, checksum. Never reads out of bounds.
 Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size);
 
+// Symmetric int8 quantisation of `values` split into `groups` equal runs (e.g. one per output
+// channel), one scale per run: q = round(v / scale), scale = max|v| / 127. Shared by the int8
+// storage format and the Int8 compute path.
+struct Int8Values {
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;
+};
+Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups);
+
 // CRC-32 (IEEE 802.3), as used by the blob's trailer.
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size);
 
