@@ -286,14 +286,15 @@ int cmd_bench(const Args& a) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
   }
-  // A real drawing: the 7 of the strokes test, preprocessed once.
-  auto pre = digits::preprocess_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}});
+  // A real drawing: a 7 as pen strokes.
+  const std::vector<digits::Stroke> seven = {{{20, 8}, {80, 8}, {62, 40}, {45, 95}}};
+  auto pre = digits::preprocess_strokes(seven);
   const digits::Image28 img = pre.value().image;
   auto& m = model.value();
   auto single = timing::time_calls(a.iterations, [&] { m.predict(img); });
   std::vector<digits::Image28> batch(64, img);
   const double tp = timing::throughput(std::max(10, a.iterations / 40), 64, [&] { m.predict_batch(batch); });
-  auto strokes = timing::time_calls(a.iterations, [&] { m.predict_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}}); });
+  auto strokes = timing::time_calls(a.iterations, [&] { m.predict_strokes(seven); });
   std::printf("{\"threads\": %d, \"precision\": \"%s\", \"storage\": \"%s\", \"single_median_us\": %.1f, \"single_p99_us\": %.1f, "
               "\"strokes_median_us\": %.1f, \"batch64_digits_per_s\": %.0f}\n",
               a.threads, a.precision == digits::Precision::Int8 ? "int8" : "f32", m.info().storage.c_str(), single.median_us, single.p99_us, strokes.median_us, tp);

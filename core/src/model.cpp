@@ -104,8 +104,12 @@ struct Model::Impl {
 
   const float* data(const char* name) const { return weights.find(name)->values.data(); }
 
+  Runner* single = nullptr;  // runners[1], made at load: predict()'s hot path skips the lookup
+
   Result<Runner*> runner(std::size_t batch);
   Result<RuntimePtr> build(std::size_t batch, bool probe) const;
+  // Runs `count` images through a runner and writes their predictions to `out`.
+  void run(Runner& r, const Image28* images, std::size_t count, Prediction* out);
   Result<bool> prepare_int8();
 };
 
@@ -119,9 +123,10 @@ bool parse_float(const std::string& text, float& out) {
   return end == text.c_str() + text.size() && std::isfinite(out);
 }
 
-// Symmetric int8 weights with `groups` scales (one per output channel, or 1 for the whole
-// tensor), and the int32 bias at scale input_scale * weight_scale.
-QuantConv quantize(const Tensor& w, const Tensor& b, std::size_t groups, float input_scale) {
+// Symmetric int8 weights with one scale per output channel (or one for the whole tensor), and
+// the int32 bias at scale input_scale * weight_scale.
+QuantConv quantize(const Tensor& w, const Tensor& b, bool per_channel, float input_scale) {
+  const std::size_t groups = per_channel ? w.dims[0] : 1;
   Int8Values q8 = quantize_int8(w.values, groups);
   QuantConv q;
   q.weights = std::move(q8.values);
@@ -149,10 +154,9 @@ Result<bool> Model::Impl::prepare_int8() {
   }
   for (int l = 1; l < 3; ++l) {  // conv1 stays f32 (see build())
     const std::string name = "conv" + std::to_string(l + 1);
-    qconv[l] = quantize(*weights.find(name + ".weight"), *weights.find(name + ".bias"), weights.find(name + ".bias")->dims[0],
-                        act[l - 1].scale);
+    qconv[l] = quantize(*weights.find(name + ".weight"), *weights.find(name + ".bias"), true, act[l - 1].scale);
   }
-  qfc1 = quantize(*weights.find("fc1.weight"), *weights.find("fc1.bias"), 1, act[2].scale);
+  qfc1 = quantize(*weights.find("fc1.weight"), *weights.find("fc1.bias"), false, act[2].scale);
   return true;
 }
 
@@ -350,6 +354,7 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
   }
   auto r = impl->runner(1);
   if (!r) return Error{r.error()};
+  impl->single = r.value();
   return Model(std::move(impl));
 }
 
@@ -365,46 +370,34 @@ Prediction Model::make_prediction(const std::array<float, kNumClasses>& logits) 
   return p;
 }
 
-namespace {
-// Runs `count` images starting at `first` through a runner and appends their predictions.
-void run_images(Runner& r, const Image28* first, std::size_t count, float mean, float std, float temperature,
-                float uncertain_below, std::vector<Prediction>& out) {
-  for (std::size_t b = 0; b < count; ++b) fill_input(r.input.data() + b * kImagePixels, first[b], mean, std);
+void Model::Impl::run(Runner& r, const Image28* images, std::size_t count, Prediction* out) {
+  for (std::size_t b = 0; b < count; ++b) fill_input(r.input.data() + b * kImagePixels, images[b], mean, std);
   xnn_invoke_runtime(r.runtime.get());
   for (std::size_t b = 0; b < count; ++b) {
-    Prediction p;
+    Prediction& p = out[b];
     for (int c = 0; c < kNumClasses; ++c) {
       p.probabilities[c] = r.probs[b * kNumClasses + c];
-      p.logits[c] = r.logits[b * kNumClasses + c] * temperature;  // undo the folded 1/T
+      p.logits[c] = r.logits[b * kNumClasses + c] * info.temperature;  // undo the folded 1/T
     }
-    decide(p, uncertain_below);
-    out.push_back(p);
+    decide(p, options.uncertain_below);
   }
 }
-}  // namespace
 
 std::vector<Prediction> Model::predict_batch(const std::vector<Image28>& images) {
-  std::vector<Prediction> out;
-  out.reserve(images.size());
-  const Impl& m = *impl_;
+  std::vector<Prediction> out(images.size());
   std::size_t i = 0;
   if (images.size() >= kBatch) {
     auto big = impl_->runner(kBatch);
-    for (; big && images.size() - i >= kBatch; i += kBatch)
-      run_images(*big.value(), &images[i], kBatch, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
+    for (; big && images.size() - i >= kBatch; i += kBatch) impl_->run(*big.value(), &images[i], kBatch, &out[i]);
   }
-  Runner& one = impl_->runners.at(1);
-  for (; i < images.size(); ++i)
-    run_images(one, &images[i], 1, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
+  for (; i < images.size(); ++i) impl_->run(*impl_->single, &images[i], 1, &out[i]);
   return out;
 }
 
 Prediction Model::predict(const Image28& image) {
-  std::vector<Prediction> out;
-  out.reserve(1);
-  const Impl& m = *impl_;
-  run_images(impl_->runners.at(1), &image, 1, m.mean, m.std, m.info.temperature, m.options.uncertain_below, out);
-  return out.front();
+  Prediction p;
+  impl_->run(*impl_->single, &image, 1, &p);
+  return p;
 }
 
 Result<std::vector<Model::Layer>> Model::inspect(const Image28& image) {
