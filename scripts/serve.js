@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// A small static file server for the site: `make run` (until the native server lands), the
+// browser tests and the browser benchmark. Serves ROOT under PREFIX (e.g. /digits/ to mimic
+// GitHub Pages' https://<user>.github.io/<repo>/), with the right MIME types (wasm included),
+// no caching, and no path escapes.
+//
+//   node scripts/serve.js [--root build/site] [--host 127.0.0.1] [--port 8080] [--prefix /]
+//   const { serve } = require('./serve'); const s = await serve({ root, prefix, port: 0 });
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream',
+};
+
+// options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir}}
+function serve(options) {
+  const mounts = Object.assign({}, options.mounts || {});
+  if (options.root) mounts[options.prefix || '/'] = options.root;
+  const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
+  const server = http.createServer((req, res) => {
+    const send = (code, type, body) => {
+      res.writeHead(code, Object.assign({ 'Content-Type': type, 'Cache-Control': 'no-store' }, options.headers));
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch (e) {
+      return send(400, 'text/plain', 'bad url\n');
+    }
+    const prefix = prefixes.find((p) => pathname.startsWith(p));
+    if (prefix === undefined) return send(404, 'text/plain', 'not found\n');
+    const root = fs.realpathSync(mounts[prefix]);
+    let file = path.join(root, pathname.slice(prefix.length));
+    if (pathname.endsWith('/')) file = path.join(file, 'index.html');
+    fs.realpath(file, (err, real) => {
+      if (err || (real !== root && !real.startsWith(root + path.sep))) return send(404, 'text/plain', 'not found\n');
+      fs.readFile(real, (err2, body) => {
+        if (err2) return send(404, 'text/plain', 'not found\n');
+        send(200, MIME[path.extname(real)] || 'application/octet-stream', body);
+      });
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port || 0, options.host || '127.0.0.1', () => {
+      const { port } = server.address();
+      server.url = `http://${options.host || '127.0.0.1'}:${port}`;
+      resolve(server);
+    });
+  });
+}
+
+module.exports = { serve };
+
+if (require.main === module) {
+  const args = { root: 'build/site', prefix: '/', host: '127.0.0.1', port: 8080 };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!(key in args) || argv[i + 1] === undefined) {
+      console.error('usage: serve.js [--root DIR] [--prefix /path/] [--host H] [--port N]');
+      process.exit(2);
+    }
+    args[key] = key === 'port' ? Number(argv[i + 1]) : argv[i + 1];
+  }
+  if (!fs.existsSync(args.root)) {
+    console.error(`serve.js: ${args.root} does not exist (run make site)`);
+    process.exit(1);
+  }
+  serve(args).then((s) => console.log(`Serving ${args.root} at ${s.url}${args.prefix}  (Ctrl+C to stop)`),
+    (e) => { console.error(`serve.js: cannot listen on ${args.host}:${args.port}: ${e.message}`); process.exit(1); });
+}

@@ -1,0 +1,215 @@
+// DigitsModel: the JavaScript face of the digits core compiled to WebAssembly.
+//
+// Appended to Emscripten's generated factory (createDigitsCore) to make one classic script,
+// digits.js, that works from a web server, from file://, in a worker and under node:
+//
+//   <script src="digits.js"></script>
+//   const model = await DigitsModel.load();                 // wasm + embedded int8 weights
+//   const r = model.predictStrokes([[[10, 10], [12, 40]]]); // or predictImage / predictPixels28
+//   r.digit, r.confidence, r.probabilities, r.empty, r.uncertain, r.image (28x28 the net saw)
+//
+// Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
+(function (root) {
+  'use strict';
+  const factory = createDigitsCore; // defined by the Emscripten output just above
+  const PIXELS = 28 * 28;
+  const CLASSES = 10;
+  // The Answer struct of wasm/bindings.cpp: digit, confidence, probabilities[10], empty,
+  // uncertain, elapsed_ms (4 bytes each), then image[784] bytes.
+  const ANSWER_IMAGE_OFFSET = 4 * (2 + CLASSES + 3);
+
+  // Where digits.js was loaded from: digits.wasm and digits-wasm.js sit next to it.
+  const scriptUrl =
+    typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : '';
+
+  function baseOf(url) {
+    return url ? url.slice(0, url.lastIndexOf('/') + 1) : '';
+  }
+
+  // A tiny module, (func (result v128) (i8x16.splat (i32.const 0))): it validates only where
+  // WebAssembly SIMD128 exists.
+  const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1,
+    0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+
+  function checkSupport() {
+    if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
+      return 'This browser cannot run WebAssembly (it may be disabled), so the model cannot run here.';
+    }
+    try {
+      if (!WebAssembly.validate(SIMD_PROBE)) {
+        return 'This browser runs WebAssembly but not its SIMD extension, which the model needs ' +
+               '(Chrome 91+, Firefox 89+, Safari 16.4+).';
+      }
+    } catch (e) {
+      return 'WebAssembly is not usable here: ' + e.message;
+    }
+    return '';
+  }
+
+  // file:// pages cannot fetch digits.wasm, so they load digits-wasm.js, a classic script that
+  // defines the same bytes as base64.
+  function loadInlineWasm(base) {
+    return new Promise(function (resolve, reject) {
+      if (typeof root.DIGITS_WASM_BASE64 === 'string') return resolve(root.DIGITS_WASM_BASE64);
+      const s = document.createElement('script');
+      s.src = base + 'digits-wasm.js';
+      s.onload = function () { resolve(root.DIGITS_WASM_BASE64); };
+      s.onerror = function () { reject(new Error('Could not load ' + s.src)); };
+      document.head.appendChild(s);
+    }).then(function (b64) {
+      const text = atob(b64);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; ++i) bytes[i] = text.charCodeAt(i);
+      return bytes;
+    });
+  }
+
+  class DigitsModel {
+    // options.precision: 'int8' (default: fastest, same accuracy) or 'f32' (the reference).
+    // options.baseUrl: where digits.wasm lives (default: next to digits.js).
+    // options.wasmBinary: the wasm bytes, if the caller already has them.
+    static async load(options) {
+      options = options || {};
+      const problem = checkSupport();
+      if (problem) throw new Error(problem);
+      const base = options.baseUrl !== undefined ? options.baseUrl : baseOf(scriptUrl);
+      const config = { locateFile: function (name) { return base + name; } };
+      if (options.wasmBinary) {
+        config.wasmBinary = options.wasmBinary;
+      } else if (typeof process === 'object' && process.versions && process.versions.node &&
+                 typeof document === 'undefined') {
+        // node: its fetch() cannot read local files, so read the bytes directly.
+        config.wasmBinary = require('fs').readFileSync(require('path').join(__dirname, 'digits.wasm'));
+      } else if (typeof location !== 'undefined' && location.protocol === 'file:') {
+        config.wasmBinary = await loadInlineWasm(base);
+      }
+      let core;
+      try {
+        core = await factory(config);
+      } catch (e) {
+        throw new Error('The model could not start: ' + (e && e.message ? e.message : e));
+      }
+      const precision = options.precision === 'f32' ? 0 : 1;
+      const session = core._digits_session_open(precision);
+      if (!session) throw new Error('Out of memory while loading the model.');
+      const error = core.UTF8ToString(core._digits_session_error(session));
+      if (error) {
+        core._digits_session_close(session);
+        throw new Error('The model could not load: ' + error);
+      }
+      return new DigitsModel(core, session);
+    }
+
+    constructor(core, session) {
+      this._core = core;
+      this._session = session;
+      this.info = JSON.parse(core.UTF8ToString(core._digits_session_info(session)));
+    }
+
+    // Strokes: an array of strokes, each an array of points [x, y] or {x, y}, in any coordinate
+    // space (CSS pixels are fine). The result does not depend on size, position or pen width.
+    predictStrokes(strokes) {
+      if (!Array.isArray(strokes)) throw new TypeError('strokes must be an array of strokes');
+      let total = 0;
+      for (const s of strokes) {
+        if (!Array.isArray(s)) throw new TypeError('each stroke must be an array of points');
+        total += s.length;
+      }
+      const core = this._core;
+      const xy = this._alloc(8 * Math.max(total, 1));
+      const lengths = this._alloc(4 * Math.max(strokes.length, 1));
+      try {
+        const f = new Float32Array(core.HEAPF32.buffer, xy, 2 * total);
+        let at = 0;
+        strokes.forEach(function (s, i) {
+          core.HEAP32[(lengths >> 2) + i] = s.length;
+          for (const p of s) {
+            const x = Array.isArray(p) ? p[0] : p.x;
+            const y = Array.isArray(p) ? p[1] : p.y;
+            if (!Number.isFinite(x) || !Number.isFinite(y)) {
+              throw new TypeError('stroke ' + i + ' has a point that is not two finite numbers');
+            }
+            f[at++] = x;
+            f[at++] = y;
+          }
+        });
+        return this._answer(core._digits_predict_strokes(this._session, xy, lengths, strokes.length));
+      } finally {
+        core._free(xy);
+        core._free(lengths);
+      }
+    }
+
+    // RGBA pixels, e.g. canvas ImageData (or {data, width, height}): dark-on-light,
+    // light-on-dark and ink-on-transparent are all detected.
+    predictImage(data, width, height) {
+      if (data && data.data && width === undefined) {
+        width = data.width;
+        height = data.height;
+        data = data.data;
+      }
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+        throw new TypeError('width and height must be positive integers');
+      }
+      if (!data || data.length !== width * height * 4) {
+        throw new TypeError('expected ' + width + 'x' + height + 'x4 RGBA bytes, got ' +
+                            (data ? data.length : 0));
+      }
+      const core = this._core;
+      const p = this._alloc(data.length);
+      try {
+        core.HEAPU8.set(data, p);
+        return this._answer(core._digits_predict_rgba(this._session, p, width, height));
+      } finally {
+        core._free(p);
+      }
+    }
+
+    // 784 values 0..1, white ink on black, already centred like MNIST: runs the network only.
+    predictPixels28(pixels) {
+      if (!pixels || pixels.length !== PIXELS) {
+        throw new TypeError('expected 784 values (28x28), got ' + (pixels ? pixels.length : 0));
+      }
+      const core = this._core;
+      const p = this._alloc(4 * PIXELS);
+      try {
+        core.HEAPF32.set(pixels, p >> 2);
+        return this._answer(core._digits_predict28(this._session, p));
+      } finally {
+        core._free(p);
+      }
+    }
+
+    // Frees the WebAssembly memory this model holds. The object cannot be used afterwards.
+    dispose() {
+      if (this._session) this._core._digits_session_close(this._session);
+      this._session = 0;
+    }
+
+    _alloc(bytes) {
+      if (!this._session) throw new Error('this DigitsModel was disposed');
+      const p = this._core._malloc(bytes);
+      if (!p) throw new Error('Out of memory (' + bytes + ' bytes): the input is too large.');
+      return p;
+    }
+
+    _answer(ptr) {
+      const core = this._core;
+      if (!ptr) throw new Error(core.UTF8ToString(core._digits_session_error(this._session)));
+      const f = core.HEAPF32, i32 = core.HEAP32, w = ptr >> 2;
+      const empty = i32[w + 2 + CLASSES] === 1;
+      return {
+        digit: empty ? null : i32[w],
+        confidence: f[w + 1],
+        probabilities: Array.from(f.subarray(w + 2, w + 2 + CLASSES)),
+        empty: empty,
+        uncertain: i32[w + 3 + CLASSES] === 1,
+        elapsedMs: f[w + 4 + CLASSES],
+        image: core.HEAPU8.slice(ptr + ANSWER_IMAGE_OFFSET, ptr + ANSWER_IMAGE_OFFSET + PIXELS),
+      };
+    }
+  }
+
+  root.DigitsModel = DigitsModel;
+  if (typeof module === 'object' && module.exports) module.exports = DigitsModel;
+})(typeof self !== 'undefined' ? self : globalThis);

@@ -1,0 +1,300 @@
+// The page: a drawing pad, the buttons, and the result view. All recognition happens in
+// DigitsModel (digits.js, core compiled to WebAssembly); this file only draws and displays.
+(function () {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const pad = $('pad'), ctx = pad.getContext('2d');
+  const predictButton = $('predict'), undoButton = $('undo'), clearButton = $('clear');
+  const live = $('live'), fileInput = $('file');
+  const result = $('result'), digitView = $('digit'), message = $('message'), confidenceView = $('confidence');
+  const announce = $('announce'), bars = $('bars'), seen = $('seen'), status = $('status'), hint = $('pad-hint');
+
+  // Strokes in pad-relative coordinates (0..1), so the drawing survives resizes and DPR changes.
+  const strokes = [];
+  let current = null;      // the stroke being drawn
+  let activePointer = null;
+  let model = null;
+  let shown = false;       // a prediction (or the empty message) is on screen
+  let livePending = false;
+
+  // ---- Bars: one row per digit, built once -------------------------------------------------
+  const rows = [];
+  for (let d = 0; d < 10; ++d) {
+    const li = document.createElement('li');
+    li.innerHTML = '<span class="label"></span><span class="track"><span class="fill"></span></span><span class="pct">–</span>';
+    li.querySelector('.label').textContent = String(d);
+    bars.appendChild(li);
+    rows.push({ li: li, fill: li.querySelector('.fill'), pct: li.querySelector('.pct') });
+  }
+
+  // ---- Drawing -------------------------------------------------------------------------------
+  function penWidth(size) { return Math.max(3, size * 0.045); }
+
+  function resizePad() {
+    const rect = pad.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.round(rect.width * dpr), h = Math.round(rect.height * dpr);
+    if (w > 0 && (pad.width !== w || pad.height !== h)) {
+      pad.width = w;
+      pad.height = h;
+      redraw();
+    }
+  }
+
+  function strokeStyle() {
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = getComputedStyle(pad).getPropertyValue('--ink').trim() || '#111';
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.lineWidth = penWidth(pad.width);
+  }
+
+  // Smooth path: quadratic curves through the midpoints of successive points.
+  function drawStroke(points) {
+    const w = pad.width, h = pad.height;
+    if (points.length === 1) {
+      ctx.beginPath();
+      ctx.arc(points[0][0] * w, points[0][1] * h, ctx.lineWidth / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      return;
+    }
+    ctx.beginPath();
+    ctx.moveTo(points[0][0] * w, points[0][1] * h);
+    for (let i = 1; i < points.length - 1; ++i) {
+      const mx = (points[i][0] + points[i + 1][0]) / 2, my = (points[i][1] + points[i + 1][1]) / 2;
+      ctx.quadraticCurveTo(points[i][0] * w, points[i][1] * h, mx * w, my * h);
+    }
+    const last = points[points.length - 1];
+    ctx.lineTo(last[0] * w, last[1] * h);
+    ctx.stroke();
+  }
+
+  function redraw() {
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    strokeStyle();
+    for (const s of strokes) drawStroke(s);
+    hint.hidden = strokes.length > 0;
+    undoButton.disabled = strokes.length === 0;
+  }
+
+  function padPoint(e) {
+    const rect = pad.getBoundingClientRect();
+    return [(e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height];
+  }
+
+  pad.addEventListener('pointerdown', (e) => {
+    if (activePointer !== null || (e.pointerType === 'mouse' && e.button !== 0)) return;
+    e.preventDefault();
+    activePointer = e.pointerId;
+    pad.setPointerCapture(e.pointerId);
+    current = [padPoint(e)];
+    strokes.push(current);
+    redraw();
+  });
+
+  pad.addEventListener('pointermove', (e) => {
+    if (e.pointerId !== activePointer) return;
+    e.preventDefault();
+    // Coalesced events keep fast strokes smooth (the browser batches moves per frame).
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) current.push(padPoint(ev));
+    redraw();
+    if (live.checked) scheduleLive();
+  });
+
+  function endStroke(e) {
+    if (e.pointerId !== activePointer) return;
+    activePointer = null;
+    current = null;
+    if (live.checked) scheduleLive();
+  }
+  pad.addEventListener('pointerup', endStroke);
+  pad.addEventListener('pointercancel', endStroke);
+  // Belt and braces for older touch browsers: never scroll or zoom while drawing.
+  pad.addEventListener('touchstart', (e) => e.preventDefault(), { passive: false });
+  pad.addEventListener('touchmove', (e) => e.preventDefault(), { passive: false });
+
+  if (window.ResizeObserver) new ResizeObserver(resizePad).observe(pad);
+  window.addEventListener('resize', resizePad);
+  resizePad();
+
+  // ---- Predicting ----------------------------------------------------------------------------
+  function scheduleLive() {
+    if (livePending || !model) return;
+    livePending = true;
+    requestAnimationFrame(() => {
+      livePending = false;
+      predict();
+    });
+  }
+
+  function predict() {
+    if (!model) return;
+    if (strokes.length === 0) return show(null);
+    // The pad is square; strokes go to core in pad pixels (core is size- and position-free).
+    const size = pad.getBoundingClientRect().width || 1;
+    try {
+      show(model.predictStrokes(strokes.map((s) => s.map((p) => [p[0] * size, p[1] * size]))));
+    } catch (e) {
+      fail('Could not recognise the drawing: ' + e.message);
+    }
+  }
+
+  const pct = (p) => (100 * p).toFixed(p >= 0.995 || p < 0.0005 ? 0 : 1) + ' %';
+
+  // r: a DigitsModel answer, or null for "nothing drawn".
+  function show(r) {
+    shown = true;
+    result.classList.remove('idle', 'empty', 'uncertain');
+    if (!r || r.empty) {
+      result.dataset.digit = '';
+      delete result.dataset.confidence;
+      result.classList.add('empty');
+      digitView.textContent = '?';
+      message.textContent = r ? 'No digit found — draw a digit first.' : 'Draw a digit first.';
+      confidenceView.textContent = '';
+      announce.textContent = message.textContent;
+      rows.forEach((row) => { row.fill.style.width = '0'; row.pct.textContent = '–'; row.li.classList.remove('top'); });
+      drawSeen(r ? r.image : null);
+      return;
+    }
+    result.dataset.digit = String(r.digit);
+    result.dataset.confidence = r.confidence.toFixed(4);
+    digitView.textContent = String(r.digit);
+    confidenceView.textContent = 'confidence ' + pct(r.confidence);
+    if (r.uncertain) {
+      const ranked = r.probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
+      result.classList.add('uncertain');
+      message.textContent = 'Not sure: maybe ' + ranked[0][1] + ' (' + pct(ranked[0][0]) + ') or ' +
+        ranked[1][1] + ' (' + pct(ranked[1][0]) + '). Try writing it larger and clearer.';
+    } else {
+      message.textContent = 'It is a ' + r.digit + '.';
+    }
+    announce.textContent = (r.uncertain ? 'Not sure. Best guess ' : 'Predicted ') + r.digit +
+      ', confidence ' + pct(r.confidence) + '.';
+    r.probabilities.forEach((p, d) => {
+      rows[d].fill.style.width = (100 * p).toFixed(2) + '%';
+      rows[d].pct.textContent = pct(p);
+      rows[d].li.classList.toggle('top', d === r.digit);
+    });
+    drawSeen(r.image);
+  }
+
+  function drawSeen(image) {
+    const s = seen.getContext('2d');
+    const data = s.createImageData(28, 28);
+    for (let i = 0; i < 784; ++i) {
+      const v = image ? image[i] : 0;
+      data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = v;
+      data.data[4 * i + 3] = 255;
+    }
+    s.putImageData(data, 0, 0);
+  }
+
+  function resetResult() {
+    shown = false;
+    result.className = 'result idle';
+    result.dataset.digit = '';
+    delete result.dataset.confidence;
+    digitView.textContent = '?';
+    message.textContent = 'Draw a digit, then press Predict.';
+    confidenceView.textContent = '';
+    rows.forEach((row) => { row.fill.style.width = '0'; row.pct.textContent = '–'; row.li.classList.remove('top'); });
+    drawSeen(null);
+  }
+
+  function clear() {
+    strokes.length = 0;
+    current = null;
+    activePointer = null;
+    redraw();
+    resetResult();
+    announce.textContent = 'Cleared.';
+  }
+
+  function undo() {
+    if (strokes.length === 0 || activePointer !== null) return;
+    strokes.pop();
+    redraw();
+    if (strokes.length === 0) resetResult();
+    else if (shown || live.checked) predict();
+  }
+
+  function fail(text) {
+    status.className = 'status';
+    status.textContent = text;
+  }
+
+  predictButton.addEventListener('click', predict);
+  clearButton.addEventListener('click', clear);
+  undoButton.addEventListener('click', undo);
+  live.addEventListener('change', () => { if (live.checked && strokes.length) predict(); });
+
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target instanceof HTMLInputElement && e.target.type !== 'checkbox';
+    if (typing || e.altKey) return;
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      undo();
+    } else if (e.key === 'Escape') {
+      clear();
+    } else if (e.key === 'Enter' && (e.target === document.body || e.target === pad)) {
+      e.preventDefault();
+      predict();
+    }
+  });
+
+  // An image file instead of drawing (also the keyboard-only way to use the app).
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files && fileInput.files[0];
+    if (!file || !model) return;
+    try {
+      const bitmap = await createImageBitmap(file);
+      // Large photos are scaled down first: 1024 px is plenty for a 28x28 result.
+      const scale = Math.min(1, 1024 / Math.max(bitmap.width, bitmap.height));
+      const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
+      const c = document.createElement('canvas');
+      c.width = w;
+      c.height = h;
+      const g = c.getContext('2d');
+      g.drawImage(bitmap, 0, 0, w, h);
+      strokes.length = 0;
+      redraw();
+      status.textContent = '';
+      show(model.predictImage(g.getImageData(0, 0, w, h)));
+    } catch (e) {
+      fail('Could not read "' + file.name + '" as an image: ' + (e.message || e));
+    } finally {
+      fileInput.value = '';
+    }
+  });
+
+  // ---- Start-up ------------------------------------------------------------------------------
+  resetResult();
+  const loadStart = performance.now();
+  if (typeof DigitsModel === 'undefined') {
+    fail('The recogniser (digits.js) did not load. Reload the page; if it persists, the download is blocked.');
+    predictButton.textContent = 'Unavailable';
+  } else {
+    DigitsModel.load().then((m) => {
+      model = m;
+      predictButton.disabled = false;
+      predictButton.textContent = 'Predict';
+      const acc = m.info.metadata && parseFloat(m.info.metadata.test_accuracy);
+      if (acc) $('model-info').textContent = 'A small convolutional network (' + (100 * acc).toFixed(2) + ' % on MNIST)';
+      document.documentElement.dataset.ready = 'wasm';
+      document.documentElement.dataset.loadMs = (performance.now() - loadStart).toFixed(1);
+      if (live.checked && strokes.length) predict();
+    }, (e) => {
+      fail(e.message);
+      predictButton.textContent = 'Unavailable';
+      document.documentElement.dataset.ready = 'error';
+    });
+  }
+
+  // Offline: the service worker caches the app shell (not from file://, where it cannot run).
+  if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+  }
+})();
