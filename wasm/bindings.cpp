@@ -5,7 +5,6 @@
 // several DigitsModel objects can live in one page. Functions that can fail return null / 0 and
 // leave a message in digits_session_error().
 #include <digits/digits.h>
-
 #include <emscripten/emscripten.h>
 
 #include <chrono>
@@ -19,13 +18,13 @@ namespace {
 
 // Layout shared with wasm/api.js (readAnswer): keep both in sync.
 struct Answer {
-  std::int32_t digit;                       // 0..9, -1 when empty
-  float confidence;                         // 0..1
+  std::int32_t digit;  // 0..9, -1 when empty
+  float confidence;    // 0..1
   float probabilities[digits::kNumClasses];
-  std::int32_t empty;                       // 1: no ink, nothing predicted
-  std::int32_t uncertain;                   // 1: confidence below the model's threshold
-  float elapsed_ms;                         // preprocessing + inference inside core
-  std::uint8_t image[digits::kImagePixels]; // the 28x28 the network saw, 0..255 white ink on black
+  std::int32_t empty;                        // 1: no ink, nothing predicted
+  std::int32_t uncertain;                    // 1: confidence below the model's threshold
+  float elapsed_ms;                          // preprocessing + inference inside core
+  std::uint8_t image[digits::kImagePixels];  // the 28x28 the network saw, 0..255 white ink on black
 };
 
 struct Session {
@@ -174,8 +173,8 @@ EMSCRIPTEN_KEEPALIVE Answer* digits_predict_strokes(Session* s, const float* xy,
     total += static_cast<std::size_t>(lengths[i]);
   }
   if (total > s->preprocess.max_points) {  // refuse before allocating
-    s->error = "too many points: " + std::to_string(total) + " (at most " +
-               std::to_string(s->preprocess.max_points) + ")";
+    s->error =
+        "too many points: " + std::to_string(total) + " (at most " + std::to_string(s->preprocess.max_points) + ")";
     return nullptr;
   }
   std::vector<digits::Stroke> strokes(count > 0 ? count : 0);
