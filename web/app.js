@@ -141,7 +141,8 @@
     }
   }
 
-  const pct = (p) => (100 * p).toFixed(p >= 0.995 || p < 0.0005 ? 0 : 1) + ' %';
+  // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
+  const pct = (p) => p >= 0.9995 ? '>99.9 %' : (100 * p).toFixed(p < 0.0005 ? 0 : 1) + ' %';
 
   // r: a DigitsModel answer, or null for "nothing drawn".
   function show(r) {
