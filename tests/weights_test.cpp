@@ -117,6 +117,24 @@ TEST(Weights, ResealedGarbageIsStillRejectedWithAClearMessage) {
   auto d = decode_weights(nan.data(), nan.size());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().find("non-finite"), std::string::npos);
+
+  // An infinite weight in int8 storage becomes an infinite scale, which is refused too.
+  auto inf_blob = small_blob();
+  inf_blob.tensors[0].values[3] = INFINITY;
+  auto inf8 = encode_weights(inf_blob, DType::Int8PerChannel);
+  auto d8 = decode_weights(inf8.data(), inf8.size());
+  ASSERT_FALSE(d8.ok());
+  EXPECT_NE(d8.error().find("non-finite"), std::string::npos);
+}
+
+// The shipped int8 blob is the shipped f32 blob through quantize_int8: one quantiser, and any
+// change to its rounding shows here.
+TEST(Weights, ShippedInt8BlobIsTheF32BlobQuantised) {
+  auto f32 = testutil::read_file(testutil::source_path("models/digits-f32.dgt"));
+  auto int8 = testutil::read_file(testutil::source_path("models/digits-int8.dgt"));
+  auto decoded = decode_weights(f32.data(), f32.size());
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(encode_weights(decoded.value(), DType::Int8PerChannel), int8);
 }
 
 TEST(Weights, ModelRejectsMismatchedArchitectureAndShapes) {
