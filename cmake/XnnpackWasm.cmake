@@ -121,9 +121,15 @@ function(_digits_xnnpack_wasm)
   # even if the main project turns CMAKE_POSITION_INDEPENDENT_CODE on.
   set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
   set(BUILD_TESTING OFF)
-  # -msimd128 on every third-party file; -w keeps their warnings out of the way.
-  string(APPEND CMAKE_C_FLAGS " -msimd128 -w")
-  string(APPEND CMAKE_CXX_FLAGS " -msimd128 -w")
+  # -msimd128 on every third-party file; -w keeps their warnings out of the way. With
+  # DIGITS_WASM_RELAXED_SIMD, -mrelaxed-simd too: XNNPACK then selects its relaxed-SIMD kernels
+  # at compile time (__wasm_relaxed_simd__), e.g. int8 GEMMs on i32x4.relaxed_dot_i8x16_i7x16_add.
+  set(_simd "-msimd128")
+  if(DIGITS_WASM_RELAXED_SIMD)
+    string(APPEND _simd " -mrelaxed-simd")
+  endif()
+  string(APPEND CMAKE_C_FLAGS " ${_simd} -w")
+  string(APPEND CMAKE_CXX_FLAGS " ${_simd} -w")
 
   set(FXDIV_BUILD_TESTS OFF)
   set(FXDIV_BUILD_BENCHMARKS OFF)
@@ -191,8 +197,12 @@ function(_digits_xnnpack_wasm)
   # --- production wasm + wasmsimd microkernels (the 2024 CMakeLists has no wasm) ---
   include("${XNN_SRC}/cmake/gen/wasm_microkernels.cmake")
   include("${XNN_SRC}/cmake/gen/wasmsimd_microkernels.cmake")
+  set(PROD_WASMRELAXEDSIMD_MICROKERNEL_SRCS)
+  if(DIGITS_WASM_RELAXED_SIMD)
+    include("${XNN_SRC}/cmake/gen/wasmrelaxedsimd_microkernels.cmake")
+  endif()
   set(wasm_srcs)
-  foreach(s IN LISTS PROD_WASM_MICROKERNEL_SRCS PROD_WASMSIMD_MICROKERNEL_SRCS)
+  foreach(s IN LISTS PROD_WASM_MICROKERNEL_SRCS PROD_WASMSIMD_MICROKERNEL_SRCS PROD_WASMRELAXEDSIMD_MICROKERNEL_SRCS)
     list(APPEND wasm_srcs "${XNN_SRC}/${s}")
   endforeach()
   target_sources(microkernels-prod PRIVATE ${wasm_srcs})

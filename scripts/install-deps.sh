@@ -2,7 +2,7 @@
 # Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
 # (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
 #
-#   scripts/install-deps.sh [base] [wasm] [web] [torch]      (default: base)
+#   scripts/install-deps.sh [base] [wasm] [web] [torch] [server-bench]      (default: base)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,15 +10,17 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(base)
 
 declare -A pkgs=(
-  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates"
-  [wasm]="emscripten binaryen"
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl"
+  [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
   [web]="chromium fonts-dejavu-core"
   [torch]="libtorch-dev gnuplot-nox time"
+  # bench/server/run.sh: wrk, and the reference Flask + PyTorch server it compares against.
+  [server-bench]="wrk python3-flask python3-torch python3-numpy python3-pil procps"
 )
 
 want=()
 for g in "${groups[@]}"; do
-  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, torch)" >&2; exit 2; }
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, torch, server-bench)" >&2; exit 2; }
   for p in ${pkgs[$g]}; do
     # nodesource's nodejs bundles npm; either origin is fine.
     if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
@@ -31,6 +33,21 @@ if [ ${#want[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
+
+# The relaxed-SIMD WebAssembly build (wasm-relaxed preset) runs Debian's Emscripten 3.1.6 with
+# Debian's clang 19 + wasm-ld 19 (clang 14 has no relaxed-SIMD intrinsics): EM_LLVM_ROOT points at
+# this folder, where emcc finds them under the -14 names it asks for; llvm-ar/nm/objcopy stay 14.
+if [[ " ${groups[*]} " == *" wasm "* ]]; then
+  mkdir -p .deps/llvm19/bin
+  for t in clang clang++ wasm-ld; do
+    ln -sfn "/usr/lib/llvm-19/bin/$t" ".deps/llvm19/bin/$t-14"
+    ln -sfn "/usr/lib/llvm-19/bin/$t" ".deps/llvm19/bin/$t"
+  done
+  for t in llvm-ar llvm-nm llvm-ranlib llvm-objcopy llvm-dwarfdump llvm-strip; do
+    ln -sfn "/usr/lib/llvm-14/bin/$t" ".deps/llvm19/bin/$t-14"
+    ln -sfn "/usr/lib/llvm-14/bin/$t" ".deps/llvm19/bin/$t"
+  done
 fi
 
 # npm packages: reinstall only when package-lock.json changed.

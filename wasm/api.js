@@ -31,6 +31,69 @@
   const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1,
     0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
 
+  // (func (result v128) (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.const 0) x3)): validates only
+  // where the relaxed-SIMD extension exists (Chrome 114+, Firefox 120+; not Safari yet).
+  const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1,
+    0, 10, 61, 1, 59, 0].concat([].concat.apply([], [0, 1, 2].map(function () {
+    return [253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  })), [253, 147, 2, 11]));
+
+  function hasRelaxedSimd() {
+    try {
+      return WebAssembly.validate(RELAXED_PROBE);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // The two builds of the same core: relaxed SIMD (int8 dot-product kernels, ~2x faster) where
+  // the browser has it, plain SIMD128 everywhere else.
+  const VARIANTS = {
+    relaxed: { factory: 'createDigitsCoreRelaxed', script: 'digits-relaxed.js', wasm: 'digits-relaxed.wasm',
+      inline: 'digits-relaxed-wasm.js', base64: 'DIGITS_RELAXED_WASM_BASE64' },
+    simd128: { factory: 'createDigitsCore', script: null, wasm: 'digits.wasm', inline: 'digits-wasm.js',
+      base64: 'DIGITS_WASM_BASE64' },
+  };
+
+  function isNode() {
+    return typeof process === 'object' && process.versions && process.versions.node &&
+      typeof document === 'undefined';
+  }
+
+  function loadScript(url) {
+    return new Promise(function (resolve, reject) {
+      if (typeof document === 'undefined') {
+        importScripts(url);  // a worker
+        return resolve();
+      }
+      const s = document.createElement('script');
+      s.src = url;
+      s.onload = function () { resolve(); };
+      s.onerror = function () { reject(new Error('Could not load ' + url)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  // The Emscripten factory of a variant (the SIMD128 one is in this file).
+  function factoryOf(variant, base) {
+    if (variant === VARIANTS.simd128) return Promise.resolve(factory);
+    if (root[variant.factory]) return Promise.resolve(root[variant.factory]);
+    if (isNode()) return Promise.resolve(require(require('path').join(__dirname, variant.script)));
+    return loadScript(base + variant.script).then(function () { return root[variant.factory]; });
+  }
+
+  // Streaming compilation where the server sends application/wasm, else from the bytes.
+  function compileWasm(url) {
+    const bytes = function () {
+      return fetch(url, { credentials: 'same-origin' }).then(function (r) {
+        if (!r.ok) throw new Error('could not download ' + url + ' (HTTP ' + r.status + ')');
+        return r.arrayBuffer();
+      }).then(function (b) { return WebAssembly.compile(b); });
+    };
+    if (typeof WebAssembly.compileStreaming !== 'function') return bytes();
+    return WebAssembly.compileStreaming(fetch(url, { credentials: 'same-origin' })).catch(bytes);
+  }
+
   function checkSupport() {
     if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
       return 'This browser cannot run WebAssembly (it may be disabled), so the model cannot run here.';
@@ -48,15 +111,10 @@
 
   // file:// pages cannot fetch digits.wasm, so they load digits-wasm.js, a classic script that
   // defines the same bytes as base64.
-  function loadInlineWasm(base) {
-    return new Promise(function (resolve, reject) {
-      if (typeof root.DIGITS_WASM_BASE64 === 'string') return resolve(root.DIGITS_WASM_BASE64);
-      const s = document.createElement('script');
-      s.src = base + 'digits-wasm.js';
-      s.onload = function () { resolve(root.DIGITS_WASM_BASE64); };
-      s.onerror = function () { reject(new Error('Could not load ' + s.src)); };
-      document.head.appendChild(s);
-    }).then(function (b64) {
+  function loadInlineWasm(base, variant) {
+    const have = typeof root[variant.base64] === 'string';
+    return (have ? Promise.resolve() : loadScript(base + variant.inline)).then(function () {
+      const b64 = root[variant.base64];
       const text = atob(b64);
       const bytes = new Uint8Array(text.length);
       for (let i = 0; i < text.length; ++i) bytes[i] = text.charCodeAt(i);
@@ -66,26 +124,56 @@
 
   class DigitsModel {
     // options.precision: 'int8' (default: fastest, same accuracy) or 'f32' (the reference).
-    // options.baseUrl: where digits.wasm lives (default: next to digits.js).
-    // options.wasmBinary: the wasm bytes, if the caller already has them.
+    // options.simd: 'auto' (default: relaxed SIMD where available), 'relaxed' or 'simd128'.
+    // options.baseUrl: where the .wasm files live (default: next to digits.js).
+    // options.wasmBinary: the wasm bytes of the chosen variant, if the caller already has them.
     static async load(options) {
       options = options || {};
       const problem = checkSupport();
       if (problem) throw new Error(problem);
       const base = options.baseUrl !== undefined ? options.baseUrl : baseOf(scriptUrl);
+      const want = options.simd || 'auto';
+      if (want === 'relaxed' && !hasRelaxedSimd()) {
+        throw new Error('This browser has no WebAssembly relaxed SIMD (use simd: "auto").');
+      }
+      const relaxed = want === 'relaxed' || (want === 'auto' && hasRelaxedSimd());
+      let variant = relaxed ? VARIANTS.relaxed : VARIANTS.simd128;
+      const fromDisk = typeof location !== 'undefined' && location.protocol === 'file:';
+      // Over http(s), download and compile the wasm while the variant's glue script loads.
+      const streaming = !options.wasmBinary && !isNode() && !fromDisk;
+      let compiled = streaming ? compileWasm(base + variant.wasm) : null;
+      let create;
+      try {
+        create = await factoryOf(variant, base);
+      } catch (e) {
+        if (want === 'relaxed') throw e;
+        variant = VARIANTS.simd128;  // a site built without the relaxed variant
+        create = factory;
+        if (compiled) compiled.catch(function () {});  // its 404 is expected, not an error
+        compiled = streaming ? compileWasm(base + variant.wasm) : null;
+      }
       const config = { locateFile: function (name) { return base + name; } };
+      let failed = null;
       if (options.wasmBinary) {
         config.wasmBinary = options.wasmBinary;
-      } else if (typeof process === 'object' && process.versions && process.versions.node &&
-                 typeof document === 'undefined') {
+      } else if (isNode()) {
         // node: its fetch() cannot read local files, so read the bytes directly.
-        config.wasmBinary = require('fs').readFileSync(require('path').join(__dirname, 'digits.wasm'));
-      } else if (typeof location !== 'undefined' && location.protocol === 'file:') {
-        config.wasmBinary = await loadInlineWasm(base);
+        config.wasmBinary = require('fs').readFileSync(require('path').join(__dirname, variant.wasm));
+      } else if (fromDisk) {
+        config.wasmBinary = await loadInlineWasm(base, variant);
+      } else {
+        failed = new Promise(function (resolve, reject) {
+          config.instantiateWasm = function (imports, receive) {
+            compiled.then(function (module) {
+              return WebAssembly.instantiate(module, imports).then(function (instance) { receive(instance, module); });
+            }).catch(reject);
+            return {};  // Emscripten: instantiation is asynchronous
+          };
+        });
       }
       let core;
       try {
-        core = await factory(config);
+        core = await (failed ? Promise.race([create(config), failed]) : create(config));
       } catch (e) {
         throw new Error('The model could not start: ' + (e && e.message ? e.message : e));
       }
@@ -97,13 +185,14 @@
         core._digits_session_close(session);
         throw new Error('The model could not load: ' + error);
       }
-      return new DigitsModel(core, session);
+      return new DigitsModel(core, session, variant === VARIANTS.relaxed ? 'relaxed' : 'simd128');
     }
 
-    constructor(core, session) {
+    constructor(core, session, simd) {
       this._core = core;
       this._session = session;
       this.info = JSON.parse(core.UTF8ToString(core._digits_session_info(session)));
+      this.info.simd = simd;  // which build runs: 'relaxed' or 'simd128'
     }
 
     // Strokes: an array of strokes, each an array of points [x, y] or {x, y}, in any coordinate
@@ -209,6 +298,10 @@
       };
     }
   }
+
+  // Whether load() will pick the relaxed-SIMD build here (the service worker asks, to cache only
+  // the build this browser runs).
+  DigitsModel.hasRelaxedSimd = hasRelaxedSimd;
 
   root.DigitsModel = DigitsModel;
   if (typeof module === 'object' && module.exports) module.exports = DigitsModel;

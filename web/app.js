@@ -284,6 +284,8 @@
       predictButton.textContent = 'Predict';
       const acc = m.info.metadata && parseFloat(m.info.metadata.test_accuracy);
       if (acc) $('model-info').textContent = 'A small convolutional network (' + (100 * acc).toFixed(2) + ' % on MNIST)';
+      $('simd').textContent = m.info.simd === 'relaxed' ? ' (relaxed SIMD)' : ' (SIMD128)';
+      registerOffline();
       document.documentElement.dataset.ready = 'wasm';
       document.documentElement.dataset.loadMs = (performance.now() - loadStart).toFixed(1);
       if (live.checked && strokes.length) predict();
@@ -295,7 +297,10 @@
   }
 
   // Offline: the service worker caches the app shell (not from file://, where it cannot run).
-  if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
-    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+  // Registered once the model runs, so its downloads do not compete with the first prediction.
+  function registerOffline() {
+    if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
+      navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+    }
   }
 })();

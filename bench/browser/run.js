@@ -14,7 +14,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const MODELS = path.join(ROOT, 'build/bench-browser/models');
 const OUT_JSON = path.join(ROOT, 'build/bench/browser.json');
 const IMPLS = {
-  digits: { label: 'ours (DigitsModel wasm)', page: '/bench/digits.html' },
+  digits: { label: 'ours (DigitsModel wasm, relaxed SIMD where available)', page: '/bench/digits.html' },
+  'digits-simd128': { label: 'ours, SIMD128 build (browsers without relaxed SIMD)', page: '/bench/digits.html?simd=simd128' },
   tfjs: { label: 'TF.js 4.22 wasm', page: '/bench/tfjs.html' },
   ort: { label: 'onnxruntime-web 1.30 wasm', page: '/bench/ort.html' },
 };
@@ -156,10 +157,11 @@ async function main() {
     execFileSync(process.execPath, [path.join(__dirname, 'make-models.js')], { stdio: 'inherit' });
   const reference = JSON.parse(fs.readFileSync(path.join(MODELS, 'reference.json'), 'utf8'));
 
-  if (opts.only.includes('digits') && !fs.existsSync(path.join(ROOT, 'build/site/digits.js'))) {
-    if (opts.only.length === 1) throw usage('build/site/digits.js not found: build the site first');
+  const ours = opts.only.filter((n) => n.startsWith('digits'));
+  if (ours.length && !fs.existsSync(path.join(ROOT, 'build/site/digits.js'))) {
+    if (opts.only.length === ours.length) throw usage('build/site/digits.js not found: build the site first');
     console.log('skipping ours: build/site/digits.js not found (build the WebAssembly site first)');
-    opts.only = opts.only.filter((n) => n !== 'digits');
+    opts.only = opts.only.filter((n) => !n.startsWith('digits'));
   }
 
   const server = await serve();

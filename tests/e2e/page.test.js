@@ -52,6 +52,25 @@ describe('drawing and predicting', () => {
     });
   }
 
+  test('Chromium runs the relaxed-SIMD build, which agrees with the SIMD128 build', async () => {
+    const { page, done } = await open(server.url + '/');
+    assert.match(await page.textContent('footer'), /relaxed SIMD/);
+    const answers = await page.evaluate(async (all) => {
+      const relaxed = await DigitsModel.load({ simd: 'relaxed' });
+      const plain = await DigitsModel.load({ simd: 'simd128' });
+      return all.map((s) => [relaxed.predictStrokes(s), plain.predictStrokes(s), relaxed.info.simd, plain.info.simd]);
+    }, Object.values(TEMPLATES).map((t) => place(t, PLACEMENTS[0])));
+    answers.forEach(([r, p, rs, ps], d) => {
+      assert.equal(rs, 'relaxed');
+      assert.equal(ps, 'simd128');
+      assert.equal(r.digit, d);
+      assert.equal(p.digit, d);
+      // Integer GEMMs are exact in both; requantisation may use FMA in one: tiny differences only.
+      for (let k = 0; k < 10; ++k) assert.ok(Math.abs(r.probabilities[k] - p.probabilities[k]) < 0.01);
+    });
+    await done();
+  });
+
   test('an empty pad asks for a digit instead of predicting', async () => {
     const { page, done } = await open(server.url + '/');
     await page.click('#predict');
@@ -122,8 +141,9 @@ describe('drawing and predicting', () => {
     const core = await DigitsModel.load();
     for (let d = 0; d <= 9; ++d) {
       const strokes = place(TEMPLATES[d], PLACEMENTS[2]).map((s) => s.map(([x, y]) => [x * 300, y * 300]));
+      // The same build as node runs (SIMD128), so the answers must match bit for bit.
       const inPage = await page.evaluate(async (s) => {
-        const m = await DigitsModel.load();
+        const m = await DigitsModel.load({ simd: 'simd128' });
         return m.predictStrokes(s);
       }, strokes);
       const inNode = core.predictStrokes(strokes);
@@ -250,7 +270,7 @@ describe('images', () => {
     const all = [];
     for (let i = 0; i < N; ++i) all.push(Array.from(rgba(i)));
     const inPage = await page.evaluate(async (list) => {
-      const m = await DigitsModel.load();
+      const m = await DigitsModel.load({ simd: 'simd128' });  // node runs this build too
       return list.map((px) => m.predictImage(new Uint8Array(px), 28, 28).digit);
     }, all);
     const DigitsModel = require(path.join(b.SITE, 'digits.js'));
