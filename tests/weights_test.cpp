@@ -19,9 +19,9 @@ WeightsBlob small_blob() {
   b.set_meta("temperature", "1.25");
   std::mt19937 rng(7);
   std::normal_distribution<float> n(0, 0.2f);
-  Tensor w{"w", {4, 3, 3, 2}, {}};
+  Tensor w{"w", {4, 3, 3, 2}, {}, {}};
   for (size_t i = 0; i < w.element_count(); ++i) w.values.push_back(n(rng));
-  Tensor bias{"b", {4}, {0.5f, -1, 2, 0}};
+  Tensor bias{"b", {4}, {0.5f, -1, 2, 0}, {}};
   b.tensors = {w, bias};
   return b;
 }
@@ -125,6 +125,31 @@ TEST(Weights, ResealedGarbageIsStillRejectedWithAClearMessage) {
   auto d8 = decode_weights(inf8.data(), inf8.size());
   ASSERT_FALSE(d8.ok());
   EXPECT_NE(d8.error().find("non-finite"), std::string::npos);
+}
+
+// Per-tensor int8 from per-channel int8 (the Int8 precision's fc1 from an int8 blob) matches
+// quantising the dequantised floats, up to one step of float rounding.
+TEST(Weights, RequantisePerTensorMatchesQuantisingTheFloats) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(16 * 40);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = normal(rng) * (1 + (i / 40) % 5);
+  for (std::size_t i = 0; i < 40; ++i) values[3 * 40 + i] = 0;  // an all-zero channel (scale 1)
+  const Int8Values per_channel = quantize_int8(values, 16);
+  std::vector<float> dequantised(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    dequantised[i] = per_channel.values[i] * per_channel.scales[i / 40];
+  const Int8Values want = quantize_int8(dequantised, 1);
+  const Int8Values got = requantize_per_tensor(per_channel);
+  ASSERT_EQ(got.scales.size(), 1u);
+  EXPECT_NEAR(got.scales[0], want.scales[0], 1e-6f * want.scales[0]);
+  ASSERT_EQ(got.values.size(), want.values.size());
+  int differ = 0;
+  for (std::size_t i = 0; i < got.values.size(); ++i) {
+    EXPECT_LE(std::abs(got.values[i] - want.values[i]), 1) << i;
+    differ += got.values[i] != want.values[i];
+  }
+  EXPECT_LE(differ, 3);  // ties broken differently by float rounding, at most a handful
 }
 
 // The shipped int8 blob is the shipped f32 blob through quantize_int8: one quantiser, and any

@@ -97,7 +97,7 @@ struct Model::Impl {
   // the int8 weights of conv2, conv3 (qconv[1], qconv[2]) and fc1.
   QuantParams act[4];
   QuantConv qconv[3];
-  QuantConv qfc1;      // per-tensor (XNNPACK 2022 has no per-channel fully-connected)
+  QuantConv qfc1;      // per-channel on XNNPACK 2024; per-tensor on 2022 (no per-channel FC there)
   ThreadpoolPtr threadpool;
   std::map<std::size_t, Runner> runners;
   RuntimePtr probe;
@@ -127,7 +127,12 @@ bool parse_float(const std::string& text, float& out) {
 // the int32 bias at scale input_scale * weight_scale.
 QuantConv quantize(const Tensor& w, const Tensor& b, bool per_channel, float input_scale) {
   const std::size_t groups = per_channel ? w.dims[0] : 1;
-  Int8Values q8 = quantize_int8(w.values, groups);
+  // An int8 blob's weights are used as stored (per channel) or requantised from their int8
+  // values (per tensor): quantising the dequantised floats again cost ~20 ms at load in wasm.
+  const Int8Values& stored = w.stored_int8;
+  Int8Values q8 = stored.values.empty()          ? quantize_int8(w.values, groups)
+                  : stored.scales.size() == groups ? stored
+                                                   : requantize_per_tensor(stored);
   QuantConv q;
   q.weights = std::move(q8.values);
   q.weight_scales = std::move(q8.scales);
@@ -156,7 +161,7 @@ Result<bool> Model::Impl::prepare_int8() {
     const std::string name = "conv" + std::to_string(l + 1);
     qconv[l] = quantize(*weights.find(name + ".weight"), *weights.find(name + ".bias"), true, act[l - 1].scale);
   }
-  qfc1 = quantize(*weights.find("fc1.weight"), *weights.find("fc1.bias"), false, act[2].scale);
+  qfc1 = quantize(*weights.find("fc1.weight"), *weights.find("fc1.bias"), DIGITS_XNNPACK_HAS_RESHAPE, act[2].scale);
   return true;
 }
 
@@ -231,12 +236,22 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
     const size_t flat_shape[2] = {n, 1152};
     if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat8, 0);
     const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
+#if DIGITS_XNNPACK_HAS_RESHAPE
+    // Per-channel weights: an int8 blob's fc1 goes in as stored, with no requantisation at load.
+    if (s == xnn_status_success)
+      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, qfc1.weight_scales.data(), 2, 0, wdims,
+                                                        qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
+    if (s == xnn_status_success)
+      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, qfc1.bias_scales.data(), 1, 0, bdims,
+                                                        qfc1.bias.data(), XNN_INVALID_VALUE_ID, 0, &fc1b);
+#else
     if (s == xnn_status_success)
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, 0, qfc1.weight_scales[0], 2, wdims,
                                             qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
     if (s == xnn_status_success)
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint32, 0, qfc1.bias_scales[0], 1, bdims, qfc1.bias.data(),
                                             XNN_INVALID_VALUE_ID, 0, &fc1b);
+#endif
     qtensor({n, 512}, act[3], hidden8);
     if (s == xnn_status_success)
       s = xnn_define_fully_connected(g, 0.0f, (127 - act[3].zero_point) * act[3].scale, flat8, fc1w, fc1b, hidden8, 0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace digits {
@@ -33,6 +34,38 @@ void WeightsBlob::set_meta(const std::string& key, const std::string& value) {
   metadata.emplace_back(key, value);
 }
 
+namespace {
+
+// Round half away from zero, like std::lround, but inline: in WebAssembly lround is a libm call
+// per weight, which made loading the int8 model ~15 ms slower. A float plus 0.5 is exact in
+// double, so this is lround exactly; callers keep |x| <= 127 (plus rounding error).
+std::int8_t round_to_int8(double x) {
+  return static_cast<std::int8_t>(std::clamp(std::trunc(x + (x < 0 ? -0.5 : 0.5)), -127.0, 127.0));
+}
+
+}  // namespace
+
+Int8Values requantize_per_tensor(const Int8Values& in) {
+  Int8Values out;
+  const std::size_t groups = in.scales.size();
+  if (groups == 0) return out;
+  const std::size_t per = in.values.size() / groups;
+  float m = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    int amax = 0;
+    for (std::size_t i = 0; i < per; ++i) amax = std::max(amax, std::abs(static_cast<int>(in.values[g * per + i])));
+    m = std::max(m, static_cast<float>(amax) * in.scales[g]);
+  }
+  const float scale = m > 0 ? m / 127.0f : 1.0f;
+  out.scales.assign(1, scale);
+  out.values.resize(in.values.size());
+  for (std::size_t g = 0; g < groups; ++g) {
+    const double ratio = static_cast<double>(in.scales[g]) / scale;
+    for (std::size_t i = 0; i < per; ++i) out.values[g * per + i] = round_to_int8(in.values[g * per + i] * ratio);
+  }
+  return out;
+}
+
 Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups) {
   Int8Values out;
   const std::size_t per = values.size() / groups;
@@ -43,14 +76,7 @@ Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups) {
     for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(values[g * per + i]));
     const float scale = m > 0 ? m / 127.0f : 1.0f;
     out.scales[g] = scale;
-    // Round half away from zero, like std::lround, but inline: in WebAssembly lround is a libm call
-    // per weight, which made loading the int8 model ~15 ms slower. |v / scale| <= 127 (plus
-    // rounding error), and a float plus 0.5 is exact in double, so this is lround exactly.
-    for (std::size_t i = 0; i < per; ++i) {
-      const double x = static_cast<double>(values[g * per + i] / scale);
-      const double r = std::trunc(x + (x < 0 ? -0.5 : 0.5));
-      out.values[g * per + i] = static_cast<std::int8_t>(std::clamp(r, -127.0, 127.0));
-    }
+    for (std::size_t i = 0; i < per; ++i) out.values[g * per + i] = round_to_int8(values[g * per + i] / scale);
   }
   return out;
 }
@@ -243,6 +269,8 @@ Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size) {
       const auto* q = reinterpret_cast<const std::int8_t*>(p + channels * 4);
       for (std::size_t c = 0; c < channels; ++c)
         for (std::size_t k = c * per; k < (c + 1) * per; ++k) t.values[k] = static_cast<float>(q[k]) * scales[c];
+      t.stored_int8.values.assign(q, q + n);
+      t.stored_int8.scales = std::move(scales);
     } else {
       return corrupt("tensor '" + t.name + "' has unknown dtype " + std::to_string(dtype));
     }

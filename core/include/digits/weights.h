@@ -35,10 +35,18 @@ constexpr std::uint32_t kBlobVersion = 1;
 
 enum class DType : std::uint8_t { F32 = 0, Int8PerChannel = 1 };
 
+struct Int8Values {
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;  // one per group (output channel), or one for the whole tensor
+};
+
 struct Tensor {
   std::string name;
   std::vector<std::uint32_t> dims;
   std::vector<float> values;  // always dequantised to f32 in memory
+  // The int8 values and per-output-channel scales as the blob stored them (empty if stored as
+  // f32): the Int8 precision takes them as they are instead of quantising `values` again.
+  Int8Values stored_int8;
   std::size_t element_count() const;
 };
 
@@ -60,11 +68,11 @@ Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size);
 // Symmetric int8 quantisation of `values` split into `groups` equal runs (e.g. one per output
 // channel), one scale per run: q = round(v / scale), scale = max|v| / 127. Shared by the int8
 // storage format and the Int8 compute path.
-struct Int8Values {
-  std::vector<std::int8_t> values;
-  std::vector<float> scales;
-};
 Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups);
+
+// One scale for the whole tensor from per-channel int8 (for kernels without per-channel scales):
+// what quantize_int8(dequantised values, 1) gives, up to float rounding, without the floats.
+Int8Values requantize_per_tensor(const Int8Values& per_channel);
 
 // CRC-32 (IEEE 802.3), as used by the blob's trailer.
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size);
