@@ -26,10 +26,11 @@ build native: deps
 	cmake --preset native >/dev/null
 	cmake --build --preset native -j $(JOBS)
 
-# Serves the web app on http://127.0.0.1:8080 (a static server until the native server lands).
+# Builds the native binaries and the site, then serves both on http://127.0.0.1:$(PORT) with
+# digits-server (the web app, and the REST API it falls back to without WebAssembly).
 PORT ?= 8080
-run: site
-	node scripts/serve.js --root build/site --port $(PORT)
+run: build site
+	build/bin/digits-server --site build/site --host 127.0.0.1 --port $(PORT)
 
 # Native + libtorch (trainer and the libtorch side of the benchmark), binaries in build/torch/bin.
 torch: deps-torch

@@ -1,0 +1,71 @@
+// digits-server — the REST server over core, and the web app's static files.
+//
+//   digits-server [--host 127.0.0.1] [--port 8080] [--site build/site] ...   (see --help)
+//
+// SIGINT/SIGTERM: stop accepting, let requests in flight finish, exit 0.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service.h"
+
+int main(int argc, char** argv) {
+  auto config = server::parse_config(std::vector<std::string>(argv + 1, argv + argc), std::getenv);
+  if (!config) {
+    std::fprintf(stderr, "digits-server: %s\n", config.error().c_str());
+    return 2;
+  }
+  if (config.value().help) {
+    std::fputs(server::usage().c_str(), stdout);
+    return 0;
+  }
+
+  // Block the signals in every thread (workers inherit the mask) and take them in one thread
+  // with sigwait, where calling into the server is safe (a signal handler could not).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  auto service = server::Service::create(config.value());
+  if (!service) {
+    std::fprintf(stderr, "digits-server: %s\n", service.error().c_str());
+    return 1;
+  }
+  auto& s = *service.value();
+  auto port = s.bind();
+  if (!port) {
+    std::fprintf(stderr, "digits-server: %s\n", port.error().c_str());
+    return 1;
+  }
+  const std::string site = s.site_root();
+  std::fprintf(stderr, "digits-server: listening on http://%s:%d/ (%d models, %d connections, %s)\n",
+               s.config().host.c_str(), port.value(), s.threads(), s.config().connections,
+               site.empty() ? "no site directory: API only (pass --site DIR)" : ("site " + site).c_str());
+
+  std::thread waiter([&s, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "digits-server: %s: finishing requests in flight, then exiting\n",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    // stop() only takes effect once listening has started; repeat until it has.
+    do {
+      s.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (s.running());
+  });
+  s.run();
+  kill(getpid(), SIGTERM);  // if run() ended on its own, wake the waiter (else this stays pending)
+  waiter.join();
+  std::fprintf(stderr, "digits-server: stopped\n");
+  return 0;
+}

@@ -1,0 +1,351 @@
+#include "routes.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "responses.h"
+
+namespace server {
+
+// Defined by the file cmake/Embed.cmake generates from server/openapi.json.
+std::pair<const std::uint8_t*, std::size_t> openapi_blob();
+
+std::string openapi_json() {
+  const auto b = openapi_blob();
+  return std::string(reinterpret_cast<const char*>(b.first), b.second);
+}
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+using HandlerResponse = httplib::Server::HandlerResponse;
+
+// cpp-httplib runs one request on one worker thread from the pre-routing handler to the logger,
+// and hands the logger only const objects, so the request's start time travels in a thread_local.
+thread_local Clock::time_point t_start;
+thread_local bool t_started = false;
+
+double ms_since(Clock::time_point t0) {
+  return std::round(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() * 1000) / 1000;
+}
+
+// Six decimals are plenty for a probability and keep answers short.
+double round6(float v) { return std::round(static_cast<double>(v) * 1e6) / 1e6; }
+
+// The routes with a fixed path, and the methods each allows (OPTIONS answers CORS preflights).
+struct RouteSpec {
+  const char* path;
+  const char* allow;
+};
+const RouteSpec kRouteSpecs[] = {
+    {"/api/v1/predict", "POST, OPTIONS"},    {"/api/v1/predict/batch", "POST, OPTIONS"},
+    {"/predict", "POST, OPTIONS"},           {"/api/v1/model", "GET, HEAD, OPTIONS"},
+    {"/openapi.json", "GET, HEAD, OPTIONS"}, {"/healthz", "GET, HEAD, OPTIONS"},
+    {"/readyz", "GET, HEAD, OPTIONS"},       {"/metrics", "GET, HEAD, OPTIONS"},
+};
+
+const RouteSpec* find_route(const std::string& path) {
+  for (const auto& r : kRouteSpecs)
+    if (path == r.path) return &r;
+  return nullptr;
+}
+
+bool allows(const char* allow, const std::string& method) {
+  const std::string list = std::string(", ") + allow + ",";
+  return !method.empty() && list.find(" " + method + ",") != std::string::npos;
+}
+
+bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0 || path == "/predict"; }
+
+// A request answered before its body was read leaves that body on the connection; ask the
+// client to close it rather than parse the body as the next request.
+void close_if_body_pending(const Request& req, Response& res) {
+  if (req.get_header_value<std::uint64_t>("Content-Length") > 0 || req.has_header("Transfer-Encoding"))
+    res.set_header("Connection", "close");
+}
+
+json prediction_json(const digits::Prediction& p) {
+  json probs = json::array();
+  for (float v : p.probabilities) probs.push_back(round6(v));
+  return json{{"digit", p.empty ? json(nullptr) : json(p.digit)},
+              {"confidence", round6(p.confidence)},
+              {"probabilities", std::move(probs)},
+              {"empty", p.empty},
+              {"uncertain", p.uncertain}};
+}
+
+// An input with no ink is answered without the network: digit null, never a made-up digit.
+digits::Prediction predict(Context& ctx, digits::Model& model, const digits::Preprocessed& in) {
+  ctx.metrics.predicted(in.empty);
+  if (in.empty) return digits::Prediction{};
+  return model.predict(in.image);
+}
+
+// Body rules checked before httplib reads a body: cpp-httplib 0.11.4 enforces its payload limit
+// only for Content-Length bodies, and would inflate a gzip body without any limit.
+std::optional<Problem> check_body_headers(const Context& ctx, const Request& req) {
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  if (!encoding.empty() && encoding != "identity")
+    return Problem{415, "compressed request bodies (Content-Encoding: " + encoding.substr(0, 20) +
+                            ") are not accepted; send the body uncompressed"};
+  if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length"))
+    return Problem{411, "send the body with a Content-Length header (chunked bodies are not accepted)"};
+  const auto length = req.get_header_value<std::uint64_t>("Content-Length");
+  if (length > ctx.config.max_body)
+    return Problem{413, "request body is " + std::to_string(length) + " bytes, more than the limit of " +
+                            std::to_string(ctx.config.max_body)};
+  return std::nullopt;
+}
+
+HandlerResponse route_request(Context& ctx, const Request& req, Response& res) {
+  t_start = Clock::now();
+  t_started = true;
+  ctx.metrics.started();
+  if (const RouteSpec* spec = find_route(req.path)) {
+    if (!allows(spec->allow, req.method)) {
+      res.set_header("Allow", spec->allow);
+      send_error(res, 405, req.path + " does not allow " + req.method.substr(0, 16) + "; use " + spec->allow);
+      close_if_body_pending(req, res);
+      return HandlerResponse::Handled;
+    }
+    if (req.method == "OPTIONS") {
+      res.status = 204;
+      res.set_header("Allow", spec->allow);
+      if (!ctx.config.cors_origin.empty()) {
+        res.set_header("Access-Control-Allow-Methods", spec->allow);
+        res.set_header("Access-Control-Allow-Headers", "Content-Type");
+        res.set_header("Access-Control-Max-Age", "600");
+      }
+      return HandlerResponse::Handled;
+    }
+    if (req.method == "POST") {
+      if (auto p = check_body_headers(ctx, req)) {
+        send_error(res, p->status, p->message);
+        close_if_body_pending(req, res);
+        return HandlerResponse::Handled;
+      }
+    }
+    return HandlerResponse::Unhandled;  // on to the route's handler
+  }
+  if (req.path.rfind("/api/", 0) == 0) {
+    send_error(res, 404, "no such API route; see /openapi.json");
+    close_if_body_pending(req, res);
+    return HandlerResponse::Handled;
+  }
+  if (req.method == "GET" || req.method == "HEAD") {
+    if (ctx.site)
+      ctx.site->serve(req, res);
+    else
+      send_error(res, 404, "this server has no site directory (start it with --site DIR)");
+    return HandlerResponse::Handled;
+  }
+  res.set_header("Allow", "GET, HEAD");
+  send_error(res, 405, "static files allow only GET and HEAD");
+  close_if_body_pending(req, res);
+  return HandlerResponse::Handled;
+}
+
+// Errors httplib produces itself (bad request line, URI too long, body over the limit) get the
+// same JSON shape as ours.
+HandlerResponse error_body(const Context& ctx, Response& res) {
+  if (!res.body.empty() || res.content_provider_) return HandlerResponse::Unhandled;
+  std::string message;
+  switch (res.status) {
+    case 400:
+      message = "the request is not valid HTTP";
+      break;
+    case 404:
+      message = "no such route";
+      break;
+    case 413:
+      message = "request body is larger than the limit of " + std::to_string(ctx.config.max_body) + " bytes";
+      break;
+    case 414:
+      message = "the URL is too long";
+      break;
+    case 416:
+      message = "the requested range is not satisfiable";
+      break;
+    default:
+      message = res.status >= 500 ? "internal error" : "the request was refused";
+  }
+  send_error(res, res.status, message);
+  return HandlerResponse::Handled;
+}
+
+void add_cors(const Context& ctx, const Request& req, Response& res) {
+  if (ctx.config.cors_origin.empty() || !is_api(req.path)) return;
+  if (ctx.config.cors_origin == "*") {
+    res.set_header("Access-Control-Allow-Origin", "*");
+  } else if (req.get_header_value("Origin") == ctx.config.cors_origin) {
+    res.set_header("Access-Control-Allow-Origin", ctx.config.cors_origin);
+    res.set_header("Vary", "Origin");
+  }
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+void log_request(Context& ctx, const Request& req, const Response& res) {
+  const double seconds = t_started ? std::chrono::duration<double>(Clock::now() - t_start).count() : -1;
+  t_started = false;
+  ctx.metrics.finished(classify(req.method, req.path), res.status, seconds);
+  if (!ctx.access_log) return;
+  const json line{{"time", utc_now()},
+                  {"remote", req.remote_addr},
+                  {"method", req.method},
+                  {"path", req.path.substr(0, 512)},
+                  {"status", res.status},
+                  {"bytes", res.body.empty() ? res.content_length_ : res.body.size()},
+                  {"ms", seconds < 0 ? json(nullptr) : json(std::round(seconds * 1e6) / 1e3)}};
+  const std::string text = dump(line) + "\n";
+  std::lock_guard<std::mutex> lock(ctx.access_log_mutex);
+  std::fwrite(text.data(), 1, text.size(), ctx.access_log);
+  std::fflush(ctx.access_log);
+}
+
+// --- one handler per route ------------------------------------------------------------------
+
+// The prediction handlers check a Model out before parsing: decoding and preprocessing are most
+// of a request's CPU time, so the pool (one Model per core, first come first served) also keeps
+// that work to one request per core, in arrival order, instead of time-slicing all connections.
+
+void handle_predict(Context& ctx, const Request& req, Response& res) {
+  auto model = ctx.models->acquire();
+  const auto t0 = Clock::now();
+  auto in = parse_predict(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  if (!in) return send_error(res, in.problem.status, in.problem.message);
+  json out = prediction_json(predict(ctx, *model, *in.value));
+  out["model"] = ctx.model_name;
+  out["elapsed_ms"] = ms_since(t0);
+  send_json(res, 200, out);
+}
+
+// Items that fail are answered in place ({"error": ...}); the others still get predictions, run
+// through the network as one batch.
+void handle_batch(Context& ctx, const Request& req, Response& res) {
+  auto model = ctx.models->acquire();
+  const auto t0 = Clock::now();
+  auto batch = parse_batch(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  if (!batch) return send_error(res, batch.problem.status, batch.problem.message);
+  const auto& items = *batch.value;
+  std::vector<digits::Image28> images;
+  std::size_t empty = 0;
+  for (const auto& item : items) {
+    if (item && !item.value->empty)
+      images.push_back(item.value->image);
+    else if (item)
+      ++empty;
+  }
+  std::vector<digits::Prediction> preds;
+  if (!images.empty()) preds = model->predict_batch(images);
+  ctx.metrics.predicted(false, images.size());
+  ctx.metrics.predicted(true, empty);
+  json results = json::array();
+  std::size_t next = 0;
+  for (const auto& item : items) {
+    if (!item)
+      results.push_back(json{{"error", item.problem.message}});
+    else if (item.value->empty)
+      results.push_back(prediction_json(digits::Prediction{}));
+    else
+      results.push_back(prediction_json(preds[next++]));
+  }
+  send_json(res, 200, json{{"results", std::move(results)}, {"model", ctx.model_name}, {"elapsed_ms", ms_since(t0)}});
+}
+
+// The reference Flask app's contract, for its existing clients: confidence in percent, and
+// {"success": false, "error": ...} with a 4xx for anything that is not a digit (a blank image too).
+void handle_compat(Context& ctx, const Request& req, Response& res) {
+  auto model = ctx.models->acquire();
+  auto in = parse_compat(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  if (!in) return send_json(res, in.problem.status, json{{"success", false}, {"error", in.problem.message}});
+  if (in.value->empty)
+    return send_json(res, 422, json{{"success", false}, {"error", "no digit found: the image is blank"}});
+  const auto p = predict(ctx, *model, *in.value);
+  json probs = json::array();
+  for (float v : p.probabilities) probs.push_back(round6(v));
+  send_json(res, 200,
+            json{{"success", true},
+                 {"prediction", p.digit},
+                 {"confidence", std::round(p.confidence * 10000.0) / 100.0},
+                 {"probabilities", std::move(probs)}});
+}
+
+void handle_model(Context& ctx, Response& res) {
+  const auto& info = ctx.models->info();
+  json meta = json::object();
+  json accuracy = nullptr;
+  for (const auto& kv : info.metadata) {
+    meta[kv.first] = kv.second;
+    if (kv.first == "test_accuracy") accuracy = std::strtod(kv.second.c_str(), nullptr);
+  }
+  send_json(res, 200,
+            json{{"name", ctx.model_name},
+                 {"architecture", info.architecture},
+                 {"blob_version", info.blob_version},
+                 {"storage", info.storage},
+                 {"precision", info.precision == digits::Precision::Int8 ? "int8" : "f32"},
+                 {"temperature", round6(info.temperature)},
+                 {"mnist_test_accuracy", accuracy},
+                 {"models", ctx.models->size()},
+                 {"metadata", std::move(meta)}});
+}
+
+}  // namespace
+
+void install_routes(httplib::Server& http, Context& ctx) {
+  http.set_pre_routing_handler([&ctx](const Request& req, Response& res) { return route_request(ctx, req, res); });
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([&ctx](const Request&, Response& res) { return error_body(ctx, res); }));
+  http.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+    send_error(res, 500, "internal error");  // no details: they may name files or memory
+  });
+  http.set_post_routing_handler([&ctx](const Request& req, Response& res) { add_cors(ctx, req, res); });
+  http.set_logger([&ctx](const Request& req, const Response& res) { log_request(ctx, req, res); });
+  // curl and others ask before sending a large body: refuse an oversized one before it is sent.
+  http.set_expect_100_continue_handler([&ctx](const Request& req, Response& res) {
+    if (req.get_header_value<std::uint64_t>("Content-Length") <= ctx.config.max_body) return 100;
+    send_error(res, 413, "request body is larger than the limit of " + std::to_string(ctx.config.max_body) + " bytes");
+    res.set_header("Connection", "close");
+    return 413;
+  });
+
+  http.Post("/api/v1/predict", [&ctx](const Request& req, Response& res) { handle_predict(ctx, req, res); });
+  http.Post("/api/v1/predict/batch", [&ctx](const Request& req, Response& res) { handle_batch(ctx, req, res); });
+  http.Post("/predict", [&ctx](const Request& req, Response& res) { handle_compat(ctx, req, res); });
+  http.Get("/api/v1/model", [&ctx](const Request&, Response& res) { handle_model(ctx, res); });
+  http.Get(R"(/openapi\.json)", [](const Request&, Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(openapi_json(), "application/json; charset=utf-8");
+  });
+  http.Get("/healthz", [](const Request&, Response& res) { send_json(res, 200, json{{"status", "ok"}}); });
+  http.Get("/readyz", [&ctx](const Request&, Response& res) {
+    if (ctx.ready)
+      send_json(res, 200, json{{"status", "ready"}});
+    else
+      send_json(res, 503, json{{"status", "not ready"}});
+  });
+  http.Get("/metrics", [&ctx](const Request&, Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+}  // namespace server
