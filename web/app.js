@@ -129,16 +129,21 @@
     });
   }
 
+  let inFlight = null;  // the server fallback answers asynchronously: one request at a time
+
   function predict() {
     if (!model) return;
     if (strokes.length === 0) return show(null);
+    if (inFlight) return inFlight.then(predict);
     // The pad is square; strokes go to core in pad pixels (core is size- and position-free).
     const size = pad.getBoundingClientRect().width || 1;
-    try {
-      show(model.predictStrokes(strokes.map((s) => s.map((p) => [p[0] * size, p[1] * size]))));
-    } catch (e) {
-      fail('Could not recognise the drawing: ' + e.message);
-    }
+    const drawn = strokes.length;
+    inFlight = Promise.resolve()
+      .then(() => model.predictStrokes(strokes.map((s) => s.map((p) => [p[0] * size, p[1] * size]))))
+      .then((r) => { if (strokes.length === drawn) show(r); },
+        (e) => fail('Could not recognise the drawing: ' + e.message))
+      .finally(() => { inFlight = null; });
+    return inFlight;
   }
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
@@ -182,7 +187,7 @@
     drawSeen(r.image);
   }
 
-  function drawSeen(image) {
+  function drawSeen(image) {  // image: 28x28 bytes, or nothing (the server does not send it)
     const s = seen.getContext('2d');
     const data = s.createImageData(28, 28);
     for (let i = 0; i < 784; ++i) {
@@ -263,7 +268,7 @@
       strokes.length = 0;
       redraw();
       status.textContent = '';
-      show(model.predictImage(g.getImageData(0, 0, w, h)));
+      show(await model.predictImage(g.getImageData(0, 0, w, h)));
     } catch (e) {
       fail('Could not read "' + file.name + '" as an image: ' + (e.message || e));
     } finally {
@@ -289,11 +294,43 @@
       document.documentElement.dataset.ready = 'wasm';
       document.documentElement.dataset.loadMs = (performance.now() - loadStart).toFixed(1);
       if (live.checked && strokes.length) predict();
-    }, (e) => {
+    }, (e) => serverModel().then((m) => {
+      // No WebAssembly here, but the page came from digits-server: its REST API does the work.
+      model = m;
+      predictButton.disabled = false;
+      predictButton.textContent = 'Predict';
+      status.className = 'status info';
+      status.textContent = e.message + ' Predictions are computed by the server instead.';
+      document.documentElement.dataset.ready = 'server';
+    }, () => {
       fail(e.message);
       predictButton.textContent = 'Unavailable';
       document.documentElement.dataset.ready = 'error';
-    });
+    }));
+  }
+
+  // The same interface as DigitsModel, answered by digits-server's POST api/v1/predict (relative
+  // URLs: the API sits next to the page). Rejects if the page was not served by digits-server.
+  function serverModel() {
+    if (!/^https?:$/.test(location.protocol) || !window.fetch) return Promise.reject(new Error('no server'));
+    const ask = (body, type) => fetch('api/v1/predict', { method: 'POST', headers: { 'Content-Type': type }, body })
+      .then((r) => r.json().then((j) => {
+        if (!r.ok) throw new Error(j.error || 'the server answered HTTP ' + r.status);
+        return j;
+      }));
+    return fetch('api/v1/model').then((r) => (r.ok ? r.json() : Promise.reject(new Error('no server'))))
+      .then((info) => ({
+        info,
+        predictStrokes: (s) => ask(JSON.stringify({ strokes: s }), 'application/json'),
+        // The server takes PNG: re-encode whatever image the browser decoded.
+        predictImage: (data) => {
+          const c = document.createElement('canvas');
+          c.width = data.width;
+          c.height = data.height;
+          c.getContext('2d').putImageData(data, 0, 0);
+          return new Promise((resolve) => c.toBlob(resolve, 'image/png')).then((png) => ask(png, 'image/png'));
+        },
+      }));
   }
 
   // Offline: the service worker caches the app shell (not from file://, where it cannot run).

@@ -241,6 +241,67 @@ describe('devices and hosting', () => {
   });
 });
 
+describe('served by digits-server', () => {
+  // The native server (make build) serves the site and the REST API the page falls back to.
+  async function startServer() {
+    const bin = process.env.DIGITS_SERVER || path.join(b.ROOT, 'build', 'bin', 'digits-server');
+    assert.ok(fs.existsSync(bin), `${bin} is missing: build the native preset first (make build)`);
+    const proc = require('child_process').spawn(bin, ['--port', '0', '--site', b.SITE, '--threads', '1'],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const url = await new Promise((resolve, reject) => {
+      let err = '';
+      proc.stderr.on('data', (d) => {
+        err += d;
+        const m = /listening on (http:\/\/[^/\s]+)\//.exec(err);
+        if (m) resolve(m[1]);
+      });
+      proc.on('exit', (code) => reject(new Error(`digits-server exited ${code}: ${err}`)));
+    });
+    return { url, stop: () => proc.kill('SIGTERM') };
+  }
+
+  test('the page works from digits-server (WebAssembly in the browser)', async () => {
+    const srv = await startServer();
+    try {
+      const { page, done } = await open(srv.url + '/');
+      await b.drawWithMouse(page, place(TEMPLATES[3], PLACEMENTS[0]));
+      await page.click('#predict');
+      assert.equal((await b.readResult(page)).digit, '3');
+      await done();
+    } finally {
+      srv.stop();
+    }
+  });
+
+  test('without WebAssembly, the page falls back to the server\'s REST API', async () => {
+    const srv = await startServer();
+    const noWasm = await b.launch(['--js-flags=--jitless']);
+    try {
+      const page = await noWasm.newPage();
+      const problems = b.watch(page);
+      const posts = [];
+      page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+      await page.goto(srv.url + '/');
+      assert.equal(await b.ready(page), 'server');
+      assert.match((await b.readResult(page)).status, /computed by the server/);
+      for (const d of [2, 7]) {
+        await page.click('#clear');
+        await b.drawWithMouse(page, place(TEMPLATES[d], PLACEMENTS[0]));
+        await page.click('#predict');
+        await page.waitForFunction(() => document.getElementById('result').dataset.digit !== '');
+        const r = await b.readResult(page);
+        assert.equal(r.digit, String(d));
+        assert.ok(Math.abs(r.barsSum - 100) < 0.5);
+      }
+      assert.deepEqual(posts, ['/api/v1/predict', '/api/v1/predict']);
+      assert.deepEqual(problems, []);
+    } finally {
+      await noWasm.close();
+      srv.stop();
+    }
+  });
+});
+
 describe('images', () => {
   test('an opened image file is recognised; a broken one gets a message', async () => {
     const { page, done } = await open(server.url + '/');
