@@ -36,7 +36,10 @@ function parseArgs(argv) {
 
 // ---- static server (scripts/serve.js) ------------------------------------------------------
 const { serve: serveFiles } = require('../../scripts/serve.js');
-function serve() {
+// isolated: with COOP/COEP (fine-grained timers for the latency loop). The timed navigations use
+// a plain server instead, like a real site: a cross-origin-isolated page costs ~50 ms more to
+// start in Chromium (its own process), for every implementation alike.
+function serve(isolated) {
   return serveFiles({
     mounts: {
       '/site/': path.join(ROOT, 'build/site'),
@@ -45,7 +48,7 @@ function serve() {
       '/models/': MODELS,
     },
     // Cross-origin isolation: performance.now() gets its fine (5 us) resolution, not 100 us.
-    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    headers: isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {},
   });
 }
 
@@ -91,12 +94,12 @@ function summarizeFiles(responses, base) {
   return { files, raw: files.reduce((s, f) => s + f.raw, 0), gzip: files.reduce((s, f) => s + f.gzip, 0) };
 }
 
-async function benchImpl(browser, base, impl, pixels, opts) {
+async function benchImpl(browser, base, plainBase, impl, pixels, opts) {
   // One navigation that records every response body and then the latency loop; its time to first
   // prediction is not in the median because fetching bodies over CDP competes with the page.
   const full = await navigate(browser, base, impl, pixels, opts, true);
   const navMs = [];
-  for (let i = 0; i < opts.navs; i++) navMs.push((await navigate(browser, base, impl, pixels, opts, false)).first.ms);
+  for (let i = 0; i < opts.navs; i++) navMs.push((await navigate(browser, plainBase, impl, pixels, opts, false)).first.ms);
   // One thread means no Worker at all (pthreads are Workers); fail rather than report a wrong number.
   if (full.first.info.workers || full.lat.workers) throw new Error(`${impl} created ${full.lat.workers} Worker(s): not single-threaded`);
   const sorted = [...full.lat.times].sort((a, b) => a - b);
@@ -164,10 +167,12 @@ async function main() {
     opts.only = opts.only.filter((n) => !n.startsWith('digits'));
   }
 
-  const server = await serve();
+  const server = await serve(true);
+  const plain = await serve(false);
   const base = `http://127.0.0.1:${server.address().port}`;
+  const plainBase = `http://127.0.0.1:${plain.address().port}`;
   let browser;
-  const cleanup = async () => { if (browser) await browser.close().catch(() => {}); server.close(); };
+  const cleanup = async () => { if (browser) await browser.close().catch(() => {}); server.close(); plain.close(); };
   // Global timeout: report, close the browser, exit non-zero even if something hangs.
   const timer = setTimeout(() => {
     console.error(`bench/browser: timed out after ${opts.timeout} s`);
@@ -184,7 +189,7 @@ async function main() {
     const results = {};
     for (const impl of opts.only) {   // sequential: one page at a time, nothing competes for the CPU
       process.stdout.write(`${impl}... `);
-      results[impl] = await benchImpl(browser, base, impl, reference.pixels, opts);
+      results[impl] = await benchImpl(browser, base, plainBase, impl, reference.pixels, opts);
       console.log(`median ${fmtMs(results[impl].medianMs)} ms`);
     }
     const rep = report(results, reference);
