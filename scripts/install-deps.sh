@@ -2,7 +2,7 @@
 # Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
 # (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
 #
-#   scripts/install-deps.sh [base] [wasm] [web] [torch] [server-bench]      (default: base)
+#   scripts/install-deps.sh [base] [wasm] [web] [fuzz] [torch] [server-bench]      (default: base)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ declare -A pkgs=(
   [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl"
   [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
   [web]="chromium fonts-dejavu-core"
+  [fuzz]="clang-19 libclang-rt-19-dev"
   [torch]="libtorch-dev gnuplot-nox time"
   # bench/server/run.sh: wrk, and the reference Flask + PyTorch server it compares against.
   [server-bench]="wrk python3-flask python3-torch python3-numpy python3-pil procps"
@@ -20,7 +21,7 @@ declare -A pkgs=(
 
 want=()
 for g in "${groups[@]}"; do
-  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, torch, server-bench)" >&2; exit 2; }
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, fuzz, torch, server-bench)" >&2; exit 2; }
   for p in ${pkgs[$g]}; do
     # nodesource's nodejs bundles npm; either origin is fine.
     if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi

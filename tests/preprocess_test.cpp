@@ -167,3 +167,11 @@ TEST(Preprocess, HugeCoordinatesStayFinite) {
   ASSERT_TRUE(r.ok());
   for (float v : r.value().image) EXPECT_TRUE(std::isfinite(v));
 }
+
+// Found by fuzz_strokes: a digit a few denormals wide made the scale to the work box overflow to
+// infinity, and the plane size an undefined float-to-int conversion. Such a speck is no digit.
+TEST(Preprocess, MicroscopicStrokesAreEmptyNotUndefinedBehaviour) {
+  auto r = preprocess_strokes({{{0, 2.35e-41f}, {2.33e-41f, 2.39e-41f}, {2.33e-41f, 3.70e-39f}}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r.value().empty);
+}

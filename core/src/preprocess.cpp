@@ -291,13 +291,13 @@ Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessO
         return Error{"too many stroke points (limit " + std::to_string(options.max_points) + ")"};
     }
   const float extent = std::max(x1 - x0, y1 - y0);
-  if (points == 0 || !(extent > 0) || !std::isfinite(extent)) return Plane(1, 1);  // nothing or a dot
-
   // Draw at the work resolution so that the digit's larger side spans kWorkBox pixels including
   // the pen, and the pen is options.stroke_width of that.
   const float pen = options.stroke_width * kWorkBox;
   const float r = pen / 2;
   const float k = (kWorkBox - pen) / extent;
+  // Nothing, a dot, or an extent so small (e.g. 1e-40) that the scale overflows: no digit.
+  if (points == 0 || !(extent > 0) || !std::isfinite(extent) || !std::isfinite(k)) return Plane(1, 1);
   const float margin = r + 2;
   Plane p(static_cast<int>(std::ceil((x1 - x0) * k + 2 * margin)), static_cast<int>(std::ceil((y1 - y0) * k + 2 * margin)));
   auto draw_segment = [&](float ax, float ay, float bx, float by) {
