@@ -12,7 +12,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 all: build
 
 deps:
-	@scripts/install-deps.sh base
+	@scripts/install-deps.sh base studio
 	@scripts/fetch-sources.sh
 deps-wasm: deps
 	@scripts/install-deps.sh base wasm
@@ -55,7 +55,7 @@ site: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS) --target site
 
-test: test-native test-torch test-wasm test-fuzz
+test: test-native test-asan test-torch test-wasm test-fuzz
 
 test-native: build
 	ctest --preset native -j $(JOBS)
@@ -80,6 +80,7 @@ fuzz test-fuzz: deps
 	ctest --preset fuzz -E _regressions | grep -E "Test +#|stat::number_of_executed_units|DONE +cov|tests passed|tests failed|ERROR"; \
 	  exit $${PIPESTATUS[0]}
 
+# The whole C++ suite under AddressSanitizer + UndefinedBehaviorSanitizer (part of make test).
 asan test-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
