@@ -71,6 +71,40 @@ describe('drawing and predicting', () => {
     await done();
   });
 
+  test('runs under its own strict CSP, and every request stays on its origin', async () => {
+    for (const url of [server.url + '/', 'file://' + path.join(b.SITE, 'index.html')]) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const requests = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.addInitScript(() => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+      });
+      await page.goto(url);
+      assert.equal(await b.ready(page), 'wasm');
+      const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+      assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
+      await b.drawWithMouse(page, place(TEMPLATES[5], PLACEMENTS[0]));
+      await page.click('#predict');
+      assert.equal((await b.readResult(page)).digit, '5');
+      // The policy is enforced (an inline script is refused) and the app itself never trips it.
+      const inlineRan = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inline = true';
+        document.head.appendChild(s);
+        return window.__inline === true;
+      });
+      assert.equal(inlineRan, false, 'CSP must block inline scripts');
+      const violations = await page.evaluate(() => window.__cspViolations.filter((v) => !v.startsWith('script-src-elem inline')));
+      assert.deepEqual(violations, []);
+      const origin = url.startsWith('file:') ? 'file://' : server.url + '/';
+      for (const r of requests) assert.ok(r.startsWith(origin), `third-party request: ${r}`);
+      await context.close();
+    }
+  });
+
   test('an empty pad asks for a digit instead of predicting', async () => {
     const { page, done } = await open(server.url + '/');
     await page.click('#predict');
