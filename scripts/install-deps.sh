@@ -2,7 +2,7 @@
 # Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
 # (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
 #
-#   scripts/install-deps.sh [base] [wasm] [web] [fuzz] [torch] [server-bench]      (default: base)
+#   scripts/install-deps.sh [base] [wasm] [web] [fuzz] [torch] [server-bench] [studio]      (default: base)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +17,13 @@ declare -A pkgs=(
   [torch]="libtorch-dev gnuplot-nox time"
   # bench/server/run.sh: wrk, and the reference Flask + PyTorch server it compares against.
   [server-bench]="wrk python3-flask python3-torch python3-numpy python3-pil procps"
+  # digits-studio (Dear ImGui, GLFW, OpenGL) and its headless test: Xvfb with Mesa's software GL.
+  [studio]="libimgui-dev libglfw3-dev libgl-dev xvfb xauth libgl1-mesa-dri"
 )
 
 want=()
 for g in "${groups[@]}"; do
-  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, fuzz, torch, server-bench)" >&2; exit 2; }
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, fuzz, torch, server-bench, studio)" >&2; exit 2; }
   for p in ${pkgs[$g]}; do
     # nodesource's nodejs bundles npm; either origin is fine.
     if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi

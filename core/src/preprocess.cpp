@@ -155,11 +155,30 @@ Plane morph_step(const Plane& p, bool grow, bool square) {
   return out;
 }
 
+namespace {
 
-Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options) {
+GrayPlane to_gray(const Plane& p) { return {p.w, p.h, p.v}; }
+
+GrayPlane crop(const Plane& p, const Box& b) {
+  GrayPlane out{b.w(), b.h(), {}};
+  out.values.reserve(static_cast<size_t>(b.w()) * b.h());
+  for (int y = b.y0; y <= b.y1; ++y)
+    out.values.insert(out.values.end(), &p.v[static_cast<size_t>(y) * p.w + b.x0],
+                      &p.v[static_cast<size_t>(y) * p.w + b.x1] + 1);
+  return out;
+}
+
+// Steps 1-4 (see the top of this file). `stages`, when given, receives copies of the pictures
+// along the way; nothing computed for it feeds back into the result.
+Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
   Preprocessed out;
+  if (stages) {
+    stages->raw_ink = to_gray(ink);
+    stages->scaled20 = {kBox, kBox, std::vector<float>(kBox * kBox, 0.0f)};
+  }
   Box box;
   if (!ink_box(ink, kInkThreshold, box)) return out;  // empty
+  if (stages) stages->cropped = crop(ink, box);
 
   // Near-empty: a speck is not a digit. Require some ink mass and a box that is not a dot
   // relative to the picture.
@@ -187,6 +206,16 @@ Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& option
   reach(box.y0, box.y1, cy, wy0, wy1);
   Plane work = resample(ink, box, scale, cx, cy, wx1 - wx0, wy1 - wy0, mid - wx0, mid - wy0);
 
+  // MNIST's 20x20 step, for inspection only: the work plane is 3x that box, centred on the
+  // ink's centre of mass, so shrink it 3x around the box's centre (in work coordinates). Taken
+  // before the pen width changes, which can grow the ink past the box.
+  if (stages) {
+    const float bx = (0.5f * (box.x0 + box.x1 + 1) - cx) * scale + mid - wx0;
+    const float by = (0.5f * (box.y0 + box.y1 + 1) - cy) * scale + mid - wy0;
+    const Box all{0, 0, work.w - 1, work.h - 1};
+    stages->scaled20 = to_gray(resample(work, all, 1.0f / kOversample, bx, by, kBox, kBox, kBox / 2.0f, kBox / 2.0f));
+  }
+
   // 3. Stroke width into MNIST's range.
   const float target = options.stroke_width * kWorkBox;
   const float width = stroke_width(work);
@@ -206,6 +235,17 @@ Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& option
                          kImageSide / 2.0f);
   std::copy(small.v.begin(), small.v.end(), out.image.begin());
   out.empty = false;
+  return out;
+}
+
+}  // namespace
+
+Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+  Preprocessed out = normalize_steps(ink, options, stages);
+  if (stages) {
+    stages->centred = out.image;
+    stages->empty = out.empty;
+  }
   return out;
 }
 
@@ -348,6 +388,25 @@ Result<Preprocessed> preprocess_strokes(const std::vector<Stroke>& strokes, cons
   auto ink = detail::stroke_plane(strokes, options);
   if (!ink) return Error{ink.error()};
   return detail::normalize(ink.value(), options);
+}
+
+Result<PreprocessStages> preprocess_image_stages(const ImageView& image, const PreprocessOptions& options) {
+  auto ink = detail::ink_plane(image, options);
+  if (!ink) return Error{ink.error()};
+  PreprocessStages stages;
+  auto r = detail::normalize(ink.value(), options, &stages);
+  if (!r) return Error{r.error()};
+  return stages;
+}
+
+Result<PreprocessStages> preprocess_strokes_stages(const std::vector<Stroke>& strokes,
+                                                   const PreprocessOptions& options) {
+  auto ink = detail::stroke_plane(strokes, options);
+  if (!ink) return Error{ink.error()};
+  PreprocessStages stages;
+  auto r = detail::normalize(ink.value(), options, &stages);
+  if (!r) return Error{r.error()};
+  return stages;
 }
 
 }  // namespace digits

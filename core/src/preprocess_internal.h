@@ -22,7 +22,10 @@ Plane morph_step(const Plane& p, bool grow, bool square);
 
 Result<Plane> ink_plane(const ImageView& image, const PreprocessOptions& options);
 Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessOptions& options);
-Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options);
+// When `stages` is given, also copies each intermediate picture into it (for the studio); the
+// result is the same either way.
+Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options,
+                               PreprocessStages* stages = nullptr);
 
 }  // namespace detail
 }  // namespace digits

@@ -91,7 +91,7 @@ struct PreprocessOptions {
   float stroke_width = 0.12f;
 };
 
-// What preprocessing produced, plus its intermediate stages for inspection.
+// What preprocessing produced (its intermediate stages: preprocess_*_stages below).
 struct Preprocessed {
   Image28 image{};     // the network input (valid when !empty)
   bool empty = true;   // no ink (blank, uniform or near-empty input): do not predict
@@ -106,6 +106,32 @@ Result<Preprocessed> preprocess_image(const ImageView& image, const PreprocessOp
 // like preprocess_image. The result does not depend on canvas size, pen width or position.
 Result<Preprocessed> preprocess_strokes(const std::vector<Stroke>& strokes,
                                         const PreprocessOptions& options = {});
+
+// Introspection: the pictures preprocessing makes on its way to the 28x28, for tools that show
+// *why* an input looks the way it does to the network (the studio). Same code path as
+// preprocess_image / preprocess_strokes: `centred` is bit-identical to their `image`.
+// Slower than those (it copies each stage), so use them when you only need the answer.
+
+// A grey-scale picture: 0 = paper, 1 = full ink, row-major, width * height values.
+struct GrayPlane {
+  int width = 0;
+  int height = 0;
+  std::vector<float> values;
+};
+
+struct PreprocessStages {
+  GrayPlane raw_ink;   // the input as ink, at its own size (strokes: rasterised, pen applied)
+  GrayPlane cropped;   // the ink's bounding box (0x0 when no ink was found)
+  GrayPlane scaled20;  // 20x20: the crop scaled so its larger side spans 20 pixels, aspect kept,
+                       // centred (MNIST's 20x20 step; before the pen width is normalised)
+  Image28 centred{};   // the network input: pen width in MNIST's range, centre of mass at
+                       // (14, 14); bit-identical to Preprocessed::image
+  bool empty = true;   // as Preprocessed::empty; scaled20 and centred are then all paper
+};
+
+Result<PreprocessStages> preprocess_image_stages(const ImageView& image, const PreprocessOptions& options = {});
+Result<PreprocessStages> preprocess_strokes_stages(const std::vector<Stroke>& strokes,
+                                                   const PreprocessOptions& options = {});
 
 // ---------------------------------------------------------------------------------------------
 // The model

@@ -1,0 +1,231 @@
+// digits-studio — a Dear ImGui desktop inspector over the digits core: draw or open a digit and
+// see the preprocessing stages, the probabilities, every layer's feature maps, and a second
+// model's answer next to the first.
+//
+//   digits-studio [--model BLOB] [--compare BLOB] [--input FILE [--labels IDX] [--index N]]
+//                 [--size WxH] [--screenshot OUT.png]
+//
+// --screenshot renders one frame, writes it as a PNG, prints one JSON line saying what it showed,
+// and exits: for tests (under xvfb-run) and for the README's picture.
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "app.h"
+#include "screenshot.h"
+#include "textures.h"
+#include "views.h"
+
+namespace {
+
+struct Flags {
+  std::string model, compare, input, labels, screenshot;
+  int index = 0;
+  int width = 1440, height = 900;
+};
+
+int usage(int code) {
+  std::fprintf(
+      code ? stderr : stdout,
+      "usage: digits-studio [--model BLOB] [--compare BLOB] [--input FILE.png|IDX [--labels IDX] [--index N]]\n"
+      "                     [--size WxH] [--screenshot OUT.png]\n"
+      "\n"
+      "--model       weights blob for model A (default: the embedded one)\n"
+      "--compare     a second weights blob, B, answered side by side with A\n"
+      "--input       a PNG, or an MNIST idx images file to step through with the arrow keys\n"
+      "--labels      the idx labels for --input (guessed for *-images-idx3-ubyte); errors are highlighted\n"
+      "--index       which idx image to show first (0-based)\n"
+      "--size        window size in pixels (default 1440x900)\n"
+      "--screenshot  render one frame to this PNG, print a JSON line, and exit\n");
+  return code;
+}
+
+bool parse_flags(int argc, char** argv, Flags& f) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (s == "--help" || s == "-h") std::exit(usage(0));
+    auto value = [&](std::string& dst) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "digits-studio: %s needs a value\n", s.c_str());
+        return false;
+      }
+      dst = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (s == "--model") {
+      if (!value(f.model)) return false;
+    } else if (s == "--compare") {
+      if (!value(f.compare)) return false;
+    } else if (s == "--input") {
+      if (!value(f.input)) return false;
+    } else if (s == "--labels") {
+      if (!value(f.labels)) return false;
+    } else if (s == "--screenshot") {
+      if (!value(f.screenshot)) return false;
+    } else if (s == "--index") {
+      if (!value(v)) return false;
+      char* end = nullptr;
+      f.index = static_cast<int>(std::strtol(v.c_str(), &end, 10));
+      if (*end || f.index < 0) {
+        std::fprintf(stderr, "digits-studio: --index is an image number from 0, not '%s'\n", v.c_str());
+        return false;
+      }
+    } else if (s == "--size") {
+      if (!value(v)) return false;
+      if (std::sscanf(v.c_str(), "%dx%d", &f.width, &f.height) != 2 || f.width < 320 || f.height < 240 ||
+          f.width > 8192 || f.height > 8192) {
+        std::fprintf(stderr, "digits-studio: --size is WIDTHxHEIGHT, at least 320x240, not '%s'\n", v.c_str());
+        return false;
+      }
+    } else {
+      std::fprintf(stderr, "digits-studio: unknown option %s\n", s.c_str());
+      return usage(2), false;
+    }
+  }
+  return true;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      o += '\\', o += c;
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else
+      o += c;
+  }
+  return o;
+}
+
+// What the screenshot shows, for a test to compare with the CLI's answer.
+void print_shown(const studio::App& app, const Flags& f, int width, int height) {
+  const auto& an = app.analysis();
+  const auto& p = an.answer.prediction;
+  auto digit = [](const digits::Prediction& q) { return q.empty ? std::string("null") : std::to_string(q.digit); };
+  std::printf(
+      "{\"screenshot\": \"%s\", \"width\": %d, \"height\": %d, \"input\": \"%s\", \"index\": %d, \"digit\": %s, "
+      "\"confidence\": %g, \"empty\": %s, \"uncertain\": %s",
+      json_escape(f.screenshot).c_str(), width, height, json_escape(f.input).c_str(), app.image_index(),
+      an.error.empty() ? digit(p).c_str() : "null", p.confidence, p.empty ? "true" : "false",
+      p.uncertain ? "true" : "false");
+  if (auto l = app.label()) std::printf(", \"label\": %d", *l);
+  if (an.compare_answer) std::printf(", \"compare_digit\": %s", digit(an.compare_answer->prediction).c_str());
+  std::printf(", \"layers\": %zu}\n", an.layers.size());
+}
+
+void on_glfw_error(int code, const char* what) {
+  std::fprintf(stderr, "digits-studio: GLFW error %d: %s\n", code, what);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!parse_flags(argc, argv, flags)) return 2;
+
+  // Models and input first: a wrong path is reported before any window opens.
+  auto created = studio::App::create(flags.model);
+  if (!created) {
+    std::fprintf(stderr, "digits-studio: %s\n", created.error().c_str());
+    return 1;
+  }
+  studio::App app = std::move(created.value());
+  if (!flags.compare.empty()) {
+    if (auto err = app.load_compare_model(flags.compare); !err.empty()) {
+      std::fprintf(stderr, "digits-studio: %s\n", err.c_str());
+      return 1;
+    }
+  }
+  if (!flags.input.empty()) {
+    if (auto err = app.open_file(flags.input, flags.labels); !err.empty()) {
+      std::fprintf(stderr, "digits-studio: %s\n", err.c_str());
+      return 1;
+    }
+    if (flags.index >= app.image_count()) {
+      std::fprintf(stderr, "digits-studio: --index %d is past the last image (%d)\n", flags.index,
+                   app.image_count() - 1);
+      return 1;
+    }
+    app.seek(flags.index);
+  }
+
+  glfwSetErrorCallback(on_glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "digits-studio: cannot open a window (no display? run it under xvfb-run for headless use)\n");
+    return 1;
+  }
+  // OpenGL 3.0 is all the ImGui backend needs, and what Mesa's software renderer gives everywhere.
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  glfwWindowHint(GLFW_RESIZABLE, flags.screenshot.empty() ? GLFW_TRUE : GLFW_FALSE);
+  GLFWwindow* window = glfwCreateWindow(flags.width, flags.height, "Digits Studio", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "digits-studio: cannot create an OpenGL 3.0 window (is Mesa's libgl1-mesa-dri installed?)\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; no imgui.ini next to the user's files
+  ImGui::StyleColorsDark();
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 130");
+
+  int rc = 0;
+  {
+    studio::TextureCache textures;  // destroyed while the GL context is still alive
+    studio::UiState ui;
+    std::snprintf(ui.input_path, sizeof ui.input_path, "%s", flags.input.c_str());
+    std::snprintf(ui.labels_path, sizeof ui.labels_path, "%s", flags.labels.c_str());
+    std::snprintf(ui.model_path, sizeof ui.model_path, "%s", flags.compare.c_str());
+    // Headless: ImGui sizes some widgets from the previous frame, so settle for a few frames.
+    int frames_left = flags.screenshot.empty() ? -1 : 3;
+    while (!glfwWindowShouldClose(window)) {
+      if (frames_left < 0)
+        glfwWaitEventsTimeout(0.25);  // idle: no busy loop; wake to redraw
+      else
+        glfwPollEvents();
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      studio::draw_studio(app, textures, ui);
+      ImGui::Render();
+      int w, h;
+      glfwGetFramebufferSize(window, &w, &h);
+      glViewport(0, 0, w, h);
+      glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      if (frames_left > 0 && --frames_left == 0) {
+        glFinish();
+        if (auto err = studio::save_screenshot(flags.screenshot, w, h); !err.empty()) {
+          std::fprintf(stderr, "digits-studio: %s\n", err.c_str());
+          rc = 1;
+        } else {
+          print_shown(app, flags, w, h);
+        }
+        break;
+      }
+      glfwSwapBuffers(window);
+    }
+  }
+
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return rc;
+}
