@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,6 +89,16 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
   http.set_write_timeout(config.request_timeout_s, 0);
   http.set_keep_alive_timeout(config.idle_timeout_s);
   http.set_keep_alive_max_count(1000);
+  // Debian's libcpp-httplib was compiled with a listen backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG
+  // lives in the .so): 64 clients connecting at once overflow it, the kernel drops their SYNs and
+  // they retry after 1 s, then 3 s — the whole p99 tail under wrk. This hook sees the listening
+  // socket before bind (and must keep httplib's SO_REUSEADDR); bind() then listens again with the
+  // system's maximum backlog.
+  http.set_socket_options([svc = s.get()](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    svc->listen_socket_ = sock;
+  });
   http.set_default_headers({
       {"Content-Security-Policy",
        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
@@ -102,15 +113,16 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
 
 digits::Result<int> Service::bind() {
   const auto& c = ctx_->config;
+  int port = c.port;
   if (c.port == 0) {
-    const int port = http_->bind_to_any_port(c.host);
+    port = http_->bind_to_any_port(c.host);
     if (port <= 0) return digits::Error{"cannot listen on " + c.host + " (is the address valid on this machine?)"};
-    return port;
-  }
-  if (!http_->bind_to_port(c.host, c.port))
+  } else if (!http_->bind_to_port(c.host, c.port)) {
     return digits::Error{"cannot listen on " + c.host + ":" + std::to_string(c.port) +
                          " (in use, or not an address of this machine?)"};
-  return c.port;
+  }
+  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);  // see create(): backlog 5 -> max
+  return port;
 }
 
 void Service::run() {

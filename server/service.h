@@ -44,6 +44,7 @@ class Service {
   std::unique_ptr<ModelPool> models_;
   std::unique_ptr<StaticFiles> site_;
   std::unique_ptr<httplib::Server> http_;
+  int listen_socket_ = -1;  // captured at bind, to raise its backlog (see create())
 };
 
 // build/site in the working directory, else ../site next to the binary; "" if neither exists.
