@@ -19,25 +19,8 @@ namespace {
 
 std::string str(const std::vector<std::uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
-// Standard base64, written independently of the decoder under test.
-std::string encode_base64(const std::vector<std::uint8_t>& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::uint32_t n =
-        (in[i] << 16) | ((i + 1 < in.size() ? in[i + 1] : 0) << 8) | (i + 2 < in.size() ? in[i + 2] : 0);
-    out += k[(n >> 18) & 63];
-    out += k[(n >> 12) & 63];
-    out += i + 1 < in.size() ? k[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[n & 63] : '=';
-  }
-  return out;
-}
-
-std::string png_data_url(const std::string& fixture) {
-  return "data:image/png;base64," +
-         encode_base64(testutil::read_file(testutil::source_path("tests/fixtures/" + fixture)));
-}
+using testutil::encode_base64;
+using testutil::png_data_url;
 
 server::Parsed<digits::Preprocessed> item(const json& j, const Limits& limits = {}) {
   return server::parse_item(j, limits);

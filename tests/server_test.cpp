@@ -29,20 +29,7 @@ std::vector<std::uint8_t> fixture(const std::string& name) {
 }
 std::string as_string(const std::vector<std::uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
-std::string base64(const std::vector<std::uint8_t>& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::uint32_t n =
-        (in[i] << 16) | ((i + 1 < in.size() ? in[i + 1] : 0) << 8) | (i + 2 < in.size() ? in[i + 2] : 0);
-    out += k[(n >> 18) & 63];
-    out += k[(n >> 12) & 63];
-    out += i + 1 < in.size() ? k[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[n & 63] : '=';
-  }
-  return out;
-}
-std::string data_url(const std::string& name) { return "data:image/png;base64," + base64(fixture(name)); }
+std::string data_url(const std::string& name) { return testutil::png_data_url(name); }
 
 json strokes_json(const std::vector<digits::Stroke>& strokes) {
   json ss = json::array();
@@ -422,7 +409,7 @@ TEST_F(Server, DecompressionBombIsRefusedFromItsHeader) {
   expect_error(post("/api/v1/predict", png, "image/png"), 400, "more than the limit");
   expect_error(
       post_json("/api/v1/predict",
-                json{{"image", "data:image/png;base64," + base64(std::vector<std::uint8_t>(png.begin(), png.end()))}}),
+                json{{"image", "data:image/png;base64," + testutil::encode_base64(std::vector<std::uint8_t>(png.begin(), png.end()))}}),
       400, "more than the limit");
 }
 

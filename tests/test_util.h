@@ -105,4 +105,24 @@ inline float mean_abs_diff(const digits::Image28& a, const digits::Image28& b) {
   return static_cast<float>(s / a.size());
 }
 
+// Standard base64, written independently of the server's decoder (which the tests check).
+inline std::string encode_base64(const std::vector<std::uint8_t>& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::uint32_t n =
+        (in[i] << 16) | ((i + 1 < in.size() ? in[i + 1] : 0) << 8) | (i + 2 < in.size() ? in[i + 2] : 0);
+    out += k[(n >> 18) & 63];
+    out += k[(n >> 12) & 63];
+    out += i + 1 < in.size() ? k[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? k[n & 63] : '=';
+  }
+  return out;
+}
+
+// A PNG fixture as the data URL a canvas's toDataURL() gives.
+inline std::string png_data_url(const std::string& fixture) {
+  return "data:image/png;base64," + encode_base64(read_file(source_path("tests/fixtures/" + fixture)));
+}
+
 }  // namespace testutil
