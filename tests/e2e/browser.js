@@ -75,7 +75,9 @@ async function drawWithTouch(page, strokes) {
 async function readResult(page) {
   return page.evaluate(() => {
     const r = document.getElementById('result');
-    const pcts = [...document.querySelectorAll('#bars .fill')].map((f) => parseFloat(f.style.width) || 0);
+    // What is drawn, not what was set: each bar's rendered width as a share of its track.
+    const pcts = [...document.querySelectorAll('#bars .fill')].map((f) =>
+      (100 * f.getBoundingClientRect().width) / f.parentElement.getBoundingClientRect().width);
     return {
       digit: r.dataset.digit,
       confidence: r.dataset.confidence,

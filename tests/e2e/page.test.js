@@ -23,7 +23,9 @@ after(async () => {
 
 // A fresh context (no cache, no service worker) and page per test; fails on any console error.
 async function open(url, contextOptions) {
-  const context = await browser.newContext(contextOptions || { viewport: { width: 1000, height: 800 } });
+  // Reduced motion: the bars are measured as drawn, without waiting out their transition.
+  const context = await browser.newContext(
+    Object.assign({ reducedMotion: 'reduce' }, contextOptions || { viewport: { width: 1000, height: 800 } }));
   const page = await context.newPage();
   const problems = b.watch(page);
   await page.goto(url);
@@ -311,7 +313,7 @@ describe('served by digits-server', () => {
     const srv = await startServer();
     const noWasm = await b.launch(['--js-flags=--jitless']);
     try {
-      const page = await noWasm.newPage();
+      const page = await noWasm.newPage({ reducedMotion: 'reduce' });
       const problems = b.watch(page);
       const posts = [];
       page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
