@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// A small static file server for the site: `make run` (until the native server lands), the
-// browser tests and the browser benchmark. Serves ROOT under PREFIX (e.g. /digits/ to mimic
+// A small static file server for the browser tests and the browser benchmark (`make run` uses
+// digits-server). Serves ROOT under PREFIX (e.g. /digits/ to mimic
 // GitHub Pages' https://<user>.github.io/<repo>/), with the right MIME types (wasm included),
 // no caching, and no path escapes.
 //
