@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "requests.h"
 #include "static_files.h"
+#include "server_test_util.h"
 #include "test_util.h"
 
 using nlohmann::json;
@@ -32,15 +33,7 @@ void expect_problem(const server::Parsed<digits::Preprocessed>& p, int status, c
   EXPECT_NE(p.problem.message.find(fragment), std::string::npos) << p.problem.message;
 }
 
-json stroke_json(const std::vector<digits::Stroke>& strokes) {
-  json ss = json::array();
-  for (const auto& s : strokes) {
-    json pts = json::array();
-    for (const auto& p : s) pts.push_back({p.x, p.y});
-    ss.push_back(pts);
-  }
-  return ss;
-}
+using testutil::strokes_json;
 
 }  // namespace
 
@@ -132,7 +125,7 @@ TEST(ServerRequests, BadPixelsSayWhatIsWrong) {
 
 TEST(ServerRequests, StrokesAcceptPairsAndXYObjects) {
   const auto seven = testutil::digit_strokes(7);
-  auto a = item(json{{"strokes", stroke_json(seven)}});
+  auto a = item(json{{"strokes", strokes_json(seven)}});
   ASSERT_TRUE(a) << a.problem.message;
   json objects = json::array();
   for (const auto& s : seven) {
@@ -189,7 +182,7 @@ TEST(ServerRequests, PredictBodiesDispatchOnContentType) {
   auto a = server::parse_predict("image/png", body, Limits{});
   ASSERT_TRUE(a) << a.problem.message;
   EXPECT_FALSE(a.value->empty);
-  const std::string strokes = json{{"strokes", stroke_json(testutil::digit_strokes(4))}}.dump();
+  const std::string strokes = json{{"strokes", strokes_json(testutil::digit_strokes(4))}}.dump();
   EXPECT_TRUE(server::parse_predict("application/json; charset=utf-8", strokes, Limits{}));
   expect_problem(server::parse_predict("text/plain", strokes, Limits{}), 415, "image/png or application/json");
   expect_problem(server::parse_predict("", strokes, Limits{}), 415, "none was given");
@@ -203,7 +196,7 @@ TEST(ServerRequests, PredictBodiesDispatchOnContentType) {
 TEST(ServerRequests, BatchEnvelopeFailsWholeItemsFailAlone) {
   Limits limits;
   limits.max_batch = 3;
-  const json good{{"strokes", stroke_json(testutil::digit_strokes(1))}};
+  const json good{{"strokes", strokes_json(testutil::digit_strokes(1))}};
   auto b = server::parse_batch("application/json", json{{"items", {good, json{{"bad", 1}}, good}}}.dump(), limits);
   ASSERT_TRUE(b) << b.problem.message;
   ASSERT_EQ(b.value->size(), 3u);

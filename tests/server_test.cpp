@@ -18,6 +18,7 @@
 
 #include "digits/png.h"
 #include "service.h"
+#include "server_test_util.h"
 #include "test_util.h"
 
 using nlohmann::json;
@@ -31,15 +32,7 @@ std::string as_string(const std::vector<std::uint8_t>& v) { return std::string(v
 
 std::string data_url(const std::string& name) { return testutil::png_data_url(name); }
 
-json strokes_json(const std::vector<digits::Stroke>& strokes) {
-  json ss = json::array();
-  for (const auto& s : strokes) {
-    json pts = json::array();
-    for (const auto& p : s) pts.push_back({p.x, p.y});
-    ss.push_back(pts);
-  }
-  return ss;
-}
+using testutil::strokes_json;
 
 void write_file(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
