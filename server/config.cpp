@@ -71,7 +71,7 @@ digits::Result<bool> apply(Config& c, const std::string& name, const std::string
     if (!parse_long(v, 0, 1024, n)) return bad("a number of threads (1-1024, or 0 for automatic)");
     c.threads = static_cast<int>(n);
   } else if (name == "connections") {
-    if (!parse_long(v, 1, 4096, n)) return bad("a number of connections (1-4096)");
+    if (!parse_long(v, 1, 100000, n)) return bad("a number of connections (1-100000)");
     c.connections = static_cast<int>(n);
   } else if (name == "site") {
     c.site = v;
@@ -121,7 +121,7 @@ std::string usage() {
          "  --host ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)\n"
          "  --port N               TCP port (default 8080; 0 picks a free port and prints it)\n"
          "  --threads N            models, i.e. inferences at once (default: CPU cores; ~4 MB each)\n"
-         "  --connections N        connections served at once, one worker thread each (default 64)\n"
+         "  --connections N        open connections at once (default 1000); more are answered 503\n"
          "  --site DIR             static files to serve (default build/site here or next to the binary)\n"
          "  --model BLOB           weights blob (default: the one built in)\n"
          "  --precision P          int8 (default, faster) or f32\n"

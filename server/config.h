@@ -18,9 +18,9 @@ struct Config {
   int port = 8080;
   // Models, i.e. inferences at once (a Model is not thread-safe; ~4 MB each). 0 = CPU cores.
   int threads = 0;
-  // Worker threads: cpp-httplib holds one per open connection, idle keep-alive ones included,
-  // so this is how many clients are served at once; the rest wait in the accept queue.
-  int connections = 64;
+  // Open connections at once (idle keep-alive ones included); one more is answered 503. A
+  // connection costs a buffer, not a thread (see event_server.h).
+  int connections = 1000;
   std::string site;   // static files; empty = build/site in the working directory or next to the binary
   std::string model;  // weights blob; empty = the blob embedded at build time
   digits::Precision precision = digits::Precision::Int8;

@@ -5,6 +5,7 @@
 // SIGINT/SIGTERM: stop accepting, let requests in flight finish, exit 0.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,6 +37,14 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
 
+  // Every open connection is a file descriptor; the soft limit (often 1024) would refuse some of
+  // the --connections long before the hard limit does.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   auto service = server::Service::create(config.value());
   if (!service) {
     std::fprintf(stderr, "digits-server: %s\n", service.error().c_str());
@@ -48,7 +57,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string site = s.site_root();
-  std::fprintf(stderr, "digits-server: listening on http://%s:%d/ (%d models, %d connections, %s)\n",
+  std::fprintf(stderr, "digits-server: listening on http://%s:%d/ (%d models, up to %d connections, %s)\n",
                s.config().host.c_str(), port.value(), s.threads(), s.config().connections,
                site.empty() ? "no site directory: API only (pass --site DIR)" : ("site " + site).c_str());
 

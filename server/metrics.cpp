@@ -99,6 +99,20 @@ std::string Metrics::render() const {
   o += "# HELP digits_http_requests_in_flight Requests being handled now.\n";
   o += "# TYPE digits_http_requests_in_flight gauge\n";
   o += "digits_http_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
+  if (connections) {
+    const EventServer::Stats c = connections();
+    o += "# HELP digits_http_connections Open connections by what they are doing.\n";
+    o += "# TYPE digits_http_connections gauge\n";
+    o += "digits_http_connections{state=\"idle\"} " + std::to_string(c.idle) + "\n";
+    o += "digits_http_connections{state=\"reading\"} " + std::to_string(c.reading) + "\n";
+    o += "digits_http_connections{state=\"processing\"} " + std::to_string(c.processing) + "\n";
+    o += "digits_http_connections{state=\"writing\"} " + std::to_string(c.writing) + "\n";
+    o += "# HELP digits_http_connections_total Connections accepted, refused at the limit, closed at a deadline.\n";
+    o += "# TYPE digits_http_connections_total counter\n";
+    o += "digits_http_connections_total{outcome=\"accepted\"} " + std::to_string(c.accepted) + "\n";
+    o += "digits_http_connections_total{outcome=\"refused\"} " + std::to_string(c.refused) + "\n";
+    o += "digits_http_connections_total{outcome=\"timed_out\"} " + std::to_string(c.timed_out) + "\n";
+  }
   o += "# HELP digits_predictions_total Inputs run through the network, by outcome.\n";
   o += "# TYPE digits_predictions_total counter\n";
   o += "digits_predictions_total{outcome=\"digit\"} " + std::to_string(digits_) + "\n";

@@ -1,4 +1,4 @@
-// Request counters, a latency histogram and the in-flight gauge, rendered as Prometheus text
+// Request counters, a latency histogram, the in-flight gauge and connection gauges, rendered as Prometheus text
 // (GET /metrics). Routes are a fixed set of labels, so the number of series stays bounded
 // whatever paths clients invent.
 #pragma once
@@ -6,10 +6,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
+
+#include "event_server.h"
 
 namespace server {
 
@@ -30,6 +33,9 @@ class Metrics {
   void predicted(bool empty, std::size_t n = 1);
 
   std::string render() const;
+
+  // Where the connection gauges come from (the server's event loop); unset in unit tests.
+  std::function<EventServer::Stats()> connections;
 
  private:
   // Upper bounds in seconds (Prometheus "le"), from a fast inference to a slow upload.

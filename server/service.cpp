@@ -1,11 +1,10 @@
 #include "service.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
+#include <cstdint>
 #include <fstream>
 
 #include "model_pool.h"
@@ -14,6 +13,12 @@
 
 namespace server {
 namespace {
+
+// For every answer: the page needs only itself, plus 'wasm-unsafe-eval' to compile its model.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'";
 
 bool is_dir(const std::string& p) {
   struct stat st {};
@@ -79,31 +84,22 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
     ctx.site = s->site_.get();
   }
 
-  s->http_ = std::make_unique<httplib::Server>();
-  auto& http = *s->http_;
-  const auto workers = static_cast<std::size_t>(config.connections);
-  http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  http.set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay between them
+  const std::string security_headers =
+      "Content-Security-Policy: " + std::string(kContentSecurityPolicy) +
+      "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+  EventServer::Options front;
+  front.workers = ctx.config.threads;  // one per model: a request never waits for a model
+  front.max_connections = config.connections;
+  front.max_body = config.max_body;
+  front.request_timeout_s = config.request_timeout_s;
+  front.idle_timeout_s = config.idle_timeout_s;
+  front.error_headers = security_headers;
+  s->http_ = std::make_unique<EventServer>(front);
+  ctx.metrics.connections = [events = s->http_.get()] { return events->stats(); };
+  auto& http = s->http_->routes();
   http.set_payload_max_length(config.max_body);
-  http.set_read_timeout(config.request_timeout_s, 0);
-  http.set_write_timeout(config.request_timeout_s, 0);
-  http.set_keep_alive_timeout(config.idle_timeout_s);
-  http.set_keep_alive_max_count(1000);
-  // Debian's libcpp-httplib was compiled with a listen backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG
-  // lives in the .so): 64 clients connecting at once overflow it, the kernel drops their SYNs and
-  // they retry after 1 s, then 3 s — the whole p99 tail under wrk. This hook sees the listening
-  // socket before bind (and must keep httplib's SO_REUSEADDR); bind() then listens again with the
-  // system's maximum backlog.
-  http.set_socket_options([svc = s.get()](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    svc->listen_socket_ = sock;
-  });
   http.set_default_headers({
-      {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'"},
+      {"Content-Security-Policy", kContentSecurityPolicy},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
   });
@@ -111,23 +107,11 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
   return s;
 }
 
-digits::Result<int> Service::bind() {
-  const auto& c = ctx_->config;
-  int port = c.port;
-  if (c.port == 0) {
-    port = http_->bind_to_any_port(c.host);
-    if (port <= 0) return digits::Error{"cannot listen on " + c.host + " (is the address valid on this machine?)"};
-  } else if (!http_->bind_to_port(c.host, c.port)) {
-    return digits::Error{"cannot listen on " + c.host + ":" + std::to_string(c.port) +
-                         " (in use, or not an address of this machine?)"};
-  }
-  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);  // see create(): backlog 5 -> max
-  return port;
-}
+digits::Result<int> Service::bind() { return http_->bind(ctx_->config.host, ctx_->config.port); }
 
 void Service::run() {
   ctx_->ready = true;
-  http_->listen_after_bind();
+  http_->run();
   ctx_->ready = false;
 }
 
@@ -136,7 +120,7 @@ void Service::stop() {
   http_->stop();
 }
 
-bool Service::running() const { return http_->is_running(); }
+bool Service::running() const { return http_->running(); }
 std::string Service::site_root() const { return site_ ? site_->root() : std::string(); }
 int Service::threads() const { return ctx_->config.threads; }
 const Config& Service::config() const { return ctx_->config; }

@@ -6,11 +6,8 @@
 #include <string>
 
 #include "config.h"
+#include "event_server.h"
 #include "digits/digits.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace server {
 
@@ -29,7 +26,7 @@ class Service {
   // Serves until stop(); returns once every worker has finished the request it was on.
   void run();
   // Stops accepting connections and marks the server not ready; requests in flight complete and
-  // run() returns. Callable from any thread; has no effect before run() has started listening.
+  // run() returns. Callable from any thread, also before run() (which then returns at once).
   void stop();
   bool running() const;
 
@@ -43,8 +40,7 @@ class Service {
   std::unique_ptr<Context> ctx_;
   std::unique_ptr<ModelPool> models_;
   std::unique_ptr<StaticFiles> site_;
-  std::unique_ptr<httplib::Server> http_;
-  int listen_socket_ = -1;  // captured at bind, to raise its backlog (see create())
+  std::unique_ptr<EventServer> http_;
 };
 
 // build/site in the working directory, else ../site next to the binary; "" if neither exists.

@@ -80,6 +80,7 @@ class RawConnection {
   }
   ~RawConnection() { close(fd_); }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
   // One response: its headers, then Content-Length bytes of body (or up to the close). It does
   // not wait for the close, since a server may keep the connection open after an error.
@@ -640,8 +641,8 @@ TEST_F(Server, ConcurrentClientsGetTheirOwnAnswers) {
   EXPECT_NE(metrics.find("digits_http_requests_in_flight 1\n"), std::string::npos);  // the /metrics request
 }
 
-// stop() while a request is in flight (its body half sent): the request still gets its whole
-// answer, then run() returns and the port no longer accepts connections.
+// stop() while a request is being received (its body half sent): the request still gets its
+// whole answer, then run() returns and the port no longer accepts connections.
 TEST_F(Server, ShutdownFinishesTheRequestInFlight) {
   start();
   const std::string body = json{{"strokes", strokes_json(testutil::digit_strokes(7))}}.dump();
@@ -649,11 +650,11 @@ TEST_F(Server, ShutdownFinishesTheRequestInFlight) {
   ASSERT_TRUE(raw.connected());
   raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body.substr(0, 10));
-  // Wait (without a clock) until the server counts it in flight, beside the /metrics request.
+  // Wait (without a clock) until the server is receiving it.
   for (;;) {
     auto m = client().Get("/metrics");
     ASSERT_TRUE(m);
-    if (m->body.find("digits_http_requests_in_flight 2\n") != std::string::npos) break;
+    if (m->body.find("digits_http_connections{state=\"reading\"} 1\n") != std::string::npos) break;
     std::this_thread::yield();
   }
   std::thread stopper([this] { service_->stop(); });
@@ -667,4 +668,143 @@ TEST_F(Server, ShutdownFinishesTheRequestInFlight) {
   runner_.join();
   service_.reset();
   EXPECT_FALSE(client().Get("/healthz"));
+}
+
+// --- the event loop: slow clients, deadlines, the connection limit, framing ------------------
+
+// Reads from `fd` until `n` whole answers have arrived (pipelined answers may share a read).
+std::vector<std::string> read_answers(int fd, std::size_t n) {
+  std::string in;
+  std::vector<std::string> out;
+  char buf[4096];
+  while (out.size() < n) {
+    const auto end = in.find("\r\n\r\n");
+    const auto cl = in.find("Content-Length: ");
+    if (end != std::string::npos && cl != std::string::npos && cl < end) {
+      const std::size_t len = end + 4 + std::strtoull(in.c_str() + cl + 16, nullptr, 10);
+      if (in.size() >= len) {
+        out.push_back(in.substr(0, len));
+        in.erase(0, len);
+        continue;
+      }
+    }
+    const ssize_t got = recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) break;
+    in.append(buf, static_cast<std::size_t>(got));
+  }
+  return out;
+}
+
+// Slowloris: 300 clients that never finish their headers. With a thread per connection (what
+// cpp-httplib does alone) they took every worker and honest clients waited; here they only
+// hold buffers.
+TEST_F(Server, SlowClientsDoNotStarveOthers) {
+  start();
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+    slow.back()->send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: appl");
+  }
+  for (;;) {  // until the server is holding all of them
+    auto m = client().Get("/metrics");
+    ASSERT_TRUE(m);
+    if (m->body.find("digits_http_connections{state=\"reading\"} 300\n") != std::string::npos) break;
+    std::this_thread::yield();
+  }
+  for (int d : {0, 1, 7, 0, 1, 7}) {
+    auto r = post_json("/api/v1/predict", json{{"strokes", strokes_json(testutil::digit_strokes(d))}});
+    ASSERT_TRUE(r) << "digit " << d << ": " << httplib::to_string(r.error());
+    ASSERT_EQ(r->status, 200) << r->body;
+    expect_prediction(json::parse(r->body), reference_model().predict_strokes(testutil::digit_strokes(d)).value());
+  }
+}
+
+TEST_F(Server, ARequestNotReceivedInTimeGets408AndIdleConnectionsClose) {
+  server::Config c;
+  c.request_timeout_s = 1;
+  c.idle_timeout_s = 1;
+  start(c);
+  RawConnection partial(port_), idle(port_);
+  partial.send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  const std::string answer = partial.read_response();
+  EXPECT_EQ(status_of(answer), 408) << answer;
+  EXPECT_NE(answer.find("Content-Security-Policy: "), std::string::npos) << answer;
+  EXPECT_EQ(idle.read_response(), "");  // closed without a word: nothing was asked
+  auto r = client().Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(Server, OneConnectionOverTheLimitGets503) {
+  server::Config c;
+  c.connections = 2;
+  start(c);
+  auto first = std::make_unique<RawConnection>(port_);
+  RawConnection second(port_), third(port_);  // accepted in the order they connected
+  const std::string answer = third.read_response();
+  EXPECT_EQ(status_of(answer), 503) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+  first.reset();  // a place frees up
+  bool served = false;
+  for (int i = 0; i < 1000 && !served; ++i) {
+    auto r = client().Get("/healthz");
+    served = r && r->status == 200;
+    if (!served) std::this_thread::yield();
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(Server, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  RawConnection raw(port_);
+  const std::string body = json{{"strokes", strokes_json(testutil::digit_strokes(7))}}.dump();
+  raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+           "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body + "GET /api/v1/model HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto answers = read_answers(raw.fd(), 3);
+  ASSERT_EQ(answers.size(), 3u);
+  for (const auto& a : answers) EXPECT_EQ(status_of(a), 200) << a;
+  EXPECT_NE(answers[0].find("\"ok\""), std::string::npos) << answers[0];
+  EXPECT_NE(answers[1].find("\"digit\":7"), std::string::npos) << answers[1];
+  EXPECT_NE(answers[2].find("\"architecture\""), std::string::npos) << answers[2];
+}
+
+TEST_F(Server, HugeHeadersGet431AndBrokenFramingGets400) {
+  start();
+  {
+    RawConnection raw(port_);
+    raw.send("GET / HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(20000, 'a') + "\r\n\r\n");
+    EXPECT_EQ(status_of(raw.read_response()), 431);
+  }
+  {
+    RawConnection raw(port_);  // request smuggling's favourite: two ways to find the body's end
+    raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_EQ(status_of(raw.read_response()), 400);
+  }
+  {
+    RawConnection raw(port_);
+    raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde");
+    EXPECT_EQ(status_of(raw.read_response()), 400);
+  }
+  auto r = client().Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// The client sends its headers, waits for "100 Continue", then sends the body.
+TEST_F(Server, ExpectContinueIsAnsweredBeforeTheBody) {
+  start();
+  RawConnection raw(port_);
+  const std::string body = json{{"strokes", strokes_json(testutil::digit_strokes(1))}}.dump();
+  raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  char buf[64] = {};
+  const ssize_t n = recv(raw.fd(), buf, sizeof buf - 1, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  raw.send(body);
+  const std::string answer = raw.read_response();
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  EXPECT_NE(answer.find("\"digit\":1"), std::string::npos) << answer;
 }
