@@ -32,6 +32,8 @@ trap cleanup EXIT
 
 free_port() { $py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# CPU time the process has used (user + system, all threads), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 post() { curl -sf -H 'Content-Type: image/png' --data-binary @"$png" "$1"; }
 wait_up() {
   for _ in $(seq 300); do post "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -43,11 +45,14 @@ wait_up() {
 measure() {
   local name=$1 pid=$2 url=$3
   wrk -t1 -c"$conns" -d2s --timeout 10s -s bench/server/post_png.lua "$url" >/dev/null  # warm-up
-  local before after line
+  local before after line cpu0 cpu1
   before=$(rss_kb "$pid")
+  cpu0=$(cpu_ticks "$pid")
   line=$(wrk -t1 -c"$conns" -d"${secs}s" --timeout 10s -s bench/server/post_png.lua "$url" | tail -1)
+  cpu1=$(cpu_ticks "$pid")
   after=$(rss_kb "$pid")
-  echo "${line%\}}, \"rss_before_kb\": $before, \"rss_after_kb\": $after}" | tee "$out/$name.json"
+  echo "${line%\}}, \"rss_before_kb\": $before, \"rss_after_kb\": $after, \"cpu_ticks\": $((cpu1 - cpu0)), \"ticks_per_s\": $(getconf CLK_TCK)}" |
+    tee "$out/$name.json"
 }
 
 port=$(free_port)
@@ -72,16 +77,18 @@ $py - "$out/digits-server.json" "$out/reference.json" "$secs" "$conns" <<'PY'
 import json, sys
 ours, ref = (json.load(open(p)) for p in sys.argv[1:3])
 secs, conns = sys.argv[3], sys.argv[4]
+def cpu_ms(r):  # server CPU time per request: steadier than requests/s on a shared machine
+    return 1000 * r['cpu_ticks'] / r['ticks_per_s'] / max(1, r['requests'])
 def row(name, r):
-    return (f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors'] + r['non2xx']} | "
-            f"{r['rss_before_kb'] / 1024:.1f} → {r['rss_after_kb'] / 1024:.1f} MiB |")
+    return (f"| {name} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {cpu_ms(r):.2f} | "
+            f"{r['errors'] + r['non2xx']} | {r['rss_before_kb'] / 1024:.1f} → {r['rss_after_kb'] / 1024:.1f} MiB |")
 print(f"\nwrk, keep-alive, {conns} connections, {secs} s each after a 2 s warm-up; POST 280x280 PNG (image/png)\n")
-print("| server | requests/s | p50 ms | p99 ms | errors | RSS before → after |")
-print("|---|---|---|---|---|---|")
+print("| server | requests/s | p50 ms | p99 ms | CPU ms/request | errors | RSS before → after |")
+print("|---|---|---|---|---|---|---|")
 print(row("digits-server (C++, XNNPACK int8)", ours))
 print(row("reference (Flask + PyTorch CPU)", ref))
 print(f"| **digits-server / reference** | **{ours['rps'] / ref['rps']:,.0f}×** | {ours['p50_ms'] / ref['p50_ms']:.3f}× | "
-      f"{ours['p99_ms'] / ref['p99_ms']:.3f}× | | |")
+      f"{ours['p99_ms'] / ref['p99_ms']:.3f}× | {cpu_ms(ours) / cpu_ms(ref):.3f}× | | |")
 growth = ours['rss_after_kb'] - ours['rss_before_kb']
 checks = [(ours['rps'] >= 100 * ref['rps'], "≥ 100× the reference's requests/s"),
           (ours['p99_ms'] <= 20, "p99 ≤ 20 ms"),
