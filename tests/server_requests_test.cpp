@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config.h"
+#include "http_framing.h"
 #include "metrics.h"
 #include "requests.h"
 #include "static_files.h"
@@ -288,4 +289,74 @@ TEST(ServerMetrics, CountsByRouteAndStatusWithCumulativeBuckets) {
   EXPECT_NE(text.find("_bucket{route=\"predict\",le=\"+Inf\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("_count{route=\"predict\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("digits_http_requests_in_flight 1\n"), std::string::npos);
+}
+
+// --- HTTP framing (server/http_framing.h): where a request ends ------------------------------
+
+namespace {
+server::Framing frame(std::string in, std::size_t max_head = 4096, std::size_t max_body = 1024) {
+  return server::frame_request(in, max_head, max_body);
+}
+}  // namespace
+
+TEST(HttpFraming, FindsTheEndOfHeadAndBody) {
+  const std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(frame(get.substr(0, get.size() - 1)).kind, server::Framing::NeedMore);
+  auto f = frame(get + "GET /next");  // pipelined: only the first request
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_EQ(f.length, get.size());
+  const std::string post = "POST /p HTTP/1.1\r\ncontent-LENGTH:  5 \r\n\r\n";
+  EXPECT_EQ(frame(post + "abcd").kind, server::Framing::NeedMore);
+  f = frame(post + "abcdeGET");
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_EQ(f.length, post.size() + 5);
+  EXPECT_FALSE(f.close_after);
+}
+
+TEST(HttpFraming, ChunkedBodiesEndAfterTheLastChunkAndTrailers) {
+  const std::string head = "POST /p HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n";
+  const std::string body = "5\r\nhello\r\na;ext=1\r\n0123456789\r\n0\r\n";
+  EXPECT_EQ(frame(head + body).kind, server::Framing::NeedMore);
+  auto f = frame(head + body + "\r\nGET");
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_EQ(f.length, head.size() + body.size() + 2);
+  const std::string trailers = "X-Check: 1\r\nY: 2\r\n\r\n";
+  f = frame(head + body + trailers + "GET");
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_EQ(f.length, head.size() + body.size() + trailers.size());
+  EXPECT_EQ(frame(head + "zz\r\n").kind, server::Framing::Invalid);
+  EXPECT_EQ(frame(head + "5\r\nhelloXX0\r\n\r\n").kind, server::Framing::Invalid);  // no CRLF after the data
+  f = frame(head + "800\r\n");  // 2048 bytes of data > max_body 1024
+  ASSERT_EQ(f.kind, server::Framing::Invalid);
+  EXPECT_EQ(f.status, 413);
+}
+
+TEST(HttpFraming, AmbiguousOrOversizedRequestsAreRefused) {
+  auto f = frame("POST /p HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  ASSERT_EQ(f.kind, server::Framing::Invalid);
+  EXPECT_EQ(f.status, 400);
+  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd").status, 400);
+  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nContent-Length: -3\r\n\r\n").status, 400);
+  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status, 400);
+  EXPECT_EQ(frame("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a')).status, 431);  // before the head even ends
+  EXPECT_EQ(frame("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a') + "\r\n\r\n").status, 431);
+  // A body over the limit is not waited for: the head alone goes on (to be answered 413), then close.
+  const std::string big = "POST /p HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
+  f = frame(big);
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_EQ(f.length, big.size());
+  EXPECT_TRUE(f.close_after);
+}
+
+TEST(HttpFraming, ExpectContinueIsTakenOverByTheLoop) {
+  std::string in = "POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n";
+  auto f = server::frame_request(in, 4096, 1024);
+  EXPECT_EQ(f.kind, server::Framing::NeedMore);
+  EXPECT_TRUE(f.send_continue);
+  EXPECT_EQ(in, "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n");  // httplib must not answer 100 again
+  in += "abcd";
+  f = server::frame_request(in, 4096, 1024);
+  ASSERT_EQ(f.kind, server::Framing::Complete);
+  EXPECT_FALSE(f.send_continue);
+  EXPECT_EQ(f.length, in.size());
 }

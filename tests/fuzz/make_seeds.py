@@ -64,4 +64,13 @@ for int8 in (False, True):
         write('weights', name + '.unsealed', body)
     else:
         write('weights', name + '.unsealed', body + b'\0')
+# HTTP framing (the event loop's first look at a connection's bytes): the request shapes it handles.
+strokes_body = b'{"strokes":[]}'
+write('http_framing', 'get', b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+write('http_framing', 'post', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+      b'Content-Length: %d\r\n\r\n' % len(strokes_body) + strokes_body)
+write('http_framing', 'chunked', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+      b'5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n')
+write('http_framing', 'expect', b'POST /predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n')
+write('http_framing', 'pipelined', b'GET /healthz HTTP/1.1\r\n\r\nGET /readyz HTTP/1.1\r\n\r\n')
 print('seeds written to', out)
