@@ -338,6 +338,14 @@ Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessO
   const float k = (kWorkBox - pen) / extent;
   // Nothing, a dot, or an extent so small (e.g. 1e-40) that the scale overflows: no digit.
   if (points == 0 || !(extent > 0) || !std::isfinite(extent) || !std::isfinite(k)) return Plane(1, 1);
+  double length = 0;  // in units of the extent; double: the sum of many tiny steps
+  for (const Stroke& s : strokes)
+    for (std::size_t i = 1; i < s.size(); ++i)
+      length += std::hypot(double(s[i].x) - s[i - 1].x, double(s[i].y) - s[i - 1].y) / extent;
+  if (length > options.max_stroke_length)
+    return Error{"the strokes are " + std::to_string(static_cast<long long>(length)) +
+                 " times as long as the digit is large (limit " +
+                 std::to_string(static_cast<long long>(options.max_stroke_length)) + "): a scribble, not a digit"};
   const float margin = r + 2;
   Plane p(static_cast<int>(std::ceil((x1 - x0) * k + 2 * margin)), static_cast<int>(std::ceil((y1 - y0) * k + 2 * margin)));
   auto draw_segment = [&](float ax, float ay, float bx, float by) {

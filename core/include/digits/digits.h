@@ -87,6 +87,10 @@ struct PreprocessOptions {
   std::int64_t max_pixels = 4096LL * 4096LL;
   // Total points over all strokes; more is refused.
   std::size_t max_points = 100000;
+  // Total length of all strokes, in multiples of the digit's larger side; more is refused. A
+  // hand-drawn digit is 1-5 (an "8" about 3); only scribbling reaches this, and drawing time
+  // grows with ink, so it also bounds the work one request can ask for.
+  float max_stroke_length = 64.0f;
   // Pen width for strokes, as a fraction of the digit's larger side. MNIST's strokes are ~0.12.
   float stroke_width = 0.12f;
 };
