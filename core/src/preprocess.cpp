@@ -9,6 +9,8 @@
 //   4. shrink 3x to 28x28, placing the centre of mass exactly at the centre (14, 14).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "digits/digits.h"
@@ -32,31 +34,62 @@ struct Box {
   int h() const { return y1 - y0 + 1; }
 };
 
-bool ink_box(const Plane& p, float threshold, Box& box) {
+// Read access to a w x h picture of which only the window [x0, x0 + ww) x [y0, y0 + wh) is
+// stored (the rest is paper). Only pixels inside the window may be read.
+struct View {
+  const float* d;
+  int stride;
+  int x0, y0, ww, wh;  // the stored window
+  int w, h;            // the picture
+  View(const Plane& p) : d(p.v.data()), stride(p.w), x0(0), y0(0), ww(p.w), wh(p.h), w(p.w), h(p.h) {}
+  View(const InkPlane& p)
+      : d(p.win.v.data()), stride(p.win.w), x0(p.x0), y0(p.y0), ww(p.win.w), wh(p.win.h), w(p.w), h(p.h) {}
+  // Row y of the window: element i is pixel (x0 + i, y).
+  const float* row(int y) const { return d + static_cast<size_t>(y - y0) * stride; }
+  float at(int x, int y) const { return row(y)[x - x0]; }
+};
+
+// Bounding box of the pixels above `threshold`. Row by row: a row without ink is skipped after
+// one branch-free pass, and in a row with ink only the pixels outside the box found so far are
+// searched for its ends.
+bool ink_box(const View& p, float threshold, Box& box) {
   box = {p.w, p.h, -1, -1};
-  for (int y = 0; y < p.h; ++y)
-    for (int x = 0; x < p.w; ++x)
-      if (p.at(x, y) > threshold) {
-        box.x0 = std::min(box.x0, x);
-        box.x1 = std::max(box.x1, x);
-        box.y0 = std::min(box.y0, y);
-        box.y1 = std::max(box.y1, y);
-      }
+  for (int y = p.y0; y < p.y0 + p.wh; ++y) {
+    const float* row = p.row(y);
+    int any = 0;
+    for (int i = 0; i < p.ww; ++i) any |= row[i] > threshold;
+    if (!any) continue;
+    if (box.x1 < 0) box.y0 = y;
+    box.y1 = y;
+    const int lo = box.x0 - p.x0, hi = box.x1 - p.x0;  // current box in window columns
+    int i = 0;
+    while (i < std::min(lo, p.ww) && !(row[i] > threshold)) ++i;
+    if (i < lo) box.x0 = p.x0 + i;
+    int j = p.ww - 1;
+    while (j > hi && !(row[j] > threshold)) --j;
+    if (j > hi) box.x1 = p.x0 + j;
+  }
   return box.x1 >= 0;
 }
 
-// Centre of mass in continuous coordinates (pixel i spans [i, i+1)).
-void centre_of_mass(const Plane& p, const Box& b, float& cx, float& cy) {
+// Mass and centre of mass in continuous coordinates (pixel i spans [i, i+1)). Summed in the
+// same order as ever; paper pixels add exactly zero, so they are skipped.
+double centre_of_mass(const View& p, const Box& b, float& cx, float& cy) {
   double m = 0, sx = 0, sy = 0;
-  for (int y = b.y0; y <= b.y1; ++y)
+  for (int y = b.y0; y <= b.y1; ++y) {
+    const float* row = p.row(y) - p.x0;
+    const double yc = y + 0.5;
     for (int x = b.x0; x <= b.x1; ++x) {
-      double v = p.at(x, y);
+      if (row[x] == 0.0f) continue;
+      double v = row[x];
       m += v;
       sx += v * (x + 0.5);
-      sy += v * (y + 0.5);
+      sy += v * yc;
     }
+  }
   cx = static_cast<float>(sx / m);
   cy = static_cast<float>(sy / m);
+  return m;
 }
 
 // 1-D resampling weights: output sample at source position u covers [u-h, u+h] with
@@ -84,22 +117,23 @@ Taps taps_for(float u, float scale, int lo, int hi) {
 
 // Maps source point (scx, scy) to destination point (dcx, dcy), scaling by `scale`; only the
 // source pixels inside `box` contribute (everything else is paper).
-Plane resample(const Plane& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
+Plane resample(const View& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
                float dcy) {
   // Horizontal pass: box rows x dw columns, row by row so the source is read in order.
   std::vector<Taps> columns(dw);
   for (int ox = 0; ox < dw; ++ox) columns[ox] = taps_for((ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
-  Plane tmp(dw, box.h());
+  Plane tmp(dw, box.h(), Plane::Uninitialised{});
   for (int y = 0; y < box.h(); ++y) {
-    const float* row = &src.v[static_cast<size_t>(box.y0 + y) * src.w];
+    const float* row = src.row(box.y0 + y);
     for (int ox = 0; ox < dw; ++ox) {
       const Taps& t = columns[ox];
+      const float* px = row + (t.first - src.x0);
       float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * row[t.first + int(i)];
+      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * px[i];
       tmp.at(ox, y) = acc;
     }
   }
-  Plane out(dw, dh);
+  Plane out(dw, dh, Plane::Uninitialised{});
   for (int oy = 0; oy < dh; ++oy) {
     float v = (oy + 0.5f - dcy) / scale + scy;
     Taps t = taps_for(v, scale, box.y0, box.y1);
@@ -135,11 +169,20 @@ float stroke_width(const Plane& p) {
 }  // namespace
 
 Plane::Plane(int w_, int h_) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_, 0.0f) {}
+Plane::Plane(int w_, int h_, Uninitialised) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_) {}
+
+Plane InkPlane::full() const {
+  Plane p(w, h);
+  for (int y = 0; y < win.h; ++y)
+    std::copy(win.v.begin() + static_cast<std::ptrdiff_t>(y) * win.w,
+              win.v.begin() + static_cast<std::ptrdiff_t>(y + 1) * win.w, &p.at(x0, y0 + y));
+  return p;
+}
 
 // One step of grey-scale dilation (grow = true) or erosion with a 3x3 neighbourhood; alternating
 // a cross and a square approximates a disc over several steps.
 Plane morph_step(const Plane& p, bool grow, bool square) {
-  Plane out(p.w, p.h);
+  Plane out(p.w, p.h, Plane::Uninitialised{});
   for (int y = 0; y < p.h; ++y)
     for (int x = 0; x < p.w; ++x) {
       float v = p.at(x, y);
@@ -157,20 +200,28 @@ Plane morph_step(const Plane& p, bool grow, bool square) {
 
 namespace {
 
-GrayPlane to_gray(const Plane& p) { return {p.w, p.h, p.v}; }
+GrayPlane to_gray(const Plane& p) { return {p.w, p.h, {p.v.begin(), p.v.end()}}; }
 
-GrayPlane crop(const Plane& p, const Box& b) {
+GrayPlane to_gray(const View& p) {
+  GrayPlane out{p.w, p.h, std::vector<float>(static_cast<size_t>(p.w) * p.h, 0.0f)};
+  for (int y = p.y0; y < p.y0 + p.wh; ++y)
+    std::copy(p.row(y), p.row(y) + p.ww, &out.values[static_cast<size_t>(y) * p.w + p.x0]);
+  return out;
+}
+
+GrayPlane crop(const View& p, const Box& b) {
   GrayPlane out{b.w(), b.h(), {}};
   out.values.reserve(static_cast<size_t>(b.w()) * b.h());
-  for (int y = b.y0; y <= b.y1; ++y)
-    out.values.insert(out.values.end(), &p.v[static_cast<size_t>(y) * p.w + b.x0],
-                      &p.v[static_cast<size_t>(y) * p.w + b.x1] + 1);
+  for (int y = b.y0; y <= b.y1; ++y) {
+    const float* row = p.row(y) + (b.x0 - p.x0);
+    out.values.insert(out.values.end(), row, row + b.w());
+  }
   return out;
 }
 
 // Steps 1-4 (see the top of this file). `stages`, when given, receives copies of the pictures
 // along the way; nothing computed for it feeds back into the result.
-Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+Preprocessed normalize_steps(const View& ink, const PreprocessOptions& options, PreprocessStages* stages) {
   Preprocessed out;
   if (stages) {
     stages->raw_ink = to_gray(ink);
@@ -182,16 +233,13 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
   // Near-empty: a speck is not a digit. Require some ink mass and a box that is not a dot
   // relative to the picture.
-  double mass = 0;
-  for (int y = box.y0; y <= box.y1; ++y)
-    for (int x = box.x0; x <= box.x1; ++x) mass += ink.at(x, y);
+  float cx, cy;
+  const double mass = centre_of_mass(ink, box, cx, cy);
   const int side = std::max(box.w(), box.h());
   const float min_side = std::max(3.0f, 0.03f * std::max(ink.w, ink.h));
   if (mass < 3.0 || side < min_side) return out;
 
   // 2. Work resolution, centre of mass at the work plane's centre.
-  float cx, cy;
-  centre_of_mass(ink, box, cx, cy);
   const float scale = float(kWorkBox) / side;
   // Only the part of the kWorkSide x kWorkSide plane the digit can reach (its box plus room
   // for dilation) is computed, at the same pixel positions, so the result is the same.
@@ -229,7 +277,7 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
   // 4. Down to 28x28 with the centre of mass at (14, 14).
   Box wbox;
-  if (!ink_box(work, 0.0f, wbox)) return out;
+  if (!ink_box(View(work), 0.0f, wbox)) return out;
   centre_of_mass(work, wbox, cx, cy);
   Plane small = resample(work, wbox, 1.0f / kOversample, cx, cy, kImageSide, kImageSide, kImageSide / 2.0f,
                          kImageSide / 2.0f);
@@ -240,7 +288,9 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
 }  // namespace
 
-Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+namespace {
+
+Result<Preprocessed> normalize_view(const View& ink, const PreprocessOptions& options, PreprocessStages* stages) {
   Preprocessed out = normalize_steps(ink, options, stages);
   if (stages) {
     stages->centred = out.image;
@@ -249,7 +299,131 @@ Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& option
   return out;
 }
 
-Result<Plane> ink_plane(const ImageView& img, const PreprocessOptions& options) {
+}  // namespace
+
+Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+  return normalize_view(View(ink), options, stages);
+}
+
+Result<Preprocessed> normalize(const InkPlane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+  return normalize_view(View(ink), options, stages);
+}
+
+namespace {
+
+// How a pixel becomes a grey value in [0, 1], one instance per pixel format: the byte at kOff
+// (grey, or alpha when alpha is the ink) or the luma of the first three bytes. Each loop below
+// is compiled once per instance, so it has no per-pixel branches on the format.
+template <int kChannels, int kOff, bool kLuma>
+struct Pixel {
+  static float value(const std::uint8_t* px) {
+    if constexpr (kLuma)
+      return (0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]) / 255.0f;
+    else
+      return px[kOff] / 255.0f;
+  }
+  // Whether a pixel's bytes that decide its value differ from ref's (4-byte pixels are compared
+  // whole, as one word); pixels with the same such bytes have the same value.
+  static int differs(const std::uint8_t* px, const std::uint8_t* ref) {
+    if constexpr (kLuma && kChannels == 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, px, 4);
+      std::memcpy(&b, ref, 4);
+      return a != b;
+    } else if constexpr (kLuma) {
+      int d = 0;
+      for (int c = 0; c < kChannels; ++c) d |= px[c] != ref[c];
+      return d;
+    } else {
+      return px[kOff] != ref[kOff];
+    }
+  }
+};
+
+// Largest of n floats >= 0, compared as integers (the same order for such floats): an integer
+// maximum vectorises without -ffast-math.
+std::uint32_t max_bits(const float* v, int n) {
+  std::uint32_t m = 0;
+  for (int i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, v + i, sizeof u);
+    m = std::max(m, u);
+  }
+  return m;
+}
+
+template <class Px, int kChannels>
+InkPlane ink_window(const ImageView& img, int stride) {
+  const int w = img.width, h = img.height;
+  auto pixel = [&](int x, int y) { return img.data + y * static_cast<size_t>(stride) + x * kChannels; };
+  InkPlane ink;
+  ink.w = w;
+  ink.h = h;
+  // Paper colour: the median of the border (corners twice, as they are on two sides). Ink is
+  // whatever differs from it, in the direction away from the paper (dark on light paper, light
+  // on dark paper).
+  std::vector<float> border;
+  border.reserve(2 * static_cast<size_t>(w) + 2 * static_cast<size_t>(h));
+  for (int x = 0; x < w; ++x) {
+    border.push_back(Px::value(pixel(x, 0)));
+    border.push_back(Px::value(pixel(x, h - 1)));
+  }
+  for (int y = 0; y < h; ++y) {
+    border.push_back(Px::value(pixel(0, y)));
+    border.push_back(Px::value(pixel(w - 1, y)));
+  }
+  std::nth_element(border.begin(), border.begin() + border.size() / 2, border.end());
+  const float paper = border[border.size() / 2];
+  const float sign = paper > 0.5f ? -1.0f : 1.0f;
+
+  // A border pixel of exactly the paper colour: every pixel with the same bytes is paper (ink
+  // 0), so the ink lies within the box of the pixels that differ from it.
+  const std::uint8_t* ref = pixel(0, 0);
+  for (int x = 0; x < w && Px::value(ref) != paper; ++x)
+    for (int y : {0, h - 1})
+      if (Px::value(pixel(x, y)) == paper) ref = pixel(x, y);
+  for (int y = 0; y < h && Px::value(ref) != paper; ++y)
+    for (int x : {0, w - 1})
+      if (Px::value(pixel(x, y)) == paper) ref = pixel(x, y);
+  int x0 = w, x1 = -1, y0 = h, y1 = -1;
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* row = pixel(0, y);
+    int any = 0;
+    for (int x = 0; x < w; ++x) any |= Px::differs(row + x * kChannels, ref);
+    if (!any) continue;
+    if (x1 < 0) y0 = y;
+    y1 = y;
+    int i = 0;
+    while (i < x0 && !Px::differs(row + i * kChannels, ref)) ++i;
+    x0 = std::min(x0, i);
+    int j = w - 1;
+    while (j > x1 && !Px::differs(row + j * kChannels, ref)) --j;
+    x1 = std::max(x1, j);
+  }
+  if (x1 < 0) return ink;  // uniform: no contrast
+
+  // The ink in the window, scaled so that its peak is 1 (the paper outside adds nothing).
+  Plane win(x1 - x0 + 1, y1 - y0 + 1, Plane::Uninitialised{});
+  std::uint32_t peak_bits = 0;
+  for (int y = 0; y < win.h; ++y) {
+    const std::uint8_t* row = pixel(x0, y0 + y);
+    float* out = &win.v[static_cast<size_t>(y) * win.w];
+    for (int x = 0; x < win.w; ++x) out[x] = std::max(0.0f, sign * (Px::value(row + x * kChannels) - paper));
+    peak_bits = std::max(peak_bits, max_bits(out, win.w));
+  }
+  float peak;
+  std::memcpy(&peak, &peak_bits, sizeof peak);
+  if (peak < kMinContrast) return ink;
+  for (float& v : win.v) v = std::min(1.0f, v / peak);
+  ink.x0 = x0;
+  ink.y0 = y0;
+  ink.win = std::move(win);
+  return ink;
+}
+
+}  // namespace
+
+Result<InkPlane> ink_plane(const ImageView& img, const PreprocessOptions& options) {
   if (img.data == nullptr) return Error{"image has no pixel data"};
   if (img.width <= 0 || img.height <= 0)
     return Error{"image size " + std::to_string(img.width) + "x" + std::to_string(img.height) + " is not valid"};
@@ -260,59 +434,26 @@ Result<Plane> ink_plane(const ImageView& img, const PreprocessOptions& options) 
   const int stride = img.stride ? img.stride : img.width * channels;
   if (stride < img.width * channels) return Error{"image row stride is smaller than its width"};
 
-  Plane p(img.width, img.height);
+  if (channels == 1) return ink_window<Pixel<1, 0, false>, 1>(img, stride);
+  if (channels == 3) return ink_window<Pixel<3, 0, true>, 3>(img, stride);
   // Opaque-on-transparent: if the picture has both transparent and opaque parts, alpha is the ink.
-  bool use_alpha = false;
-  if (channels == 4) {
-    int lo = 255, hi = 0;
-    for (int y = 0; y < img.height; ++y)
-      for (int x = 0; x < img.width; ++x) {
-        int a = img.data[y * static_cast<size_t>(stride) + x * 4 + 3];
-        lo = std::min(lo, a);
-        hi = std::max(hi, a);
-      }
-    if (hi < 128) return p;  // fully transparent: nothing drawn
-    use_alpha = lo < 128;
-  }
-  for (int y = 0; y < img.height; ++y) {
+  int lo = 255, hi = 0;
+  for (int y = 0; y < img.height && !(lo < 128 && hi >= 128); ++y) {
     const std::uint8_t* row = img.data + y * static_cast<size_t>(stride);
     for (int x = 0; x < img.width; ++x) {
-      const std::uint8_t* px = row + x * channels;
-      float v;
-      if (use_alpha)
-        v = px[3] / 255.0f;
-      else if (channels == 1)
-        v = px[0] / 255.0f;
-      else
-        v = (0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]) / 255.0f;
-      p.at(x, y) = v;
+      const int a = row[x * 4 + 3];
+      lo = std::min(lo, a);
+      hi = std::max(hi, a);
     }
   }
-  // Paper colour: the median of the border. Ink is whatever differs from it, in the direction
-  // away from the paper (dark on light paper, light on dark paper).
-  std::vector<float> border;
-  for (int x = 0; x < p.w; ++x) {
-    border.push_back(p.at(x, 0));
-    border.push_back(p.at(x, p.h - 1));
+  if (hi < 128) {  // fully transparent: nothing drawn
+    InkPlane blank;
+    blank.w = img.width;
+    blank.h = img.height;
+    return blank;
   }
-  for (int y = 0; y < p.h; ++y) {
-    border.push_back(p.at(0, y));
-    border.push_back(p.at(p.w - 1, y));
-  }
-  std::nth_element(border.begin(), border.begin() + border.size() / 2, border.end());
-  const float paper = border[border.size() / 2];
-  const float sign = paper > 0.5f ? -1.0f : 1.0f;
-  float peak = 0;
-  for (float& v : p.v) {
-    v = std::max(0.0f, sign * (v - paper));
-    peak = std::max(peak, v);
-  }
-  if (peak < kMinContrast) {
-    std::fill(p.v.begin(), p.v.end(), 0.0f);
-    return p;
-  }
-  for (float& v : p.v) v = std::min(1.0f, v / peak);
-  return p;
+  if (lo < 128) return ink_window<Pixel<4, 3, false>, 4>(img, stride);
+  return ink_window<Pixel<4, 0, true>, 4>(img, stride);
 }
 
 Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessOptions& options) {
