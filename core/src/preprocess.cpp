@@ -49,27 +49,58 @@ struct View {
   float at(int x, int y) const { return row(y)[x - x0]; }
 };
 
-// Bounding box of the pixels above `threshold`. Row by row: a row without ink is skipped after
-// one branch-free pass, and in a row with ink only the pixels outside the box found so far are
-// searched for its ends.
-bool ink_box(const View& p, float threshold, Box& box) {
-  box = {p.w, p.h, -1, -1};
-  for (int y = p.y0; y < p.y0 + p.wh; ++y) {
-    const float* row = p.row(y);
-    int any = 0;
-    for (int i = 0; i < p.ww; ++i) any |= row[i] > threshold;
-    if (!any) continue;
-    if (box.x1 < 0) box.y0 = y;
-    box.y1 = y;
-    const int lo = box.x0 - p.x0, hi = box.x1 - p.x0;  // current box in window columns
-    int i = 0;
-    while (i < std::min(lo, p.ww) && !(row[i] > threshold)) ++i;
-    if (i < lo) box.x0 = p.x0 + i;
-    int j = p.ww - 1;
-    while (j > hi && !(row[j] > threshold)) --j;
-    if (j > hi) box.x1 = p.x0 + j;
+// Bounding box [x0, x1] x [y0, y1] of the pixels for which ink(row, i) is nonzero, in an
+// n x rows grid. Row by row with branch-free tests of whole runs (which vectorise): the part
+// left of the box so far, the part inside it, the part right of it; a pixel-by-pixel search
+// only where the box grows.
+template <class Ink>
+bool grid_box(int n, int rows, const Ink& ink, int& x0, int& y0, int& x1, int& y1) {
+  x0 = n, y0 = rows, x1 = -1, y1 = -1;
+  auto any = [&](int y, int a, int b) {
+    int r = 0;
+    for (int i = a; i < b; ++i) r |= ink(y, i);
+    return r;
+  };
+  for (int y = 0; y < rows; ++y) {
+    int left, right;
+    if (x1 < 0) {
+      left = right = any(y, 0, n);
+      if (!left) continue;
+    } else {
+      left = any(y, 0, x0);
+      right = any(y, x1 + 1, n);
+      if (!left && !right && !any(y, x0, x1 + 1)) continue;
+    }
+    if (!left && !right) {
+      y1 = y;
+      continue;
+    }
+    if (x1 < 0) y0 = y;
+    y1 = y;
+    if (left) {
+      int i = 0;
+      while (!ink(y, i)) ++i;
+      x0 = i;
+    }
+    if (right) {
+      int j = n - 1;
+      while (!ink(y, j)) --j;
+      x1 = j;
+    }
   }
-  return box.x1 >= 0;
+  return x1 >= 0;
+}
+
+// Bounding box of the pixels above `threshold`.
+bool ink_box(const View& p, float threshold, Box& box) {
+  auto ink = [&](int y, int i) -> int { return p.row(p.y0 + y)[i] > threshold; };
+  int x0, y0, x1, y1;
+  if (!grid_box(p.ww, p.wh, ink, x0, y0, x1, y1)) {
+    box = {p.w, p.h, -1, -1};
+    return false;
+  }
+  box = {p.x0 + x0, p.y0 + y0, p.x0 + x1, p.y0 + y1};
+  return true;
 }
 
 // Mass and centre of mass in continuous coordinates (pixel i spans [i, i+1)). Summed in the
@@ -95,24 +126,27 @@ double centre_of_mass(const View& p, const Box& b, float& cx, float& cy) {
 // 1-D resampling weights: output sample at source position u covers [u-h, u+h] with
 // h = max(0.5, 0.5/scale); each source pixel weighs its overlap. This is area averaging when
 // shrinking and exactly bilinear interpolation when enlarging.
+// The taps of several output samples in one table: sample s reads source pixels first[s]...
+// with weights w[start[s]] ... w[start[s + 1] - 1].
 struct Taps {
-  int first = 0;
+  std::vector<int> first, start{0};
   std::vector<float> w;
+  int count(size_t s) const { return start[s + 1] - start[s]; }
+  const float* weights(size_t s) const { return w.data() + start[s]; }
 };
 
-Taps taps_for(float u, float scale, int lo, int hi) {
+void add_taps(Taps& t, float u, float scale, int lo, int hi) {
   const float h = std::max(0.5f, 0.5f / scale);
-  Taps t;
   int k0 = static_cast<int>(std::floor(u - h));
   int k1 = static_cast<int>(std::ceil(u + h));
   k0 = std::max(k0, lo);
   k1 = std::min(k1, hi);
-  t.first = k0;
+  t.first.push_back(k0);
   for (int k = k0; k <= k1; ++k) {
     float overlap = std::min(u + h, k + 1.0f) - std::max(u - h, float(k));
     t.w.push_back(std::max(0.0f, overlap) / (2 * h));
   }
-  return t;
+  t.start.push_back(static_cast<int>(t.w.size()));
 }
 
 // Maps source point (scx, scy) to destination point (dcx, dcy), scaling by `scale`; only the
@@ -120,28 +154,33 @@ Taps taps_for(float u, float scale, int lo, int hi) {
 Plane resample(const View& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
                float dcy) {
   // Horizontal pass: box rows x dw columns, row by row so the source is read in order.
-  std::vector<Taps> columns(dw);
-  for (int ox = 0; ox < dw; ++ox) columns[ox] = taps_for((ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
+  Taps columns;
+  for (int ox = 0; ox < dw; ++ox) add_taps(columns, (ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
   Plane tmp(dw, box.h(), Plane::Uninitialised{});
   for (int y = 0; y < box.h(); ++y) {
     const float* row = src.row(box.y0 + y);
     for (int ox = 0; ox < dw; ++ox) {
-      const Taps& t = columns[ox];
-      const float* px = row + (t.first - src.x0);
+      const float* w = columns.weights(ox);
+      const int n = columns.count(ox), first = columns.first[ox] - src.x0;
       float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * px[i];
+      for (int i = 0; i < n; ++i) acc += w[i] * row[first + i];
       tmp.at(ox, y) = acc;
     }
   }
+  // Vertical pass: each output row accumulates whole tmp rows, tap by tap (every pixel still
+  // sums its taps in order, from 0, so the values are the same as pixel by pixel).
+  Taps rows;
+  for (int oy = 0; oy < dh; ++oy) add_taps(rows, (oy + 0.5f - dcy) / scale + scy, scale, box.y0, box.y1);
   Plane out(dw, dh, Plane::Uninitialised{});
   for (int oy = 0; oy < dh; ++oy) {
-    float v = (oy + 0.5f - dcy) / scale + scy;
-    Taps t = taps_for(v, scale, box.y0, box.y1);
-    for (int ox = 0; ox < dw; ++ox) {
-      float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * tmp.at(ox, t.first - box.y0 + int(i));
-      out.at(ox, oy) = std::min(1.0f, acc);
+    float* acc = &out.v[static_cast<size_t>(oy) * dw];
+    std::fill(acc, acc + dw, 0.0f);
+    for (int i = 0; i < rows.count(oy); ++i) {
+      const float wi = rows.weights(oy)[i];
+      const float* in = &tmp.v[static_cast<size_t>(rows.first[oy] - box.y0 + i) * dw];
+      for (int ox = 0; ox < dw; ++ox) acc[ox] += wi * in[ox];
     }
+    for (int ox = 0; ox < dw; ++ox) acc[ox] = std::min(1.0f, acc[ox]);
   }
   return out;
 }
@@ -385,22 +424,9 @@ InkPlane ink_window(const ImageView& img, int stride) {
   for (int y = 0; y < h && Px::value(ref) != paper; ++y)
     for (int x : {0, w - 1})
       if (Px::value(pixel(x, y)) == paper) ref = pixel(x, y);
-  int x0 = w, x1 = -1, y0 = h, y1 = -1;
-  for (int y = 0; y < h; ++y) {
-    const std::uint8_t* row = pixel(0, y);
-    int any = 0;
-    for (int x = 0; x < w; ++x) any |= Px::differs(row + x * kChannels, ref);
-    if (!any) continue;
-    if (x1 < 0) y0 = y;
-    y1 = y;
-    int i = 0;
-    while (i < x0 && !Px::differs(row + i * kChannels, ref)) ++i;
-    x0 = std::min(x0, i);
-    int j = w - 1;
-    while (j > x1 && !Px::differs(row + j * kChannels, ref)) --j;
-    x1 = std::max(x1, j);
-  }
-  if (x1 < 0) return ink;  // uniform: no contrast
+  int x0, y0, x1, y1;
+  auto differs = [&](int y, int x) { return Px::differs(pixel(x, y), ref); };
+  if (!grid_box(w, h, differs, x0, y0, x1, y1)) return ink;  // uniform: no contrast
 
   // The ink in the window, scaled so that its peak is 1 (the paper outside adds nothing).
   Plane win(x1 - x0 + 1, y1 - y0 + 1, Plane::Uninitialised{});
