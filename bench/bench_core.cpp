@@ -1,8 +1,10 @@
 // bench_core: single-digit latency and batch throughput of core (XNNPACK), side by side with
 // libtorch running the very same weights in the same process (when built with DIGITS_WITH_TORCH).
-// Not a test: it prints a Markdown table for README.
+// Not a test: it prints a Markdown table for README, then one for preprocessing (what a server
+// request costs before the network: PNG decode, ink plane, normalisation; and a set of strokes).
 //
 //   bench_core [--iterations N]        (make bench also reports the CLI's peak RSS)
+//   bench_core --preprocess [--iterations N]   only the preprocessing table
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,7 +16,12 @@
 
 #include "digits/digits.h"
 #include "digits/weights.h"
+#include "preprocess_internal.h"
 #include "timing.h"
+
+#ifndef __EMSCRIPTEN__
+#include "digits/png.h"  // native only: the browser decodes its own images
+#endif
 
 #ifdef DIGITS_WITH_TORCH
 #include <torch/torch.h>
@@ -76,13 +83,52 @@ struct TorchNet {
 };
 #endif
 
+// Preprocessing, median of `iterations` calls each. The PNG is bench/digit-280.png: the server
+// benchmark's request body (bench/server/make_png.py, a 280x280 RGBA canvas export of a 7).
+void bench_preprocessing(int iterations) {
+  std::printf("\n| preprocessing step | median | p99 |\n|---|---|---|\n");
+  auto row = [](const char* name, const Stats& s) {
+    std::printf("| %s | %.1f µs | %.1f µs |\n", name, s.median_us, s.p99_us);
+    std::fflush(stdout);
+  };
+#ifndef __EMSCRIPTEN__
+  const auto png = read_file(std::string(DIGITS_SOURCE_DIR) + "/bench/digit-280.png");
+  auto decoded = digits::decode_png(png.data(), png.size());
+  if (!decoded) {
+    std::fprintf(stderr, "bench_core: bench/digit-280.png: %s\n", decoded.error().c_str());
+  } else {
+    const auto view = decoded.value().view();
+    const digits::PreprocessOptions options;
+    row("decode_png, 280x280 RGBA (4 kB)", time_calls(iterations, [&] { digits::decode_png(png.data(), png.size()); }));
+    row("ink_plane of it", time_calls(iterations, [&] { digits::detail::ink_plane(view, options); }));
+    auto ink = digits::detail::ink_plane(view, options);
+    row("normalize of that ink plane",
+        time_calls(iterations, [&] { digits::detail::normalize(ink.value(), options); }));
+    row("preprocess_image (ink_plane + normalize)",
+        time_calls(iterations, [&] { digits::preprocess_image(view, options); }));
+    row("**decode_png + preprocess_image** (a PNG request before the network)", time_calls(iterations, [&] {
+          auto d = digits::decode_png(png.data(), png.size());
+          digits::preprocess_image(d.value().view(), options);
+        }));
+  }
+#endif
+  // The same 7 as `digits bench`.
+  const std::vector<digits::Stroke> seven = {{{20, 8}, {80, 8}, {62, 40}, {45, 95}}};
+  row("preprocess_strokes, a 7 of 4 points", time_calls(iterations, [&] { digits::preprocess_strokes(seven); }));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int iterations = 3000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--iterations")) iterations = std::atoi(argv[i + 1]);
+  bool preprocess_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--preprocess")) preprocess_only = true;
+  }
+  if (preprocess_only) {
+    bench_preprocessing(iterations);
+    return 0;
   }
   auto images = fixture_images();
   if (images.empty()) {
@@ -143,5 +189,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 #endif
   }
+  bench_preprocessing(iterations);
   return 0;
 }

@@ -9,6 +9,8 @@
 //   4. shrink 3x to 28x28, placing the centre of mass exactly at the centre (14, 14).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "digits/digits.h"
@@ -32,82 +34,153 @@ struct Box {
   int h() const { return y1 - y0 + 1; }
 };
 
-bool ink_box(const Plane& p, float threshold, Box& box) {
-  box = {p.w, p.h, -1, -1};
-  for (int y = 0; y < p.h; ++y)
-    for (int x = 0; x < p.w; ++x)
-      if (p.at(x, y) > threshold) {
-        box.x0 = std::min(box.x0, x);
-        box.x1 = std::max(box.x1, x);
-        box.y0 = std::min(box.y0, y);
-        box.y1 = std::max(box.y1, y);
-      }
-  return box.x1 >= 0;
+// Read access to a w x h picture of which only the window [x0, x0 + ww) x [y0, y0 + wh) is
+// stored (the rest is paper). Only pixels inside the window may be read.
+struct View {
+  const float* d;
+  int stride;
+  int x0, y0, ww, wh;  // the stored window
+  int w, h;            // the picture
+  View(const Plane& p) : d(p.v.data()), stride(p.w), x0(0), y0(0), ww(p.w), wh(p.h), w(p.w), h(p.h) {}
+  View(const InkPlane& p)
+      : d(p.win.v.data()), stride(p.win.w), x0(p.x0), y0(p.y0), ww(p.win.w), wh(p.win.h), w(p.w), h(p.h) {}
+  // Row y of the window: element i is pixel (x0 + i, y).
+  const float* row(int y) const { return d + static_cast<size_t>(y - y0) * stride; }
+  float at(int x, int y) const { return row(y)[x - x0]; }
+};
+
+// Bounding box [x0, x1] x [y0, y1] of the pixels for which ink(row, i) is nonzero, in an
+// n x rows grid. Row by row with branch-free tests of whole runs (which vectorise): the part
+// left of the box so far, the part inside it, the part right of it; a pixel-by-pixel search
+// only where the box grows.
+template <class Ink>
+bool grid_box(int n, int rows, const Ink& ink, int& x0, int& y0, int& x1, int& y1) {
+  x0 = n, y0 = rows, x1 = -1, y1 = -1;
+  auto any = [&](int y, int a, int b) {
+    int r = 0;
+    for (int i = a; i < b; ++i) r |= ink(y, i);
+    return r;
+  };
+  for (int y = 0; y < rows; ++y) {
+    int left, right;
+    if (x1 < 0) {
+      left = right = any(y, 0, n);
+      if (!left) continue;
+    } else {
+      left = any(y, 0, x0);
+      right = any(y, x1 + 1, n);
+      if (!left && !right && !any(y, x0, x1 + 1)) continue;
+    }
+    if (!left && !right) {
+      y1 = y;
+      continue;
+    }
+    if (x1 < 0) y0 = y;
+    y1 = y;
+    if (left) {
+      int i = 0;
+      while (!ink(y, i)) ++i;
+      x0 = i;
+    }
+    if (right) {
+      int j = n - 1;
+      while (!ink(y, j)) --j;
+      x1 = j;
+    }
+  }
+  return x1 >= 0;
 }
 
-// Centre of mass in continuous coordinates (pixel i spans [i, i+1)).
-void centre_of_mass(const Plane& p, const Box& b, float& cx, float& cy) {
+// Bounding box of the pixels above `threshold`.
+bool ink_box(const View& p, float threshold, Box& box) {
+  auto ink = [&](int y, int i) -> int { return p.row(p.y0 + y)[i] > threshold; };
+  int x0, y0, x1, y1;
+  if (!grid_box(p.ww, p.wh, ink, x0, y0, x1, y1)) {
+    box = {p.w, p.h, -1, -1};
+    return false;
+  }
+  box = {p.x0 + x0, p.y0 + y0, p.x0 + x1, p.y0 + y1};
+  return true;
+}
+
+// Mass and centre of mass in continuous coordinates (pixel i spans [i, i+1)). Summed in the
+// same order as ever; paper pixels add exactly zero, so they are skipped.
+double centre_of_mass(const View& p, const Box& b, float& cx, float& cy) {
   double m = 0, sx = 0, sy = 0;
-  for (int y = b.y0; y <= b.y1; ++y)
+  for (int y = b.y0; y <= b.y1; ++y) {
+    const float* row = p.row(y) - p.x0;
+    const double yc = y + 0.5;
     for (int x = b.x0; x <= b.x1; ++x) {
-      double v = p.at(x, y);
+      if (row[x] == 0.0f) continue;
+      double v = row[x];
       m += v;
       sx += v * (x + 0.5);
-      sy += v * (y + 0.5);
+      sy += v * yc;
     }
+  }
   cx = static_cast<float>(sx / m);
   cy = static_cast<float>(sy / m);
+  return m;
 }
 
 // 1-D resampling weights: output sample at source position u covers [u-h, u+h] with
 // h = max(0.5, 0.5/scale); each source pixel weighs its overlap. This is area averaging when
 // shrinking and exactly bilinear interpolation when enlarging.
+// The taps of several output samples in one table: sample s reads source pixels first[s]...
+// with weights w[start[s]] ... w[start[s + 1] - 1].
 struct Taps {
-  int first = 0;
+  std::vector<int> first, start{0};
   std::vector<float> w;
+  int count(size_t s) const { return start[s + 1] - start[s]; }
+  const float* weights(size_t s) const { return w.data() + start[s]; }
 };
 
-Taps taps_for(float u, float scale, int lo, int hi) {
+void add_taps(Taps& t, float u, float scale, int lo, int hi) {
   const float h = std::max(0.5f, 0.5f / scale);
-  Taps t;
   int k0 = static_cast<int>(std::floor(u - h));
   int k1 = static_cast<int>(std::ceil(u + h));
   k0 = std::max(k0, lo);
   k1 = std::min(k1, hi);
-  t.first = k0;
+  t.first.push_back(k0);
   for (int k = k0; k <= k1; ++k) {
     float overlap = std::min(u + h, k + 1.0f) - std::max(u - h, float(k));
     t.w.push_back(std::max(0.0f, overlap) / (2 * h));
   }
-  return t;
+  t.start.push_back(static_cast<int>(t.w.size()));
 }
 
 // Maps source point (scx, scy) to destination point (dcx, dcy), scaling by `scale`; only the
 // source pixels inside `box` contribute (everything else is paper).
-Plane resample(const Plane& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
+Plane resample(const View& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
                float dcy) {
   // Horizontal pass: box rows x dw columns, row by row so the source is read in order.
-  std::vector<Taps> columns(dw);
-  for (int ox = 0; ox < dw; ++ox) columns[ox] = taps_for((ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
-  Plane tmp(dw, box.h());
+  Taps columns;
+  for (int ox = 0; ox < dw; ++ox) add_taps(columns, (ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
+  Plane tmp(dw, box.h(), Plane::Uninitialised{});
   for (int y = 0; y < box.h(); ++y) {
-    const float* row = &src.v[static_cast<size_t>(box.y0 + y) * src.w];
+    const float* row = src.row(box.y0 + y);
     for (int ox = 0; ox < dw; ++ox) {
-      const Taps& t = columns[ox];
+      const float* w = columns.weights(ox);
+      const int n = columns.count(ox), first = columns.first[ox] - src.x0;
       float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * row[t.first + int(i)];
+      for (int i = 0; i < n; ++i) acc += w[i] * row[first + i];
       tmp.at(ox, y) = acc;
     }
   }
-  Plane out(dw, dh);
+  // Vertical pass: each output row accumulates whole tmp rows, tap by tap (every pixel still
+  // sums its taps in order, from 0, so the values are the same as pixel by pixel).
+  Taps rows;
+  for (int oy = 0; oy < dh; ++oy) add_taps(rows, (oy + 0.5f - dcy) / scale + scy, scale, box.y0, box.y1);
+  Plane out(dw, dh, Plane::Uninitialised{});
   for (int oy = 0; oy < dh; ++oy) {
-    float v = (oy + 0.5f - dcy) / scale + scy;
-    Taps t = taps_for(v, scale, box.y0, box.y1);
-    for (int ox = 0; ox < dw; ++ox) {
-      float acc = 0;
-      for (size_t i = 0; i < t.w.size(); ++i) acc += t.w[i] * tmp.at(ox, t.first - box.y0 + int(i));
-      out.at(ox, oy) = std::min(1.0f, acc);
+    float* acc = &out.v[static_cast<size_t>(oy) * dw];
+    std::fill(acc, acc + dw, 0.0f);
+    for (int i = 0; i < rows.count(oy); ++i) {
+      const float wi = rows.weights(oy)[i];
+      const float* in = &tmp.v[static_cast<size_t>(rows.first[oy] - box.y0 + i) * dw];
+      for (int ox = 0; ox < dw; ++ox) acc[ox] += wi * in[ox];
     }
+    for (int ox = 0; ox < dw; ++ox) acc[ox] = std::min(1.0f, acc[ox]);
   }
   return out;
 }
@@ -115,19 +188,25 @@ Plane resample(const Plane& src, const Box& box, float scale, float scx, float s
 // Mean stroke width of the ink (pixels > 0.5): for a stroke of length L and width w,
 // area = L*w and perimeter ~ 2L, so w ~ 2*area/perimeter. The perimeter is counted along pixel
 // edges, which overestimates the Euclidean length by ~4/pi on average.
+// Counted row by row with branch-free loops (integer counts: the order does not matter).
 float stroke_width(const Plane& p) {
+  if (p.w <= 0 || p.h <= 0) return 0;
   long area = 0, edges = 0;
-  for (int y = 0; y < p.h; ++y)
-    for (int x = 0; x < p.w; ++x) {
-      bool in = p.at(x, y) > 0.5f;
-      area += in;
-      bool right = x + 1 < p.w && p.at(x + 1, y) > 0.5f;
-      bool down = y + 1 < p.h && p.at(x, y + 1) > 0.5f;
-      if (in != right) ++edges;
-      if (in != down) ++edges;
-      if (x == 0 && in) ++edges;
-      if (y == 0 && in) ++edges;
-    }
+  for (int y = 0; y < p.h; ++y) {
+    const float* row = &p.v[static_cast<size_t>(y) * p.w];
+    const float* below = y + 1 < p.h ? row + p.w : nullptr;
+    int a = 0, e = 0;
+    for (int x = 0; x < p.w; ++x) a += row[x] > 0.5f;
+    for (int x = 0; x + 1 < p.w; ++x) e += (row[x] > 0.5f) != (row[x + 1] > 0.5f);
+    e += (row[0] > 0.5f) + (row[p.w - 1] > 0.5f);  // the left and right edges of the plane
+    if (below)
+      for (int x = 0; x < p.w; ++x) e += (row[x] > 0.5f) != (below[x] > 0.5f);
+    else
+      e += a;  // the bottom edge
+    if (y == 0) e += a;  // the top edge
+    area += a;
+    edges += e;
+  }
   if (edges == 0) return 0;
   return 2.0f * area / (edges * 0.7853982f);
 }
@@ -135,42 +214,79 @@ float stroke_width(const Plane& p) {
 }  // namespace
 
 Plane::Plane(int w_, int h_) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_, 0.0f) {}
+Plane::Plane(int w_, int h_, Uninitialised) : w(w_), h(h_), v(static_cast<size_t>(w_) * h_) {}
+
+Plane InkPlane::full() const {
+  Plane p(w, h);
+  for (int y = 0; y < win.h; ++y)
+    std::copy(win.v.begin() + static_cast<std::ptrdiff_t>(y) * win.w,
+              win.v.begin() + static_cast<std::ptrdiff_t>(y + 1) * win.w, &p.at(x0, y0 + y));
+  return p;
+}
 
 // One step of grey-scale dilation (grow = true) or erosion with a 3x3 neighbourhood; alternating
 // a cross and a square approximates a disc over several steps.
-Plane morph_step(const Plane& p, bool grow, bool square) {
-  Plane out(p.w, p.h);
+// The plane is copied into one with a border of paper, so every pixel has all its neighbours and
+// each row is one branch-free (vectorised) loop. Planes hold no NaN and no -0, so the maximum or
+// minimum of the neighbourhood does not depend on the order it is taken in.
+namespace {
+
+template <bool kGrow, bool kSquare>
+void morph_rows(const Plane& p, Plane& out) {
+  const int pw = p.w + 2;
+  std::vector<float> pad(static_cast<size_t>(pw) * (p.h + 2), 0.0f);
   for (int y = 0; y < p.h; ++y)
+    std::copy(&p.v[static_cast<size_t>(y) * p.w], &p.v[static_cast<size_t>(y + 1) * p.w],
+              &pad[static_cast<size_t>(y + 1) * pw + 1]);
+  auto op = [](float a, float b) { return kGrow ? std::max(a, b) : std::min(a, b); };
+  for (int y = 0; y < p.h; ++y) {
+    const float* up = &pad[static_cast<size_t>(y) * pw + 1];
+    const float* mid = up + pw;
+    const float* down = mid + pw;
+    float* o = &out.v[static_cast<size_t>(y) * p.w];
     for (int x = 0; x < p.w; ++x) {
-      float v = p.at(x, y);
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          if (!square && dx != 0 && dy != 0) continue;
-          int xx = x + dx, yy = y + dy;
-          float n = (xx >= 0 && yy >= 0 && xx < p.w && yy < p.h) ? p.at(xx, yy) : 0.0f;
-          v = grow ? std::max(v, n) : std::min(v, n);
-        }
-      out.at(x, y) = v;
+      float v = op(op(mid[x], mid[x - 1]), op(mid[x + 1], op(up[x], down[x])));
+      if (kSquare) v = op(v, op(op(up[x - 1], up[x + 1]), op(down[x - 1], down[x + 1])));
+      o[x] = v;
     }
+  }
+}
+
+}  // namespace
+
+Plane morph_step(const Plane& p, bool grow, bool square) {
+  Plane out(p.w, p.h, Plane::Uninitialised{});
+  if (grow)
+    square ? morph_rows<true, true>(p, out) : morph_rows<true, false>(p, out);
+  else
+    square ? morph_rows<false, true>(p, out) : morph_rows<false, false>(p, out);
   return out;
 }
 
 namespace {
 
-GrayPlane to_gray(const Plane& p) { return {p.w, p.h, p.v}; }
+GrayPlane to_gray(const Plane& p) { return {p.w, p.h, {p.v.begin(), p.v.end()}}; }
 
-GrayPlane crop(const Plane& p, const Box& b) {
+GrayPlane to_gray(const View& p) {
+  GrayPlane out{p.w, p.h, std::vector<float>(static_cast<size_t>(p.w) * p.h, 0.0f)};
+  for (int y = p.y0; y < p.y0 + p.wh; ++y)
+    std::copy(p.row(y), p.row(y) + p.ww, &out.values[static_cast<size_t>(y) * p.w + p.x0]);
+  return out;
+}
+
+GrayPlane crop(const View& p, const Box& b) {
   GrayPlane out{b.w(), b.h(), {}};
   out.values.reserve(static_cast<size_t>(b.w()) * b.h());
-  for (int y = b.y0; y <= b.y1; ++y)
-    out.values.insert(out.values.end(), &p.v[static_cast<size_t>(y) * p.w + b.x0],
-                      &p.v[static_cast<size_t>(y) * p.w + b.x1] + 1);
+  for (int y = b.y0; y <= b.y1; ++y) {
+    const float* row = p.row(y) + (b.x0 - p.x0);
+    out.values.insert(out.values.end(), row, row + b.w());
+  }
   return out;
 }
 
 // Steps 1-4 (see the top of this file). `stages`, when given, receives copies of the pictures
 // along the way; nothing computed for it feeds back into the result.
-Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+Preprocessed normalize_steps(const View& ink, const PreprocessOptions& options, PreprocessStages* stages) {
   Preprocessed out;
   if (stages) {
     stages->raw_ink = to_gray(ink);
@@ -182,16 +298,13 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
   // Near-empty: a speck is not a digit. Require some ink mass and a box that is not a dot
   // relative to the picture.
-  double mass = 0;
-  for (int y = box.y0; y <= box.y1; ++y)
-    for (int x = box.x0; x <= box.x1; ++x) mass += ink.at(x, y);
+  float cx, cy;
+  const double mass = centre_of_mass(ink, box, cx, cy);
   const int side = std::max(box.w(), box.h());
   const float min_side = std::max(3.0f, 0.03f * std::max(ink.w, ink.h));
   if (mass < 3.0 || side < min_side) return out;
 
   // 2. Work resolution, centre of mass at the work plane's centre.
-  float cx, cy;
-  centre_of_mass(ink, box, cx, cy);
   const float scale = float(kWorkBox) / side;
   // Only the part of the kWorkSide x kWorkSide plane the digit can reach (its box plus room
   // for dilation) is computed, at the same pixel positions, so the result is the same.
@@ -229,7 +342,7 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
   // 4. Down to 28x28 with the centre of mass at (14, 14).
   Box wbox;
-  if (!ink_box(work, 0.0f, wbox)) return out;
+  if (!ink_box(View(work), 0.0f, wbox)) return out;
   centre_of_mass(work, wbox, cx, cy);
   Plane small = resample(work, wbox, 1.0f / kOversample, cx, cy, kImageSide, kImageSide, kImageSide / 2.0f,
                          kImageSide / 2.0f);
@@ -240,7 +353,9 @@ Preprocessed normalize_steps(const Plane& ink, const PreprocessOptions& options,
 
 }  // namespace
 
-Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+namespace {
+
+Result<Preprocessed> normalize_view(const View& ink, const PreprocessOptions& options, PreprocessStages* stages) {
   Preprocessed out = normalize_steps(ink, options, stages);
   if (stages) {
     stages->centred = out.image;
@@ -249,7 +364,118 @@ Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& option
   return out;
 }
 
-Result<Plane> ink_plane(const ImageView& img, const PreprocessOptions& options) {
+}  // namespace
+
+Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+  return normalize_view(View(ink), options, stages);
+}
+
+Result<Preprocessed> normalize(const InkPlane& ink, const PreprocessOptions& options, PreprocessStages* stages) {
+  return normalize_view(View(ink), options, stages);
+}
+
+namespace {
+
+// How a pixel becomes a grey value in [0, 1], one instance per pixel format: the byte at kOff
+// (grey, or alpha when alpha is the ink) or the luma of the first three bytes. Each loop below
+// is compiled once per instance, so it has no per-pixel branches on the format.
+template <int kChannels, int kOff, bool kLuma>
+struct Pixel {
+  static float value(const std::uint8_t* px) {
+    if constexpr (kLuma)
+      return (0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]) / 255.0f;
+    else
+      return px[kOff] / 255.0f;
+  }
+  // Whether a pixel's bytes that decide its value differ from ref's (4-byte pixels are compared
+  // whole, as one word); pixels with the same such bytes have the same value.
+  static int differs(const std::uint8_t* px, const std::uint8_t* ref) {
+    if constexpr (kLuma && kChannels == 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, px, 4);
+      std::memcpy(&b, ref, 4);
+      return a != b;
+    } else if constexpr (kLuma) {
+      int d = 0;
+      for (int c = 0; c < kChannels; ++c) d |= px[c] != ref[c];
+      return d;
+    } else {
+      return px[kOff] != ref[kOff];
+    }
+  }
+};
+
+// Largest of n floats >= 0, compared as integers (the same order for such floats): an integer
+// maximum vectorises without -ffast-math.
+std::uint32_t max_bits(const float* v, int n) {
+  std::uint32_t m = 0;
+  for (int i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, v + i, sizeof u);
+    m = std::max(m, u);
+  }
+  return m;
+}
+
+template <class Px, int kChannels>
+InkPlane ink_window(const ImageView& img, int stride) {
+  const int w = img.width, h = img.height;
+  auto pixel = [&](int x, int y) { return img.data + y * static_cast<size_t>(stride) + x * kChannels; };
+  InkPlane ink;
+  ink.w = w;
+  ink.h = h;
+  // Paper colour: the median of the border (corners twice, as they are on two sides). Ink is
+  // whatever differs from it, in the direction away from the paper (dark on light paper, light
+  // on dark paper).
+  std::vector<float> border;
+  border.reserve(2 * static_cast<size_t>(w) + 2 * static_cast<size_t>(h));
+  for (int x = 0; x < w; ++x) {
+    border.push_back(Px::value(pixel(x, 0)));
+    border.push_back(Px::value(pixel(x, h - 1)));
+  }
+  for (int y = 0; y < h; ++y) {
+    border.push_back(Px::value(pixel(0, y)));
+    border.push_back(Px::value(pixel(w - 1, y)));
+  }
+  std::nth_element(border.begin(), border.begin() + border.size() / 2, border.end());
+  const float paper = border[border.size() / 2];
+  const float sign = paper > 0.5f ? -1.0f : 1.0f;
+
+  // A border pixel of exactly the paper colour: every pixel with the same bytes is paper (ink
+  // 0), so the ink lies within the box of the pixels that differ from it.
+  const std::uint8_t* ref = pixel(0, 0);
+  for (int x = 0; x < w && Px::value(ref) != paper; ++x)
+    for (int y : {0, h - 1})
+      if (Px::value(pixel(x, y)) == paper) ref = pixel(x, y);
+  for (int y = 0; y < h && Px::value(ref) != paper; ++y)
+    for (int x : {0, w - 1})
+      if (Px::value(pixel(x, y)) == paper) ref = pixel(x, y);
+  int x0, y0, x1, y1;
+  auto differs = [&](int y, int x) { return Px::differs(pixel(x, y), ref); };
+  if (!grid_box(w, h, differs, x0, y0, x1, y1)) return ink;  // uniform: no contrast
+
+  // The ink in the window, scaled so that its peak is 1 (the paper outside adds nothing).
+  Plane win(x1 - x0 + 1, y1 - y0 + 1, Plane::Uninitialised{});
+  std::uint32_t peak_bits = 0;
+  for (int y = 0; y < win.h; ++y) {
+    const std::uint8_t* row = pixel(x0, y0 + y);
+    float* out = &win.v[static_cast<size_t>(y) * win.w];
+    for (int x = 0; x < win.w; ++x) out[x] = std::max(0.0f, sign * (Px::value(row + x * kChannels) - paper));
+    peak_bits = std::max(peak_bits, max_bits(out, win.w));
+  }
+  float peak;
+  std::memcpy(&peak, &peak_bits, sizeof peak);
+  if (peak < kMinContrast) return ink;
+  for (float& v : win.v) v = std::min(1.0f, v / peak);
+  ink.x0 = x0;
+  ink.y0 = y0;
+  ink.win = std::move(win);
+  return ink;
+}
+
+}  // namespace
+
+Result<InkPlane> ink_plane(const ImageView& img, const PreprocessOptions& options) {
   if (img.data == nullptr) return Error{"image has no pixel data"};
   if (img.width <= 0 || img.height <= 0)
     return Error{"image size " + std::to_string(img.width) + "x" + std::to_string(img.height) + " is not valid"};
@@ -260,59 +486,26 @@ Result<Plane> ink_plane(const ImageView& img, const PreprocessOptions& options) 
   const int stride = img.stride ? img.stride : img.width * channels;
   if (stride < img.width * channels) return Error{"image row stride is smaller than its width"};
 
-  Plane p(img.width, img.height);
+  if (channels == 1) return ink_window<Pixel<1, 0, false>, 1>(img, stride);
+  if (channels == 3) return ink_window<Pixel<3, 0, true>, 3>(img, stride);
   // Opaque-on-transparent: if the picture has both transparent and opaque parts, alpha is the ink.
-  bool use_alpha = false;
-  if (channels == 4) {
-    int lo = 255, hi = 0;
-    for (int y = 0; y < img.height; ++y)
-      for (int x = 0; x < img.width; ++x) {
-        int a = img.data[y * static_cast<size_t>(stride) + x * 4 + 3];
-        lo = std::min(lo, a);
-        hi = std::max(hi, a);
-      }
-    if (hi < 128) return p;  // fully transparent: nothing drawn
-    use_alpha = lo < 128;
-  }
-  for (int y = 0; y < img.height; ++y) {
+  int lo = 255, hi = 0;
+  for (int y = 0; y < img.height && !(lo < 128 && hi >= 128); ++y) {
     const std::uint8_t* row = img.data + y * static_cast<size_t>(stride);
     for (int x = 0; x < img.width; ++x) {
-      const std::uint8_t* px = row + x * channels;
-      float v;
-      if (use_alpha)
-        v = px[3] / 255.0f;
-      else if (channels == 1)
-        v = px[0] / 255.0f;
-      else
-        v = (0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]) / 255.0f;
-      p.at(x, y) = v;
+      const int a = row[x * 4 + 3];
+      lo = std::min(lo, a);
+      hi = std::max(hi, a);
     }
   }
-  // Paper colour: the median of the border. Ink is whatever differs from it, in the direction
-  // away from the paper (dark on light paper, light on dark paper).
-  std::vector<float> border;
-  for (int x = 0; x < p.w; ++x) {
-    border.push_back(p.at(x, 0));
-    border.push_back(p.at(x, p.h - 1));
+  if (hi < 128) {  // fully transparent: nothing drawn
+    InkPlane blank;
+    blank.w = img.width;
+    blank.h = img.height;
+    return blank;
   }
-  for (int y = 0; y < p.h; ++y) {
-    border.push_back(p.at(0, y));
-    border.push_back(p.at(p.w - 1, y));
-  }
-  std::nth_element(border.begin(), border.begin() + border.size() / 2, border.end());
-  const float paper = border[border.size() / 2];
-  const float sign = paper > 0.5f ? -1.0f : 1.0f;
-  float peak = 0;
-  for (float& v : p.v) {
-    v = std::max(0.0f, sign * (v - paper));
-    peak = std::max(peak, v);
-  }
-  if (peak < kMinContrast) {
-    std::fill(p.v.begin(), p.v.end(), 0.0f);
-    return p;
-  }
-  for (float& v : p.v) v = std::min(1.0f, v / peak);
-  return p;
+  if (lo < 128) return ink_window<Pixel<4, 3, false>, 4>(img, stride);
+  return ink_window<Pixel<4, 0, true>, 4>(img, stride);
 }
 
 Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessOptions& options) {
