@@ -98,6 +98,10 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
   ctx.metrics.connections = [events = s->http_.get()] { return events->stats(); };
   auto& http = s->http_->routes();
   http.set_payload_max_length(config.max_body);
+  // Only for the Keep-Alive header httplib writes ("timeout=..., max=..."): the event loop keeps
+  // the time, and closes no connection for its number of requests.
+  http.set_keep_alive_timeout(config.idle_timeout_s);
+  http.set_keep_alive_max_count(1000);
   http.set_default_headers({
       {"Content-Security-Policy", kContentSecurityPolicy},
       {"X-Content-Type-Options", "nosniff"},

@@ -734,6 +734,7 @@ TEST_F(Server, ARequestNotReceivedInTimeGets408AndIdleConnectionsClose) {
   auto r = client().Get("/healthz");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Keep-Alive"), "timeout=1, max=1000");  // tells clients the real idle timeout
 }
 
 TEST_F(Server, OneConnectionOverTheLimitGets503) {
