@@ -7,10 +7,8 @@ root=$2
 fx=$root/tests/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() {  # check NAME CONDITION-EXIT-CODE
-  if [ "$2" -ne 0 ]; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi
-}
+# shellcheck source=check.sh
+source "$(dirname "$0")/check.sh"
 
 out=$("$digits" predict "$fx/seven-dark-on-light.png" "$fx/two-light-on-dark.png" 2>"$tmp/err"); rc=$?
 check "predict exits 0 on good files" $rc

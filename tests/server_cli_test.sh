@@ -7,10 +7,8 @@ root=$2
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
-check() {  # check NAME CONDITION-EXIT-CODE
-  if [ "$2" -ne 0 ]; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi
-}
+# shellcheck source=check.sh
+source "$(dirname "$0")/check.sh"
 
 "$server" --help >"$tmp/out"; check "--help exits 0" $?
 grep -q -- "--max-body" "$tmp/out"; check "--help lists the flags" $?

@@ -12,10 +12,8 @@ xvfb_run=$4
 fx=$root/tests/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() {  # check NAME CONDITION-EXIT-CODE
-  if [ "$2" -ne 0 ]; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi
-}
+# shellcheck source=check.sh
+source "$(dirname "$0")/check.sh"
 run_studio() {  # one frame on a private X server; stdout: the studio's JSON line
   "$xvfb_run" -a -s "-screen 0 1600x1000x24" "$studio" "$@"
 }
