@@ -82,6 +82,14 @@ json prediction_json(const digits::Prediction& p) {
 }
 
 // An input with no ink is answered without the network: digit null, never a made-up digit.
+// The 28x28 the network saw, as the web app draws it: 784 values 0-255 (white ink on black, row by
+// row, the wasm build's rounding); all 0 when there was no ink.
+json image_json(const digits::Preprocessed& in) {
+  json a = json::array();
+  for (float v : in.image) a.push_back(static_cast<int>(v * 255.0f + 0.5f));
+  return a;
+}
+
 digits::Prediction predict(Context& ctx, digits::Model& model, const digits::Preprocessed& in) {
   ctx.metrics.predicted(in.empty);
   if (in.empty) return digits::Prediction{};
@@ -233,6 +241,7 @@ void handle_predict(Context& ctx, const Request& req, Response& res) {
   if (!in) return send_error(res, in.problem.status, in.problem.message);
   json out = prediction_json(predict(ctx, *model, *in.value));
   out["model"] = ctx.model_name;
+  if (req.get_param_value("include") == "image") out["image"] = image_json(*in.value);
   out["elapsed_ms"] = ms_since(t0);
   send_json(res, 200, out);
 }

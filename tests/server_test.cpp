@@ -291,6 +291,24 @@ TEST_F(Server, PredictsStrokesPixelsAndDataUrls) {
   expect_prediction(json::parse(r->body), expected_for_png("two-light-on-dark.png"));
 }
 
+// ?include=image adds the 28x28 the network saw (what the page shows when the server predicts).
+TEST_F(Server, IncludeImageAnswersThe28x28TheNetworkSaw) {
+  start();
+  const json body{{"strokes", strokes_json(testutil::digit_strokes(7))}};
+  auto plain = post_json("/api/v1/predict", body);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(json::parse(plain->body).contains("image"));
+  auto r = post_json("/api/v1/predict?include=image", body);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json image = json::parse(r->body)["image"];
+  const auto seen = digits::preprocess_strokes(testutil::digit_strokes(7)).value().image;
+  ASSERT_TRUE(image.is_array());
+  ASSERT_EQ(image.size(), seen.size());
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    ASSERT_EQ(image[i].get<int>(), static_cast<int>(seen[i] * 255.0f + 0.5f)) << "pixel " << i;
+}
+
 TEST_F(Server, BatchAnswersEachItemInOrder) {
   start();
   const json items = {

@@ -187,7 +187,7 @@
     drawSeen(r.image);
   }
 
-  function drawSeen(image) {  // image: 28x28 bytes, or nothing (the server does not send it)
+  function drawSeen(image) {  // image: 784 values 0-255 (white ink on black), from wasm or the server
     const s = seen.getContext('2d');
     const data = s.createImageData(28, 28);
     for (let i = 0; i < 784; ++i) {
@@ -313,7 +313,8 @@
   // URLs: the API sits next to the page). Rejects if the page was not served by digits-server.
   function serverModel() {
     if (!/^https?:$/.test(location.protocol) || !window.fetch) return Promise.reject(new Error('no server'));
-    const ask = (body, type) => fetch('api/v1/predict', { method: 'POST', headers: { 'Content-Type': type }, body })
+    // include=image: the answer carries the 28x28 the model saw, for the page to show.
+    const ask = (body, type) => fetch('api/v1/predict?include=image', { method: 'POST', headers: { 'Content-Type': type }, body })
       .then((r) => r.json().then((j) => {
         if (!r.ok) throw new Error(j.error || 'the server answered HTTP ' + r.status);
         return j;

@@ -85,6 +85,14 @@ async function readResult(page) {
       announced: document.getElementById('announce').textContent,
       barsSum: pcts.reduce((a, b) => a + b, 0),
       status: document.getElementById('status').textContent,
+      // Ink in the 28x28 "what the model saw" view (red channel above a quarter).
+      seenInk: (() => {
+        const c = document.getElementById('seen');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) n += d[i] > 64 ? 1 : 0;
+        return n;
+      })(),
     };
   });
 }

@@ -302,7 +302,9 @@ describe('served by digits-server', () => {
       const { page, done } = await open(srv.url + '/');
       await b.drawWithMouse(page, place(TEMPLATES[3], PLACEMENTS[0]));
       await page.click('#predict');
-      assert.equal((await b.readResult(page)).digit, '3');
+      const r = await b.readResult(page);
+      assert.equal(r.digit, '3');
+      assert.ok(r.seenInk > 30, `the 28x28 view shows the digit (${r.seenInk} ink pixels)`);
       await done();
     } finally {
       srv.stop();
@@ -328,6 +330,7 @@ describe('served by digits-server', () => {
         const r = await b.readResult(page);
         assert.equal(r.digit, String(d));
         assert.ok(Math.abs(r.barsSum - 100) < 0.5);
+        assert.ok(r.seenInk > 30, `the 28x28 view shows the digit (${r.seenInk} ink pixels)`);
       }
       assert.deepEqual(posts, ['/api/v1/predict', '/api/v1/predict']);
       assert.deepEqual(problems, []);
