@@ -18,6 +18,7 @@ const Flag kFlags[] = {
     {"port", "DIGITS_PORT"},
     {"threads", "DIGITS_THREADS"},
     {"connections", "DIGITS_CONNECTIONS"},
+    {"max-buffered", "DIGITS_MAX_BUFFERED"},
     {"site", "DIGITS_SITE"},
     {"model", "DIGITS_MODEL"},
     {"precision", "DIGITS_PRECISION"},
@@ -82,6 +83,8 @@ digits::Result<bool> apply(Config& c, const std::string& name, const std::string
     c.precision = v == "f32" ? digits::Precision::F32 : digits::Precision::Int8;
   } else if (name == "max-body") {
     if (!parse_size(v, c.max_body)) return bad("a size in bytes such as 1048576, 512K or 1M");
+  } else if (name == "max-buffered") {
+    if (!parse_size(v, c.max_buffered) || c.max_buffered < 65536) return bad("a size of at least 64K, such as 256M");
   } else if (name == "max-batch") {
     if (!parse_long(v, 1, 4096, n)) return bad("a number of items (1-4096)");
     c.max_batch = static_cast<std::size_t>(n);
@@ -111,9 +114,10 @@ int default_threads() {
 }
 
 std::string usage() {
-  return "usage: digits-server [--host ADDR] [--port N] [--threads N] [--connections N] [--site DIR] [--model BLOB]\n"
-         "                     [--precision int8|f32] [--max-body SIZE] [--max-batch N] [--cors-origin ORIGIN]\n"
-         "                     [--request-timeout S] [--idle-timeout S] [--access-log stderr|stdout|off]\n"
+  return "usage: digits-server [--host ADDR] [--port N] [--threads N] [--connections N] [--max-buffered SIZE]\n"
+         "                     [--site DIR] [--model BLOB] [--precision int8|f32] [--max-body SIZE] [--max-batch N]\n"
+         "                     [--cors-origin ORIGIN] [--request-timeout S] [--idle-timeout S]\n"
+         "                     [--access-log stderr|stdout|off]\n"
          "\n"
          "Serves the digit recogniser over HTTP (POST /api/v1/predict, /api/v1/predict/batch, /predict;\n"
          "GET /api/v1/model, /healthz, /readyz, /metrics, /openapi.json) and the web app's static files.\n"
@@ -122,6 +126,8 @@ std::string usage() {
          "  --port N               TCP port (default 8080; 0 picks a free port and prints it)\n"
          "  --threads N            models, i.e. inferences at once (default: CPU cores; ~4 MB each)\n"
          "  --connections N        open connections at once (default 1000); more are answered 503\n"
+         "  --max-buffered SIZE    memory all connections may hold for requests and answers (default\n"
+         "                         256M); beyond it reading pauses until deadlines or readers free some\n"
          "  --site DIR             static files to serve (default build/site here or next to the binary)\n"
          "  --model BLOB           weights blob (default: the one built in)\n"
          "  --precision P          int8 (default, faster) or f32\n"

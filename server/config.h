@@ -26,6 +26,7 @@ struct Config {
   digits::Precision precision = digits::Precision::Int8;
   std::size_t max_body = 1 << 20;  // bytes
   std::size_t max_batch = 64;      // items in one POST /api/v1/predict/batch
+  std::size_t max_buffered = 256u << 20;  // bytes all connections may hold; see event_server.h
   std::string cors_origin;         // empty = no CORS headers; "*" or one origin
   int request_timeout_s = 10;      // reading a request / writing a response
   int idle_timeout_s = 5;          // keep-alive connection with no request

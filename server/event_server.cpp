@@ -133,6 +133,8 @@ struct Conn {
   bool close_after = false;
   bool eof = false;      // the client has shut down its sending side
   bool lingering = false;  // answered and shut down for writing; reading what the client still sends
+  bool starved = false;    // paused by the memory budget; the sweep moves it on again
+  size_t counted_in = 0, counted_out = 0;  // its share of Loop::buffered_in/out
 };
 
 struct Job {
@@ -158,6 +160,13 @@ struct EventServer::Loop {
   int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
   bool accepting = true;
   std::uint64_t next_id = 1;
+  // Bytes held in connection buffers, received and to send (the loop thread's alone). Over
+  // opt.max_buffered, no connection reads more, and no request is started while the answers
+  // waiting for their readers alone are over it: memory stays near the budget, however many
+  // clients send slowly or read slowly, at the price of making everyone wait until deadlines
+  // clear them out.
+  size_t buffered_in = 0, buffered_out = 0;
+  std::atomic<size_t> published_in{0}, published_out{0};  // the same, for stats() on other threads
   std::unordered_map<int, std::unique_ptr<Conn>> conns;  // the loop thread's alone
 
   std::mutex mutex;  // guards jobs, done, quit
@@ -219,7 +228,22 @@ struct EventServer::Loop {
     }
   }
 
+  void account(Conn& c) {
+    const size_t in = c.in.size(), out = c.out.size() - c.sent;
+    buffered_in = buffered_in - c.counted_in + in;
+    buffered_out = buffered_out - c.counted_out + out;
+    c.counted_in = in;
+    c.counted_out = out;
+    published_in.store(buffered_in, std::memory_order_relaxed);
+    published_out.store(buffered_out, std::memory_order_relaxed);
+  }
+  bool over_budget() const { return buffered_in + buffered_out > opt.max_buffered; }
+
   void close_conn(Conn& c) {
+    buffered_in -= c.counted_in;
+    buffered_out -= c.counted_out;
+    published_in.store(buffered_in, std::memory_order_relaxed);
+    published_out.store(buffered_out, std::memory_order_relaxed);
     counts[static_cast<int>(c.state)]--;
     ::close(c.fd);
     conns.erase(c.fd);  // destroys c
@@ -305,6 +329,11 @@ struct EventServer::Loop {
     const size_t cap = opt.max_head + opt.max_body + 65536;  // + chunk framing, + a pipelined head
     char buf[16384];
     while (!c.eof && c.in.size() < cap) {
+      account(c);
+      if (over_budget()) {
+        c.starved = true;
+        return true;
+      }
       const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
       if (n > 0) {
         if (c.state == State::Idle) {
@@ -346,6 +375,15 @@ struct EventServer::Loop {
   // Moves a connection as far as it can go now: send, then read, then hand a whole request to a
   // worker. Called on every event for it and whenever its answer is ready.
   void advance(Conn& c) {
+    const int fd = c.fd;
+    const std::uint64_t id = c.id;
+    c.starved = false;
+    step(c);
+    auto it = conns.find(fd);  // step may have closed it
+    if (it != conns.end() && it->second->id == id) account(*it->second);
+  }
+
+  void step(Conn& c) {
     if (c.lingering) return linger(c);
     for (;;) {
       if (!c.out.empty()) {
@@ -384,6 +422,10 @@ struct EventServer::Loop {
           c.out = "HTTP/1.1 100 Continue\r\n\r\n";
           continue;
         }
+        return;
+      }
+      if (buffered_out > opt.max_buffered) {  // answers are piling up unread: start no more
+        c.starved = true;
         return;
       }
       Job job{c.fd, c.id, c.in.substr(0, f.length), c.peer, stopping.load()};
@@ -439,6 +481,12 @@ struct EventServer::Loop {
       }
       close_conn(*c);
     }
+    // Connections paused by the memory budget try again (an advance can only close its own
+    // connection, so the others' pointers stay good).
+    std::vector<Conn*> starved;
+    for (auto& [fd, c] : conns)
+      if (c->starved) starved.push_back(c.get());
+    for (Conn* c : starved) advance(*c);  // each pauses again if there is still no room for it
     resume_accepting();
   }
 
@@ -551,6 +599,8 @@ EventServer::Stats EventServer::stats() const {
   s.accepted = l.accepted;
   s.refused = l.refused;
   s.timed_out = l.timed_out;
+  s.buffered_in = l.published_in.load(std::memory_order_relaxed);
+  s.buffered_out = l.published_out.load(std::memory_order_relaxed);
   return s;
 }
 

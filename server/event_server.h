@@ -36,6 +36,9 @@ class EventServer {
     std::size_t max_body = 1 << 20; // larger bodies are not read: httplib's routes answer 413
     double request_timeout_s = 10;  // first byte of a request to its last, and sending the answer
     double idle_timeout_s = 5;      // keep-alive connection waiting for its next request
+    // Bytes all connections may hold (requests being received, answers being sent). Over it,
+    // reading pauses and no new request starts until deadlines or readers free some.
+    std::size_t max_buffered = 256u << 20;
     // Header lines (each ending in CRLF) added to the few answers the loop writes itself
     // (408, 413, 431, 400 for broken framing, 503): the same security headers as the routes'.
     std::string error_headers;
@@ -44,6 +47,7 @@ class EventServer {
   // Connections by what they are doing; for /metrics.
   struct Stats {
     long idle = 0, reading = 0, processing = 0, writing = 0;
+    unsigned long long buffered_in = 0, buffered_out = 0;  // bytes held (see max_buffered)
     unsigned long long accepted = 0, refused = 0, timed_out = 0;
   };
 

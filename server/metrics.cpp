@@ -112,6 +112,10 @@ std::string Metrics::render() const {
     o += "digits_http_connections_total{outcome=\"accepted\"} " + std::to_string(c.accepted) + "\n";
     o += "digits_http_connections_total{outcome=\"refused\"} " + std::to_string(c.refused) + "\n";
     o += "digits_http_connections_total{outcome=\"timed_out\"} " + std::to_string(c.timed_out) + "\n";
+    o += "# HELP digits_http_buffered_bytes Bytes held for requests being received and answers being sent.\n";
+    o += "# TYPE digits_http_buffered_bytes gauge\n";
+    o += "digits_http_buffered_bytes{direction=\"in\"} " + std::to_string(c.buffered_in) + "\n";
+    o += "digits_http_buffered_bytes{direction=\"out\"} " + std::to_string(c.buffered_out) + "\n";
   }
   o += "# HELP digits_predictions_total Inputs run through the network, by outcome.\n";
   o += "# TYPE digits_predictions_total counter\n";

@@ -91,6 +91,7 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
   front.workers = ctx.config.threads;  // one per model: a request never waits for a model
   front.max_connections = config.connections;
   front.max_body = config.max_body;
+  front.max_buffered = config.max_buffered;
   front.request_timeout_s = config.request_timeout_s;
   front.idle_timeout_s = config.idle_timeout_s;
   front.error_headers = security_headers;

@@ -757,6 +757,29 @@ TEST_F(Server, ARequestNotReceivedInTimeGets408AndIdleConnectionsClose) {
   EXPECT_NE(keep.read_response().find("\r\nKeep-Alive: timeout=1, max=1000\r\n"), std::string::npos);
 }
 
+// Memory: past --max-buffered, reading pauses for everyone until deadlines free room. Here one
+// stalled upload (200 kB of a 500 kB body) fills a 64 KiB budget: a /metrics request sent after
+// it is only read once the upload has been answered 408 and dropped, so its answer already
+// counts that timeout (without the budget it would be answered at once, counting none).
+TEST_F(Server, PastTheMemoryBudgetReadingWaitsForDeadlines) {
+  server::Config c;
+  c.max_buffered = 64 * 1024;
+  c.request_timeout_s = 1;
+  start(c);
+  RawConnection upload(port_);
+  upload.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 500000\r\n\r\n" +
+              std::string(200000, 'x'));
+  RawConnection metrics(port_);
+  metrics.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string m = metrics.read_response();
+  EXPECT_EQ(status_of(m), 200) << m;
+  EXPECT_NE(m.find("digits_http_connections_total{outcome=\"timed_out\"} 1\n"), std::string::npos) << m;
+  EXPECT_EQ(status_of(upload.read_response()), 408);
+  auto r = client().Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(Server, OneConnectionOverTheLimitGets503) {
   server::Config c;
   c.connections = 2;
