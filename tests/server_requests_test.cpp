@@ -226,7 +226,9 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
     return it == env.end() ? nullptr : it->second.c_str();
   };
   auto c = server::parse_config(
-      {"--port", "9100", "--max-body=2M", "--precision", "f32", "--cors-origin", "*", "--connections", "8"}, getenv);
+      {"--port", "9100", "--max-body=2M", "--precision", "f32", "--cors-origin", "*", "--connections", "8",
+       "--max-buffered", "512M"},
+      getenv);
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c.value().port, 9100);       // the flag wins over DIGITS_PORT
   EXPECT_EQ(c.value().host, "0.0.0.0");  // from the environment
@@ -236,6 +238,7 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
   EXPECT_EQ(c.value().cors_origin, "*");
   EXPECT_EQ(c.value().idle_timeout_s, 5);
   EXPECT_EQ(c.value().connections, 8);
+  EXPECT_EQ(c.value().max_buffered, 512u << 20);
 
   auto none = [](const char*) -> const char* { return nullptr; };
   EXPECT_TRUE(server::parse_config({"--help"}, none).value().help);
@@ -247,7 +250,8 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
                                                                             {"--precision", "f16"},
                                                                             {"--threads", "-1"},
                                                                             {"--access-log", "syslog"},
-                                                                            {"--idle-timeout", "0"}})
+                                                                            {"--idle-timeout", "0"},
+                                                                            {"--max-buffered", "1K"}})
     EXPECT_FALSE(server::parse_config(bad, none)) << bad[0];
   env["DIGITS_PORT"] = "eighty";
   auto e = server::parse_config({}, getenv);
