@@ -204,6 +204,11 @@ struct EventServer::Loop {
     counts[static_cast<int>(s)]++;
     c.state = s;
   }
+  // A new state with its own deadline (Idle: the idle timeout; Reading and Writing: the request timeout).
+  void enter(Conn& c, State s, double timeout_s) {
+    set_state(c, s);
+    c.deadline = Clock::now() + seconds(timeout_s);
+  }
 
   void work() {
     for (;;) {
@@ -337,8 +342,7 @@ struct EventServer::Loop {
       const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
       if (n > 0) {
         if (c.state == State::Idle) {
-          set_state(c, State::Reading);
-          c.deadline = Clock::now() + seconds(opt.request_timeout_s);
+          enter(c, State::Reading, opt.request_timeout_s);
         }
         c.in.append(buf, static_cast<size_t>(n));
       } else if (n == 0) {
@@ -390,8 +394,7 @@ struct EventServer::Loop {
         if (!flush(c)) return close_conn(c);
         if (!c.out.empty()) return;  // the socket is full; EPOLLOUT brings us back
         if (c.state == State::Writing) {
-          set_state(c, State::Idle);
-          c.deadline = Clock::now() + seconds(opt.idle_timeout_s);
+          enter(c, State::Idle, opt.idle_timeout_s);
         }
       }
       if (c.state == State::Processing) return;  // its answer is not written yet
@@ -400,14 +403,12 @@ struct EventServer::Loop {
       if (c.in.empty()) {
         if (c.eof || stopping) return close_conn(c);  // nothing asked: nothing owed
         if (c.state != State::Idle) {
-          set_state(c, State::Idle);
-          c.deadline = Clock::now() + seconds(opt.idle_timeout_s);
+          enter(c, State::Idle, opt.idle_timeout_s);
         }
         return;
       }
       if (c.state == State::Idle) {  // a pipelined request, already here
-        set_state(c, State::Reading);
-        c.deadline = Clock::now() + seconds(opt.request_timeout_s);
+        enter(c, State::Reading, opt.request_timeout_s);
       }
       Framing f = frame_request(c.in, opt.max_head, opt.max_body);
       if (f.kind == Framing::Invalid) {
@@ -454,8 +455,7 @@ struct EventServer::Loop {
       c.out = std::move(d.answer);
       c.sent = 0;
       c.close_after = c.close_after || d.close || stopping;
-      set_state(c, State::Writing);
-      c.deadline = Clock::now() + seconds(opt.request_timeout_s);
+      enter(c, State::Writing, opt.request_timeout_s);
       advance(c);
     }
   }

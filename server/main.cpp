@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -73,11 +72,7 @@ int main(int argc, char** argv) {
     sigwait(&signals, &sig);
     std::fprintf(stderr, "digits-server: %s: finishing requests in flight, then exiting\n",
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    // stop() only takes effect once listening has started; repeat until it has.
-    do {
-      s.stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    } while (s.running());
+    s.stop();  // sticky: also works if run() has not started yet
   });
   s.run();
   kill(getpid(), SIGTERM);  // if run() ended on its own, wake the waiter (else this stays pending)
