@@ -488,23 +488,32 @@ Result<InkPlane> ink_plane(const ImageView& img, const PreprocessOptions& option
 
   if (channels == 1) return ink_window<Pixel<1, 0, false>, 1>(img, stride);
   if (channels == 3) return ink_window<Pixel<3, 0, true>, 3>(img, stride);
-  // Opaque-on-transparent: if the picture has both transparent and opaque parts, alpha is the ink.
-  int lo = 255, hi = 0;
-  for (int y = 0; y < img.height && !(lo < 128 && hi >= 128); ++y) {
+  // Opaque-on-transparent: if the picture has both transparent (alpha < 128) and opaque
+  // (alpha >= 128) parts, alpha is the ink. The top bit of alpha tells the two apart, so OR and
+  // AND whole pixels (loops of plain word operations, which vectorise) and look at that bit.
+  std::uint32_t alpha_top;
+  const std::uint8_t top_bytes[4] = {0, 0, 0, 0x80};  // the bit in a pixel read as one word
+  std::memcpy(&alpha_top, top_bytes, 4);
+  std::uint32_t any = 0, all = alpha_top;
+  for (int y = 0; y < img.height && !((any & alpha_top) && !(all & alpha_top)); ++y) {
     const std::uint8_t* row = img.data + y * static_cast<size_t>(stride);
+    std::uint32_t row_any = 0, row_all = alpha_top;
     for (int x = 0; x < img.width; ++x) {
-      const int a = row[x * 4 + 3];
-      lo = std::min(lo, a);
-      hi = std::max(hi, a);
+      std::uint32_t px;
+      std::memcpy(&px, row + 4 * x, 4);
+      row_any |= px;
+      row_all &= px;
     }
+    any |= row_any;
+    all &= row_all;
   }
-  if (hi < 128) {  // fully transparent: nothing drawn
+  if (!(any & alpha_top)) {  // fully transparent: nothing drawn
     InkPlane blank;
     blank.w = img.width;
     blank.h = img.height;
     return blank;
   }
-  if (lo < 128) return ink_window<Pixel<4, 3, false>, 4>(img, stride);
+  if (!(all & alpha_top)) return ink_window<Pixel<4, 3, false>, 4>(img, stride);
   return ink_window<Pixel<4, 0, true>, 4>(img, stride);
 }
 
