@@ -30,6 +30,20 @@ for g in "${groups[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
   done
 done
+# The libraries that parse what clients send (PNG, deflate) take Debian's security updates: when
+# apt knows a newer version than the one installed, install it (a fresh machine gets the newest
+# anyway; this catches an image that shipped an older one).
+if [[ " ${groups[*]} " == *" base "* ]]; then
+  for p in libpng16-16 libpng-dev zlib1g zlib1g-dev; do
+    installed=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
+    candidate=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+    if [ -n "$installed" ] && [ -n "$candidate" ] && [ "$candidate" != "(none)" ] &&
+      dpkg --compare-versions "$candidate" gt "$installed"; then
+      echo "install-deps: $p $installed has a newer Debian version, $candidate"
+      want+=("$p")
+    fi
+  done
+fi
 if [ ${#want[@]} -gt 0 ]; then
   echo "install-deps: installing ${want[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (or install: ${want[*]})" >&2; exit 1; }
