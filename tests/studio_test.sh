@@ -14,8 +14,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=check.sh
 source "$(dirname "$0")/check.sh"
+# STUDIO_PRELOAD (set under the asan preset, see tests/CMakeLists.txt): libraries the studio, and
+# only the studio, runs with.
 run_studio() {  # one frame on a private X server; stdout: the studio's JSON line
-  "$xvfb_run" -a -s "-screen 0 1600x1000x24" "$studio" "$@"
+  "$xvfb_run" -a -s "-screen 0 1600x1000x24" env ${STUDIO_PRELOAD:+LD_PRELOAD="$STUDIO_PRELOAD"} "$studio" "$@"
 }
 field() {  # field NAME JSON  -> the value (null for a JSON null)
   python3 -c 'import json,sys; v=json.loads(sys.argv[2]).get(sys.argv[1]); print("null" if v is None else v)' "$1" "$2"
