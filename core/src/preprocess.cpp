@@ -207,8 +207,8 @@ void resample_4rows(const EvenTaps& t, const Lanes4* px, float* const out[4]) {
 // source pixels inside `box` contribute (everything else is paper).
 Plane resample(const View& src, const Box& box, float scale, float scx, float scy, int dw, int dh, float dcx,
                float dcy) {
-  // Horizontal pass: box rows x dw columns, four rows at a time (a last group of fewer reads
-  // paper for the missing rows and throws their results away). The usual tap counts (shrinking
+  // Horizontal pass: box rows x dw columns, four rows at a time (a last group of fewer fills
+  // the missing lanes with its first row and throws their results away). The usual tap counts (shrinking
   // by up to 4x) get a loop the compiler unrolls.
   Taps columns;
   for (int ox = 0; ox < dw; ++ox) add_taps(columns, (ox + 0.5f - dcx) / scale + scx, scale, box.x0, box.x1);
@@ -219,7 +219,6 @@ Plane resample(const View& src, const Box& box, float scale, float scx, float sc
                                      resample_4rows<6>, resample_4rows<7>, resample_4rows<8>};
   const Pass pass = even.n < 9 ? kPasses[even.n] : resample_4rows<0>;
   Plane tmp(dw, box.h(), Plane::Uninitialised{});
-  const std::vector<float> paper(box.w(), 0.0f);
   std::vector<float> discard(dw);
   std::vector<Lanes4> px(box.w());
   for (int y = 0; y < box.h(); y += 4) {
@@ -227,7 +226,7 @@ Plane resample(const View& src, const Box& box, float scale, float scx, float sc
     float* out[4];
     for (int r = 0; r < 4; ++r) {
       const bool real = y + r < box.h();
-      in[r] = real ? src.row(box.y0 + y + r) + (box.x0 - src.x0) : paper.data();
+      in[r] = real ? src.row(box.y0 + y + r) + (box.x0 - src.x0) : in[0];
       out[r] = real ? tmp.v.data() + static_cast<size_t>(y + r) * dw : discard.data();
     }
     for (int x = 0; x < box.w(); ++x) px[x] = Lanes4{in[0][x], in[1][x], in[2][x], in[3][x]};
