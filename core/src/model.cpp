@@ -350,6 +350,12 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
     return Error{"weights blob has a malformed temperature, mean or std"};
   if (!(info.temperature > 0.05f && info.temperature < 20.0f) || !(impl->std > 0))
     return Error{"weights blob has an implausible temperature or std"};
+  if (options.uncertain_below < 0) {
+    if (!parse_float(w.meta("uncertain_below", "0.7"), impl->options.uncertain_below) ||
+        !(impl->options.uncertain_below >= 0 && impl->options.uncertain_below <= 1))
+      return Error{"weights blob has a malformed uncertain_below (a confidence 0..1)"};
+  }
+  info.uncertain_below = impl->options.uncertain_below;
 
   // Calibration: softmax(logits / T). Folding 1/T into fc2 lets XNNPACK's softmax do it.
   for (const char* name : {"fc2.weight", "fc2.bias"})

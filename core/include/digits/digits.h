@@ -159,7 +159,9 @@ enum class Precision {
 struct ModelOptions {
   int threads = 1;                 // threads for one inference (1 = caller's thread only)
   Precision precision = Precision::F32;
-  float uncertain_below = 0.7f;    // confidence under this sets Prediction::uncertain
+  // Confidence under this sets Prediction::uncertain. Negative: the threshold fitted with the
+  // model on real pen digits (blob metadata "uncertain_below"; 0.7 for a blob without one).
+  float uncertain_below = -1;
   PreprocessOptions preprocess{};
 };
 
@@ -170,6 +172,7 @@ struct ModelInfo {
   std::string storage;         // "f32" or "int8" (how weights were stored in the blob)
   Precision precision = Precision::F32;  // how this instance computes
   float temperature = 1;       // softmax temperature fitted for calibration
+  float uncertain_below = 0.7f;  // the threshold this instance uses (see ModelOptions)
   std::vector<std::pair<std::string, std::string>> metadata;  // free-form facts (accuracy, ...)
 };
 

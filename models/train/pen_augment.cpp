@@ -1,0 +1,102 @@
+#include "pen_augment.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace train {
+
+namespace {
+
+float length(const digits::Stroke& s) {
+  float l = 0;
+  for (std::size_t i = 1; i < s.size(); ++i) l += std::hypot(s[i].x - s[i - 1].x, s[i].y - s[i - 1].y);
+  return l;
+}
+
+// Points every `step` along the stroke (by arc length), keeping both ends.
+digits::Stroke resample(const digits::Stroke& s, float step) {
+  if (s.size() < 2 || step <= 0) return s;
+  digits::Stroke out{s[0]};
+  float carry = 0;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const float dx = s[i].x - s[i - 1].x, dy = s[i].y - s[i - 1].y, d = std::hypot(dx, dy);
+    float t = step - carry;
+    while (t <= d) {
+      out.push_back({s[i - 1].x + dx * t / d, s[i - 1].y + dy * t / d});
+      t += step;
+    }
+    carry = d - (t - step);
+  }
+  if (out.back().x != s.back().x || out.back().y != s.back().y) out.push_back(s.back());
+  return out;
+}
+
+}  // namespace
+
+std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& in, std::mt19937& rng,
+                                            const PenAugmentOptions& o) {
+  std::uniform_real_distribution<float> u(-1, 1), p01(0, 1);
+  std::normal_distribution<float> n01(0, 1);
+  std::vector<digits::Stroke> s = in;
+  s.erase(std::remove_if(s.begin(), s.end(), [](const digits::Stroke& st) { return st.empty(); }), s.end());
+  if (s.empty()) return s;
+
+  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (const auto& st : s)
+    for (const auto& p : st) x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+  const float size = std::max({x1 - x0, y1 - y0, 1e-6f});
+  const float cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+
+  // A missing short stroke (never the only one, never most of the ink).
+  if (s.size() > 1 && p01(rng) < o.drop_stroke_probability) {
+    float total = 0;
+    for (const auto& st : s) total += length(st);
+    auto shortest = std::min_element(s.begin(), s.end(), [](const auto& a, const auto& b) { return length(a) < length(b); });
+    if (length(*shortest) < 0.15f * total) s.erase(shortest);
+  }
+
+  // Geometry: slant, rotation, aspect — one affine map about the centre.
+  const float slant = o.max_slant * u(rng);
+  const float a = o.max_rotation_deg * float(M_PI) / 180 * u(rng);
+  const float sx = 1 + o.max_aspect * u(rng);
+  const float ca = std::cos(a), sa = std::sin(a);
+  // Wobble: a smooth field (two random low-frequency sines per axis).
+  const float fx = 2 + 3 * p01(rng), fy = 2 + 3 * p01(rng), px = 6.3f * p01(rng), py = 6.3f * p01(rng);
+  const float wob = o.wobble * p01(rng);
+  const float jit = o.jitter * p01(rng);
+  for (auto& st : s)
+    for (auto& p : st) {
+      float x = (p.x - cx) / size, y = (p.y - cy) / size;
+      x += wob * std::sin(fy * y + px);
+      y += wob * std::sin(fx * x + py);
+      x = (x + slant * y) * sx;
+      const float rx = ca * x - sa * y, ry = sa * x + ca * y;
+      p.x = rx + jit * n01(rng);
+      p.y = ry + jit * n01(rng);
+    }
+
+  // Point density and speed: a fast mouse leaves few, far-apart points; a tablet many.
+  if (p01(rng) < o.resample_probability) {
+    const float step = std::exp(std::log(0.01f) + p01(rng) * (std::log(0.12f) - std::log(0.01f)));
+    for (auto& st : s) st = resample(st, step);
+  }
+
+  // An extra short stroke: a tick of 2-6 % of the size near one end of a stroke.
+  if (p01(rng) < o.extra_stroke_probability) {
+    const auto& host = s[std::uniform_int_distribution<std::size_t>(0, s.size() - 1)(rng)];
+    const digits::Point e = p01(rng) < 0.5f ? host.front() : host.back();
+    const float ang = 6.2832f * p01(rng), len = 0.02f + 0.04f * p01(rng);
+    const digits::Point start{e.x + 0.03f * u(rng), e.y + 0.03f * u(rng)};
+    s.push_back({start, {start.x + len * std::cos(ang), start.y + len * std::sin(ang)}});
+  }
+
+  // Order and direction.
+  if (p01(rng) < o.reorder_probability) {
+    std::shuffle(s.begin(), s.end(), rng);
+    for (auto& st : s)
+      if (p01(rng) < 0.3f) std::reverse(st.begin(), st.end());
+  }
+  return s;
+}
+
+}  // namespace train

@@ -1,0 +1,32 @@
+// Stroke-level augmentation of real pen digits: what really varies between people and devices.
+//   slant and rotation, aspect           how people hold the pen and the paper
+//   jitter and wobble                    tremor, tablet noise
+//   point density and speed              a mouse or a finger samples points unlike a tablet
+//   a missing or an extra short stroke   a bar left off, a stray touch of the pen
+//   stroke order and direction           a bar added last, a stroke drawn backwards
+// The pen width and the picture path are chosen by the trainer (pen::RenderStyle).
+#pragma once
+
+#include <random>
+#include <vector>
+
+#include "digits/digits.h"
+
+namespace train {
+
+struct PenAugmentOptions {
+  float max_slant = 0.35f;          // x += slant * y (italic to back-slanted)
+  float max_rotation_deg = 12;
+  float max_aspect = 0.25f;         // x scaled by 1 +/- this relative to y
+  float jitter = 0.012f;            // per-point noise, fraction of the digit's size (sd)
+  float wobble = 0.025f;            // smooth displacement field amplitude
+  float resample_probability = 0.6f;  // re-sample strokes at a new point spacing
+  float drop_stroke_probability = 0.08f;   // drop a short stroke (< 15 % of the ink)
+  float extra_stroke_probability = 0.08f;  // add a short tick near a stroke's end
+  float reorder_probability = 0.5f;        // shuffle stroke order, reverse some strokes
+};
+
+std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& strokes, std::mt19937& rng,
+                                            const PenAugmentOptions& o = {});
+
+}  // namespace train

@@ -1,0 +1,190 @@
+// Real pen digits: the data reader, the PNG renderer, and the shipped models' accuracy on the
+// pen sources held out from training (pen::held_out_sources()), through the page's stroke path
+// and as PNG uploads of every style. Where the data set is absent, the accuracy tests report
+// themselves skipped with the path they looked at.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "digits/digits.h"
+#include "digits/png.h"
+#include "pen_eval.h"
+#include "test_util.h"
+
+namespace {
+
+std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+digits::Result<std::vector<pen::Sample>> parse_text(const std::string& s, const pen::Limits& limits = {}) {
+  auto b = bytes_of(s);
+  return pen::parse(b.data(), b.size(), limits);
+}
+
+TEST(PenData, ParsesSamplesAndTheirSource) {
+  auto r = parse_text(R"([{"label": 7, "writer": "abc/w01.dat", "strokes": [[[0, 0], [1, 0], [0.4, 1]]]},
+                           {"label": 4, "writer": "xyz", "strokes": [[[0, 0], [0, 1]], [[0.5, 0.2], [0.5, 0.8]]]}])");
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(r.value().size(), 2u);
+  EXPECT_EQ(r.value()[0].label, 7);
+  EXPECT_EQ(r.value()[0].source, "abc");
+  EXPECT_EQ(r.value()[1].source, "xyz");
+  ASSERT_EQ(r.value()[1].strokes.size(), 2u);
+  EXPECT_FLOAT_EQ(r.value()[1].strokes[1][0].x, 0.5f);
+}
+
+TEST(PenData, MalformedInputIsAnErrorThatNamesTheSample) {
+  EXPECT_NE(parse_text("not json").error().find("not valid JSON"), std::string::npos);
+  EXPECT_NE(parse_text("{}").error().find("array"), std::string::npos);
+  auto bad_label = parse_text(R"([{"label": 1, "writer": "a/b", "strokes": []}, {"label": 12, "writer": "a/b", "strokes": []}])");
+  EXPECT_NE(bad_label.error().find("sample 1"), std::string::npos) << bad_label.error();
+  EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": "a/b", "strokes": [[[0]]]}])"));
+  EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": 5, "strokes": []}])"));
+  pen::Limits tiny;
+  tiny.max_samples = 1;
+  EXPECT_NE(parse_text(R"([{"label": 1, "writer": "a", "strokes": []}, {"label": 1, "writer": "a", "strokes": []}])", tiny)
+                .error()
+                .find("limit"),
+            std::string::npos);
+  tiny.max_points = 2;
+  tiny.max_samples = 10;
+  EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": "a", "strokes": [[[0, 0], [1, 1], [2, 2]]]}])", tiny));
+}
+
+TEST(PenData, SeveralZerosSideBySideLookMissegmented) {
+  pen::Sample wide{0, "ibm/x", "ibm", {{{0, 0}, {1, 0}, {1, 0.3f}, {0, 0.3f}}}};
+  EXPECT_TRUE(pen::looks_missegmented(wide));
+  pen::Sample zero{0, "ibm/x", "ibm", {{{0, 0}, {0.7f, 0}, {0.7f, 1}, {0, 1}}}};
+  EXPECT_FALSE(pen::looks_missegmented(zero));
+  wide.label = 1;  // only zeros are known to be affected
+  EXPECT_FALSE(pen::looks_missegmented(wide));
+}
+
+// The renderer makes real PNGs in the style asked for, the digit where it was put.
+TEST(PenRender, EveryStyleDecodesWithTheInkWhereExpected) {
+  const auto seven = testutil::digit_strokes(7);
+  for (pen::Ink ink : {pen::Ink::DarkOnLight, pen::Ink::LightOnDark, pen::Ink::OnTransparent}) {
+    pen::RenderStyle style;
+    style.side = 120;
+    style.ink = ink;
+    auto png = pen::render_png(seven, style);
+    ASSERT_TRUE(png) << png.error();
+    auto img = digits::decode_png(png.value().data(), png.value().size());
+    ASSERT_TRUE(img) << img.error();
+    EXPECT_EQ(img.value().width, 120);
+    EXPECT_EQ(img.value().format, digits::PixelFormat::RGBA8);
+    const auto& px = img.value().pixels;
+    auto at = [&](int x, int y, int c) { return px[(static_cast<size_t>(y) * 120 + x) * 4 + c]; };
+    // The corner is paper; the 7's top bar is ink: the 7 spans y 8..95 (87 units) and is drawn
+    // 70 % of the canvas tall, centred, so its bar (y = 8) lands at 60 + (8 - 51.5) * 84 / 87.
+    const int bar_y = static_cast<int>(std::lround(60 + (8 - 51.5) * 0.7 * 120 / 87));
+    if (ink == pen::Ink::OnTransparent) {
+      EXPECT_EQ(at(2, 2, 3), 0);
+      EXPECT_GT(at(60, bar_y, 3), 200);
+    } else {
+      const bool light = ink == pen::Ink::DarkOnLight;
+      EXPECT_EQ(at(2, 2, 0), light ? 255 : 0);
+      EXPECT_EQ(at(2, 2, 3), 255);
+      if (light) EXPECT_LT(at(60, bar_y, 0), 60);
+      else EXPECT_GT(at(60, bar_y, 0), 200);
+    }
+  }
+  EXPECT_FALSE(pen::render_png({}, pen::RenderStyle{}));
+  EXPECT_FALSE(pen::render_png(seven, pen::RenderStyle{4}));
+}
+
+TEST(PenRender, UploadStylesCoverEveryInkAndSize) {
+  std::set<int> inks, sides;
+  for (std::size_t i = 0; i < 360; ++i) {
+    const auto s = pen::upload_style(i);
+    inks.insert(static_cast<int>(s.ink));
+    sides.insert(s.side);
+    EXPECT_GE(s.side, 64);
+    EXPECT_LE(s.side, 400);
+    // The whole digit stays on the canvas.
+    EXPECT_LE(s.extent + s.pen + 2 * std::max(std::fabs(s.dx), std::fabs(s.dy)), 1.0f + 1e-5f) << i;
+  }
+  EXPECT_EQ(inks.size(), 3u);
+  EXPECT_EQ(*sides.begin(), 64);
+  EXPECT_EQ(*sides.rbegin(), 400);
+}
+
+// ------------------------------------------------------------------------------------------
+// Accuracy of the shipped models on the held-out pen sources.
+// ------------------------------------------------------------------------------------------
+
+struct PenData {
+  std::vector<pen::Sample> samples;
+  std::vector<std::size_t> held_out;
+  std::string missing;  // why there is no data
+};
+
+const PenData& pen_data() {
+  static PenData d = [] {
+    PenData out;
+    std::ifstream f(DIGITS_PEN_DATA, std::ios::binary);
+    if (!f) {
+      out.missing = std::string("pen digits not found at ") + DIGITS_PEN_DATA;
+      return out;
+    }
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
+    auto r = pen::parse(bytes.data(), bytes.size());
+    if (!r) {
+      ADD_FAILURE() << DIGITS_PEN_DATA << ": " << r.error();
+      out.missing = r.error();
+      return out;
+    }
+    out.samples = std::move(r.value());
+    for (std::size_t i : pen::select(out.samples, true))
+      if (!pen::looks_missegmented(out.samples[i])) out.held_out.push_back(i);
+    return out;
+  }();
+  return d;
+}
+
+digits::Model load_model(const std::string& rel, digits::Precision precision) {
+  auto bytes = testutil::read_file(testutil::source_path(rel));
+  digits::ModelOptions o;
+  o.precision = precision;
+  auto m = digits::Model::load(bytes.data(), bytes.size(), o);
+  if (!m) {
+    ADD_FAILURE() << rel << ": " << m.error();
+    std::abort();
+  }
+  return std::move(m.value());
+}
+
+// Targets (issue 13): strokes >= DIGITS_PEN_STROKES_TARGET, PNG uploads >= DIGITS_PEN_PNG_TARGET,
+// int8 within 0.1 points of f32 on both.
+constexpr double kStrokesTarget = 0.985, kPngTarget = 0.98;
+
+void check_path(pen::Path path, double target) {
+  const PenData& d = pen_data();
+  if (d.samples.empty()) GTEST_SKIP() << d.missing;
+  ASSERT_GT(d.held_out.size(), 1000u) << "the held-out sources are missing from the data set";
+  double f32_acc = 0;
+  for (auto [blob, precision] : {std::pair<const char*, digits::Precision>{"models/digits-f32.dgt", digits::Precision::F32},
+                                 {"models/digits-int8.dgt", digits::Precision::F32},
+                                 {"models/digits-int8.dgt", digits::Precision::Int8}}) {
+    digits::Model m = load_model(blob, precision);
+    auto r = pen::evaluate(m, d.samples, d.held_out, path);
+    ASSERT_TRUE(r) << r.error();
+    const double acc = r.value().all.accuracy();
+    const char* how = precision == digits::Precision::Int8 ? "int8 compute" : "f32 compute";
+    std::printf("%s, %s, %s path: %s", blob, how, pen::path_name(path), pen::summary(r.value()).c_str());
+    if (f32_acc == 0) {
+      f32_acc = acc;
+      EXPECT_GE(acc, target) << blob << " on the held-out pen sources, " << pen::path_name(path) << " path";
+      // An uncertain answer must be right less often than a confident one.
+      EXPECT_LT(r.value().uncertain.accuracy(), r.value().confident.accuracy());
+    } else {
+      EXPECT_GE(acc, f32_acc - 0.001) << blob << " (" << how << ") must stay within 0.1 points of f32";
+    }
+  }
+}
+
+TEST(PenAccuracy, HeldOutSourcesThroughTheStrokePath) { check_path(pen::Path::Strokes, kStrokesTarget); }
+TEST(PenAccuracy, HeldOutSourcesAsPngUploadsOfEveryStyle) { check_path(pen::Path::Png, kPngTarget); }
+
+}  // namespace
