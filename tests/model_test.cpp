@@ -131,12 +131,46 @@ TEST(Model, ProbabilitiesAreADistributionAndFlagsAreConsistent) {
     EXPECT_NEAR(sum, 1.0f, 1e-4f);
     EXPECT_FALSE(p.value().empty);
     EXPECT_FLOAT_EQ(p.value().confidence, p.value().probabilities[p.value().digit]);
-    EXPECT_EQ(p.value().uncertain, p.value().confidence < 0.7f);
+    EXPECT_EQ(p.value().uncertain, p.value().confidence < model().info().uncertain_below);
   }
   std::array<float, 10> flat{};
   auto u = model().make_prediction(flat);
   EXPECT_TRUE(u.uncertain);
   EXPECT_NEAR(u.confidence, 0.1f, 1e-5f);
+}
+
+// The `uncertain` threshold is the one fitted with the model (blob metadata), unless the caller
+// sets one; a blob without one gets 0.7, and a malformed one is refused.
+TEST(Model, UncertainThresholdComesFromTheBlobUnlessSet) {
+  auto bytes = testutil::read_file(testutil::source_path("models/digits-f32.dgt"));
+  auto blob = decode_weights(bytes.data(), bytes.size());
+  ASSERT_TRUE(blob) << blob.error();
+  auto with = [&](const char* value, float option) {
+    WeightsBlob b = blob.value();
+    b.metadata.erase(std::remove_if(b.metadata.begin(), b.metadata.end(),
+                                    [](const auto& kv) { return kv.first == "uncertain_below"; }),
+                     b.metadata.end());
+    if (value) b.set_meta("uncertain_below", value);
+    auto encoded = encode_weights(b, DType::F32);
+    ModelOptions o;
+    o.uncertain_below = option;
+    return Model::load(encoded.data(), encoded.size(), o);
+  };
+  auto fitted = with("0.83", -1);
+  ASSERT_TRUE(fitted) << fitted.error();
+  EXPECT_FLOAT_EQ(fitted.value().info().uncertain_below, 0.83f);
+  // Logits whose calibrated confidence is 0.76: uncertain under 0.83, confident under 0.7.
+  std::array<float, 10> logits{};
+  logits[3] = fitted.value().info().temperature * std::log(0.76f * 9 / 0.24f);
+  const Prediction p = fitted.value().make_prediction(logits);
+  EXPECT_NEAR(p.confidence, 0.76f, 1e-4f);
+  EXPECT_TRUE(p.uncertain);
+  auto plain = with(nullptr, -1);
+  EXPECT_FLOAT_EQ(plain.value().info().uncertain_below, 0.7f);
+  EXPECT_FALSE(plain.value().make_prediction(logits).uncertain);
+  EXPECT_FLOAT_EQ(with("0.83", 0.25f).value().info().uncertain_below, 0.25f);
+  EXPECT_FALSE(with("high", -1));
+  EXPECT_FALSE(with("1.5", -1));
 }
 
 TEST(Model, EmptyInputIsEmptyNotADigit) {

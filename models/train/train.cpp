@@ -613,7 +613,7 @@ int main(int argc, char** argv) {
                ece_cal);
 
   // The `uncertain` threshold, fitted on pen validation answers: the lowest confidence above
-  // which answers are right at least 99.5 % of the time (0.7 without pen data).
+  // which answers are right at least 99 % of the time (0.7 without pen data).
   double uncertain_below = 0.7;
   if (with_pen) {
     auto probs = torch::softmax(logits_of(ema, x_pen_val) / best_t, 1);
@@ -623,7 +623,7 @@ int main(int argc, char** argv) {
       auto sel = conf.ge(t);
       const long n = sel.sum().item<long>();
       if (n == 0) break;
-      if (right.masked_select(sel).to(torch::kFloat).mean().item<double>() >= 0.995) {
+      if (right.masked_select(sel).to(torch::kFloat).mean().item<double>() >= 0.99) {
         uncertain_below = t;
         break;
       }

