@@ -90,12 +90,13 @@ asan test-asan: deps
 
 # Trains the shipped model (about an hour on 2 cores) and refreshes the model card's figures.
 # Without the pen digits it trains on MNIST only, and says so.
-EPOCHS ?= 16
+EPOCHS ?= 20
+SEED ?= 4
 train: torch
 	@if [ -f "$(PEN)" ]; then echo "make train: MNIST + pen digits from $(PEN)"; else \
 	  echo "make train: no pen digits at $(PEN): training on MNIST only (PEN=path/to/digits.json to add them)"; fi
 	build/torch/bin/digits-train --data $(MNIST) $(if $(wildcard $(PEN)),--pen $(PEN)) --out models \
-	  --epochs $(EPOCHS) --fixture tests/fixtures/reference_logits.bin
+	  --epochs $(EPOCHS) --seed $(SEED) --fixture tests/fixtures/reference_logits.bin
 	models/plot.sh models
 
 bench: bench-native bench-wasm bench-browser
