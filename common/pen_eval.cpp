@@ -28,7 +28,7 @@ RenderStyle upload_style(std::size_t i) {
 std::vector<std::size_t> select(const std::vector<Sample>& samples, bool held_out) {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < samples.size(); ++i)
-    if (is_held_out(samples[i]) == held_out) out.push_back(i);
+    if (is_held_out(samples[i]) == held_out && !looks_missegmented(samples[i])) out.push_back(i);
   return out;
 }
 

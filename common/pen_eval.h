@@ -51,7 +51,9 @@ struct Report {
 digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>& samples,
                                 const std::vector<std::size_t>& which, Path path);
 
-// The indices of the samples of the held-out sources (true) or of the others (false).
+// The indices of the samples of the held-out sources (true) or of the others (false), without
+// those that looks_missegmented() flags (the data set's known flaw), so that training, tests, the CLI and
+// the benchmark all count the same digits.
 std::vector<std::size_t> select(const std::vector<Sample>& samples, bool held_out);
 
 // Human-readable summary (per source, per digit, confusion) and a JSON object with the same.

@@ -136,8 +136,7 @@ const PenData& pen_data() {
       return out;
     }
     out.samples = std::move(r.value());
-    for (std::size_t i : pen::select(out.samples, true))
-      if (!pen::looks_missegmented(out.samples[i])) out.held_out.push_back(i);
+    out.held_out = pen::select(out.samples, true);
     return out;
   }();
   return d;

@@ -409,10 +409,9 @@ int main(int argc, char** argv) {
     auto r = pen::parse(bytes.data(), bytes.size());
     if (!r) { std::cerr << "digits-train: " << opt.pen << ": " << r.error() << "\n"; std::exit(2); }
     pen_samples = std::move(r.value());
-    for (size_t i = 0; i < pen_samples.size(); ++i) {
-      if (pen::looks_missegmented(pen_samples[i])) { ++pen_dropped; continue; }
-      (pen::is_held_out(pen_samples[i]) ? pen_val : pen_train).push_back(i);
-    }
+    pen_train = pen::select(pen_samples, false);
+    pen_val = pen::select(pen_samples, true);
+    pen_dropped = static_cast<long>(pen_samples.size() - pen_train.size() - pen_val.size());
     if (opt.train_limit > 0) {  // smoke run: a few pen digits of each side
       std::mt19937 r2(7);
       std::shuffle(pen_train.begin(), pen_train.end(), r2);
