@@ -8,6 +8,21 @@
 
 namespace pen {
 
+namespace {
+
+struct Bounds {
+  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  explicit Bounds(const std::vector<digits::Stroke>& strokes) {
+    for (const auto& st : strokes)
+      for (const auto& p : st) {
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
+        y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+      }
+  }
+};
+
+}  // namespace
+
 const std::vector<std::string>& held_out_sources() {
   static const std::vector<std::string> sources = {"apa", "val"};
   return sources;
@@ -67,13 +82,8 @@ digits::Result<std::vector<Sample>> parse(const std::uint8_t* data, std::size_t 
 
 bool looks_missegmented(const Sample& s) {
   if (s.label != 0) return false;
-  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  for (const auto& st : s.strokes)
-    for (const auto& p : st) {
-      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-      y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    }
-  return x1 - x0 > 2 * (y1 - y0);
+  const Bounds b(s.strokes);
+  return b.x1 - b.x0 > 2 * (b.y1 - b.y0);
 }
 
 const char* ink_name(Ink ink) {
@@ -88,13 +98,8 @@ const char* ink_name(Ink ink) {
 digits::Result<std::vector<std::uint8_t>> render_png(const std::vector<digits::Stroke>& strokes,
                                                      const RenderStyle& style) {
   if (style.side < 8 || style.side > 4096) return digits::Error{"render_png: side must be 8..4096 pixels"};
-  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  for (const auto& st : strokes)
-    for (const auto& p : st) {
-      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-      y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    }
-  const float extent = std::max(x1 - x0, y1 - y0);
+  const Bounds b(strokes);
+  const float extent = std::max(b.x1 - b.x0, b.y1 - b.y0);
   if (!(extent > 0) || !std::isfinite(extent)) return digits::Error{"render_png: the strokes have no extent"};
 
   const bool alpha = style.ink == Ink::OnTransparent;
@@ -114,8 +119,8 @@ digits::Result<std::vector<std::uint8_t>> render_png(const std::vector<digits::S
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   const double k = style.extent * side / extent;
-  const double cx = side * (0.5 + style.dx) - (x0 + x1) / 2 * k;
-  const double cy = side * (0.5 + style.dy) - (y0 + y1) / 2 * k;
+  const double cx = side * (0.5 + style.dx) - (b.x0 + b.x1) / 2 * k;
+  const double cy = side * (0.5 + style.dy) - (b.y0 + b.y1) / 2 * k;
   for (const auto& st : strokes) {
     if (st.empty()) continue;
     cairo_move_to(cr, cx + st[0].x * k, cy + st[0].y * k);
