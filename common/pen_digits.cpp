@@ -45,7 +45,9 @@ digits::Result<std::vector<Sample>> parse(const std::uint8_t* data, std::size_t 
   out.reserve(doc.size());
   for (std::size_t i = 0; i < doc.size(); ++i) {
     const json& e = doc[i];
-    auto bad = [&](const std::string& what) { return digits::Error{"pen digits: sample " + std::to_string(i) + ": " + what}; };
+    auto bad = [&](const std::string& what) {
+      return digits::Error{"pen digits: sample " + std::to_string(i) + ": " + what};
+    };
     if (!e.is_object()) return bad("not an object");
     auto label = e.find("label");
     auto writer = e.find("writer");
@@ -88,9 +90,12 @@ bool looks_missegmented(const Sample& s) {
 
 const char* ink_name(Ink ink) {
   switch (ink) {
-    case Ink::DarkOnLight: return "dark-on-light";
-    case Ink::LightOnDark: return "light-on-dark";
-    case Ink::OnTransparent: return "on-transparent";
+    case Ink::DarkOnLight:
+      return "dark-on-light";
+    case Ink::LightOnDark:
+      return "light-on-dark";
+    case Ink::OnTransparent:
+      return "on-transparent";
   }
   return "?";
 }
@@ -112,9 +117,12 @@ digits::Result<std::vector<std::uint8_t>> render_png(const std::vector<digits::S
     cairo_set_source_rgb(cr, paper, paper, paper);
     cairo_paint(cr);
   }
-  if (style.ink == Ink::DarkOnLight) cairo_set_source_rgb(cr, 0.05, 0.05, 0.1);
-  else if (style.ink == Ink::LightOnDark) cairo_set_source_rgb(cr, 0.95, 0.95, 0.95);
-  else cairo_set_source_rgba(cr, 0.1, 0.2, 0.6, 1.0);
+  if (style.ink == Ink::DarkOnLight)
+    cairo_set_source_rgb(cr, 0.05, 0.05, 0.1);
+  else if (style.ink == Ink::LightOnDark)
+    cairo_set_source_rgb(cr, 0.95, 0.95, 0.95);
+  else
+    cairo_set_source_rgba(cr, 0.1, 0.2, 0.6, 1.0);
   cairo_set_line_width(cr, style.pen * side);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
@@ -138,7 +146,8 @@ digits::Result<std::vector<std::uint8_t>> render_png(const std::vector<digits::S
   const cairo_status_t status = cairo_surface_write_to_png_stream(surface, write, &png);
   cairo_surface_destroy(surface);
   if (status != CAIRO_STATUS_SUCCESS)
-    return digits::Error{std::string("render_png: cairo_surface_write_to_png_stream: ") + cairo_status_to_string(status)};
+    return digits::Error{std::string("render_png: cairo_surface_write_to_png_stream: ") +
+                         cairo_status_to_string(status)};
   return png;
 }
 

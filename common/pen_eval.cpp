@@ -65,8 +65,10 @@ digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>&
   for (std::size_t k = 0; k < which.size(); ++k) {
     const Sample& s = samples[which[k]];
     digits::Prediction p;  // empty
-    if (has_ink[k]) p = preds[next++];
-    else ++r.empty;
+    if (has_ink[k])
+      p = preds[next++];
+    else
+      ++r.empty;
     const bool ok = !p.empty && p.digit == s.label;
     r.all.add(ok);
     (p.uncertain ? r.uncertain : r.confident).add(ok);

@@ -41,9 +41,9 @@ struct Report {
   std::map<std::string, Tally> by_source, by_style;  // by_style: PNG path only (ink name)
   std::array<Tally, 10> by_digit{};
   std::array<std::array<long, 10>, 10> confusion{};  // [label][predicted]; empty counts as wrong
-  long empty = 0;                                     // no ink found: counted as errors
+  long empty = 0;                                    // no ink found: counted as errors
   std::vector<Miss> misses;
-  std::vector<digits::Prediction> predictions;        // one per evaluated sample, in order
+  std::vector<digits::Prediction> predictions;  // one per evaluated sample, in order
 };
 
 // Evaluates `which` (indices into samples; empty = all). A sample whose preprocessing fails or

@@ -37,16 +37,18 @@ TEST(PenData, ParsesSamplesAndTheirSource) {
 TEST(PenData, MalformedInputIsAnErrorThatNamesTheSample) {
   EXPECT_NE(parse_text("not json").error().find("not valid JSON"), std::string::npos);
   EXPECT_NE(parse_text("{}").error().find("array"), std::string::npos);
-  auto bad_label = parse_text(R"([{"label": 1, "writer": "a/b", "strokes": []}, {"label": 12, "writer": "a/b", "strokes": []}])");
+  auto bad_label =
+      parse_text(R"([{"label": 1, "writer": "a/b", "strokes": []}, {"label": 12, "writer": "a/b", "strokes": []}])");
   EXPECT_NE(bad_label.error().find("sample 1"), std::string::npos) << bad_label.error();
   EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": "a/b", "strokes": [[[0]]]}])"));
   EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": 5, "strokes": []}])"));
   pen::Limits tiny;
   tiny.max_samples = 1;
-  EXPECT_NE(parse_text(R"([{"label": 1, "writer": "a", "strokes": []}, {"label": 1, "writer": "a", "strokes": []}])", tiny)
-                .error()
-                .find("limit"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_text(R"([{"label": 1, "writer": "a", "strokes": []}, {"label": 1, "writer": "a", "strokes": []}])", tiny)
+          .error()
+          .find("limit"),
+      std::string::npos);
   tiny.max_points = 2;
   tiny.max_samples = 10;
   EXPECT_FALSE(parse_text(R"([{"label": 1, "writer": "a", "strokes": [[[0, 0], [1, 1], [2, 2]]]}])", tiny));
@@ -86,8 +88,10 @@ TEST(PenRender, EveryStyleDecodesWithTheInkWhereExpected) {
       const bool light = ink == pen::Ink::DarkOnLight;
       EXPECT_EQ(at(2, 2, 0), light ? 255 : 0);
       EXPECT_EQ(at(2, 2, 3), 255);
-      if (light) EXPECT_LT(at(60, bar_y, 0), 60);
-      else EXPECT_GT(at(60, bar_y, 0), 200);
+      if (light)
+        EXPECT_LT(at(60, bar_y, 0), 60);
+      else
+        EXPECT_GT(at(60, bar_y, 0), 200);
     }
   }
   EXPECT_FALSE(pen::render_png({}, pen::RenderStyle{}));
@@ -164,9 +168,10 @@ void check_path(pen::Path path, double target) {
   if (d.samples.empty()) GTEST_SKIP() << d.missing;
   ASSERT_GT(d.held_out.size(), 1000u) << "the held-out sources are missing from the data set";
   double f32_acc = 0;
-  for (auto [blob, precision] : {std::pair<const char*, digits::Precision>{"models/digits-f32.dgt", digits::Precision::F32},
-                                 {"models/digits-int8.dgt", digits::Precision::F32},
-                                 {"models/digits-int8.dgt", digits::Precision::Int8}}) {
+  for (auto [blob, precision] :
+       {std::pair<const char*, digits::Precision>{"models/digits-f32.dgt", digits::Precision::F32},
+        {"models/digits-int8.dgt", digits::Precision::F32},
+        {"models/digits-int8.dgt", digits::Precision::Int8}}) {
     digits::Model m = load_model(blob, precision);
     auto r = pen::evaluate(m, d.samples, d.held_out, path);
     ASSERT_TRUE(r) << r.error();

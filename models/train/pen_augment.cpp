@@ -43,7 +43,8 @@ std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& i
 
   float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (const auto& st : s)
-    for (const auto& p : st) x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+    for (const auto& p : st)
+      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
   const float size = std::max({x1 - x0, y1 - y0, 1e-6f});
   const float cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
 
@@ -51,7 +52,8 @@ std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& i
   if (s.size() > 1 && p01(rng) < o.drop_stroke_probability) {
     float total = 0;
     for (const auto& st : s) total += length(st);
-    auto shortest = std::min_element(s.begin(), s.end(), [](const auto& a, const auto& b) { return length(a) < length(b); });
+    auto shortest =
+        std::min_element(s.begin(), s.end(), [](const auto& a, const auto& b) { return length(a) < length(b); });
     if (length(*shortest) < 0.15f * total) s.erase(shortest);
   }
 

@@ -15,12 +15,12 @@
 namespace train {
 
 struct PenAugmentOptions {
-  float max_slant = 0.35f;          // x += slant * y (italic to back-slanted)
+  float max_slant = 0.35f;  // x += slant * y (italic to back-slanted)
   float max_rotation_deg = 12;
-  float max_aspect = 0.25f;         // x scaled by 1 +/- this relative to y
-  float jitter = 0.012f;            // per-point noise, fraction of the digit's size (sd)
-  float wobble = 0.025f;            // smooth displacement field amplitude
-  float resample_probability = 0.6f;  // re-sample strokes at a new point spacing
+  float max_aspect = 0.25f;                // x scaled by 1 +/- this relative to y
+  float jitter = 0.012f;                   // per-point noise, fraction of the digit's size (sd)
+  float wobble = 0.025f;                   // smooth displacement field amplitude
+  float resample_probability = 0.6f;       // re-sample strokes at a new point spacing
   float drop_stroke_probability = 0.08f;   // drop a short stroke (< 15 % of the ink)
   float extra_stroke_probability = 0.08f;  // add a short tick near a stroke's end
   float reorder_probability = 0.5f;        // shuffle stroke order, reverse some strokes
