@@ -16,21 +16,9 @@ using testutil::Style;
 
 namespace {
 
-Model load_file(const std::string& rel, Precision precision = Precision::F32) {
-  auto bytes = testutil::read_file(testutil::source_path(rel));
-  ModelOptions options;
-  options.precision = precision;
-  auto r = Model::load(bytes.data(), bytes.size(), options);
-  if (!r) {
-    std::fprintf(stderr, "%s: %s\n", rel.c_str(), r.error().c_str());
-    std::abort();
-  }
-  return std::move(r.value());
-}
-
 // The f32 blob: the reference the trainer's fixture was made with.
 Model& model() {
-  static Model m = load_file("models/digits-f32.dgt");
+  static Model m = testutil::load_model("models/digits-f32.dgt");
   return m;
 }
 
@@ -247,8 +235,8 @@ TEST(Model, MnistTestAccuracyIsAtLeast99_6PercentForF32AndInt8) {
     for (int i = 0; i < m.images.count; ++i) correct += preds[i].digit == m.labels[i];
     return correct / 10000.0;
   };
-  Model int8 = load_file("models/digits-int8.dgt");
-  Model int8_compute = load_file("models/digits-int8.dgt", Precision::Int8);
+  Model int8 = testutil::load_model("models/digits-int8.dgt");
+  Model int8_compute = testutil::load_model("models/digits-int8.dgt", Precision::Int8);
   const double f32_acc = accuracy(model()), int8_acc = accuracy(int8), int8_compute_acc = accuracy(int8_compute);
   RecordProperty("accuracy_f32", std::to_string(f32_acc));
   RecordProperty("accuracy_int8", std::to_string(int8_acc));
@@ -289,7 +277,7 @@ TEST(Model, InspectShowsEveryLayerAndAgreesWithPredict) {
 }
 
 TEST(Model, Int8PrecisionAgreesWithF32AndNeedsRanges) {
-  Model q = load_file("models/digits-int8.dgt", Precision::Int8);
+  Model q = testutil::load_model("models/digits-int8.dgt", Precision::Int8);
   EXPECT_EQ(q.info().precision, Precision::Int8);
   for (int d : {0, 1, 4, 7}) {
     auto img = preprocess_strokes(testutil::digit_strokes(d)).value().image;

@@ -146,18 +146,6 @@ const PenData& pen_data() {
   return d;
 }
 
-digits::Model load_model(const std::string& rel, digits::Precision precision) {
-  auto bytes = testutil::read_file(testutil::source_path(rel));
-  digits::ModelOptions o;
-  o.precision = precision;
-  auto m = digits::Model::load(bytes.data(), bytes.size(), o);
-  if (!m) {
-    ADD_FAILURE() << rel << ": " << m.error();
-    std::abort();
-  }
-  return std::move(m.value());
-}
-
 // The floors this model holds (it measures 97.85 % and 97.39 %), so a regression fails; issue 13's
 // targets are 98.5 % and 98 % and are not met yet (models/MODEL_CARD.md). Int8 must stay within
 // 0.1 points of f32 on both paths.
@@ -172,7 +160,7 @@ void check_path(pen::Path path, double target) {
        {std::pair<const char*, digits::Precision>{"models/digits-f32.dgt", digits::Precision::F32},
         {"models/digits-int8.dgt", digits::Precision::F32},
         {"models/digits-int8.dgt", digits::Precision::Int8}}) {
-    digits::Model m = load_model(blob, precision);
+    digits::Model m = testutil::load_model(blob, precision);
     auto r = pen::evaluate(m, d.samples, d.held_out, path);
     ASSERT_TRUE(r) << r.error();
     const double acc = r.value().all.accuracy();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,20 @@ inline std::string mnist_path(const std::string& name) { return source_path("nod
 inline std::vector<std::uint8_t> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+// A weights blob of the repository (e.g. "models/digits-f32.dgt"), loaded or the test aborted:
+// every suite that needs it cannot run without it.
+inline digits::Model load_model(const std::string& rel, digits::Precision precision = digits::Precision::F32) {
+  auto bytes = read_file(source_path(rel));
+  digits::ModelOptions options;
+  options.precision = precision;
+  auto r = digits::Model::load(bytes.data(), bytes.size(), options);
+  if (!r) {
+    std::fprintf(stderr, "%s: %s\n", rel.c_str(), r.error().c_str());
+    std::abort();
+  }
+  return std::move(r.value());
 }
 
 // A few digits as pen strokes in a 0..100 box (y down), shaped like careful handwriting.

@@ -211,8 +211,7 @@ void add_activation_ranges(digits::WeightsBlob& blob, const std::vector<digits::
   }
 }
 
-double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<digits::Image28>& images,
-                     const std::vector<std::uint8_t>& labels, digits::Precision precision) {
+digits::Model load_exported(const std::vector<std::uint8_t>& blob, digits::Precision precision) {
   digits::ModelOptions options;
   options.precision = precision;
   auto model = digits::Model::load(blob.data(), blob.size(), options);
@@ -220,7 +219,12 @@ double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<di
     std::cerr << "digits-train: the exported blob does not load in core: " << model.error() << "\n";
     std::exit(1);
   }
-  auto preds = model.value().predict_batch(images);
+  return std::move(model.value());
+}
+
+double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<digits::Image28>& images,
+                     const std::vector<std::uint8_t>& labels, digits::Precision precision) {
+  auto preds = load_exported(blob, precision).predict_batch(images);
   size_t ok = 0;
   for (size_t i = 0; i < preds.size(); ++i) ok += preds[i].digit == labels[i];
   return double(ok) / preds.size();
@@ -322,20 +326,13 @@ nlohmann::json reliability(const std::vector<digits::Prediction>& preds, const s
   return rows;
 }
 
-// Expected calibration error of core's predictions (15 equal-width bins, as ece() above).
+// Expected calibration error of core's predictions, by ece() above (an empty prediction has
+// confidence 0 and falls in no bin, but counts in the total).
 double ece_of(const std::vector<digits::Prediction>& preds, const std::vector<int>& labels) {
-  const int bins = 15;
-  std::vector<double> conf(bins), ok(bins);
-  std::vector<long> n(bins);
-  for (size_t i = 0; i < preds.size(); ++i) {
-    if (preds[i].empty) continue;
-    const int b = std::min(bins - 1, static_cast<int>(preds[i].confidence * bins));
-    conf[b] += preds[i].confidence, ok[b] += preds[i].digit == labels[i], n[b]++;
-  }
-  double total = 0;
-  for (int b = 0; b < bins; ++b)
-    if (n[b]) total += std::fabs(conf[b] - ok[b]);
-  return total / std::max<size_t>(1, preds.size());
+  auto probs = torch::empty({static_cast<long>(preds.size()), digits::kNumClasses});
+  for (size_t i = 0; i < preds.size(); ++i)
+    std::copy(preds[i].probabilities.begin(), preds[i].probabilities.end(), probs[i].data_ptr<float>());
+  return ece(probs, torch::tensor(std::vector<long>(labels.begin(), labels.end())));
 }
 
 // A picture of what still fails: each misread validation digit as the network saw it (28x28,
@@ -474,8 +471,9 @@ int main(int argc, char** argv) {
   std::vector<digits::Image28> calibration;
   for (size_t i = 0; i < std::min<size_t>(2000, train_idx.size()); ++i)
     calibration.push_back(train::preprocess_plain(train_images.pixels.data() + size_t(train_idx[i]) * 784));
-  for (size_t k = 0; k < std::min<size_t>(1000, pen_train.size()); ++k) {
-    auto pre = digits::preprocess_strokes(pen_samples[pen_train[k * pen_train.size() / std::min<size_t>(1000, pen_train.size())]].strokes);
+  const size_t pen_calibration = std::min<size_t>(1000, pen_train.size());  // spread over all of them
+  for (size_t k = 0; k < pen_calibration; ++k) {
+    auto pre = digits::preprocess_strokes(pen_samples[pen_train[k * pen_train.size() / pen_calibration]].strokes);
     if (pre && !pre.value().empty) calibration.push_back(pre.value().image);
   }
   if (opt.recalibrate) {
@@ -515,13 +513,11 @@ int main(int argc, char** argv) {
       images.push_back(*img);
       labels.push_back(s.label);
     }
-    std::vector<size_t> perm(images.size());
+    std::vector<long> perm(images.size());
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), rng);
-    std::vector<digits::Image28> shuffled(images.size());
-    std::vector<long> shuffled_labels(images.size());
-    for (size_t i = 0; i < perm.size(); ++i) shuffled[i] = images[perm[i]], shuffled_labels[i] = labels[perm[i]];
-    return std::make_pair(to_tensor(shuffled), torch::tensor(shuffled_labels));
+    const torch::Tensor order = torch::tensor(perm);
+    return std::make_pair(to_tensor(images).index_select(0, order), torch::tensor(labels).index_select(0, order));
   };
 
   Net net, ema;
@@ -594,9 +590,10 @@ int main(int argc, char** argv) {
 
   // Temperature scaling on the validation data, MNIST and pen together (1-D search of the NLL).
   auto val_logits = logits_of(ema, x_val);
+  const torch::Tensor pen_val_logits = with_pen ? logits_of(ema, x_pen_val) : torch::Tensor();
   torch::Tensor cal_logits = val_logits, cal_labels = y_val;
   if (with_pen) {
-    cal_logits = torch::cat({val_logits, logits_of(ema, x_pen_val)});
+    cal_logits = torch::cat({val_logits, pen_val_logits});
     cal_labels = torch::cat({y_val, y_pen_val});
   }
   double best_t = 1, best_nll = nll_at(cal_logits, cal_labels, 1);
@@ -615,7 +612,7 @@ int main(int argc, char** argv) {
   // which answers are right at least 99 % of the time (0.7 without pen data).
   double uncertain_below = 0.7;
   if (with_pen) {
-    auto probs = torch::softmax(logits_of(ema, x_pen_val) / best_t, 1);
+    auto probs = torch::softmax(pen_val_logits / best_t, 1);
     auto [conf, pred] = probs.max(1);
     auto right = pred.eq(y_pen_val);
     for (double t = 0.5; t <= 0.95 + 1e-9; t += 0.01) {
@@ -664,14 +661,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < pred.size(0); ++i) confusion[y_test[i].item<long>()][pred[i].item<long>()]++;
 
   // MNIST test calibration as core computes it (calibrated probabilities, fitted threshold).
-  auto load = [&](const std::vector<std::uint8_t>& b, digits::Precision p) {
-    digits::ModelOptions o;
-    o.precision = p;
-    auto m = digits::Model::load(b.data(), b.size(), o);
-    if (!m) { std::cerr << "digits-train: the exported blob does not load in core: " << m.error() << "\n"; std::exit(1); }
-    return std::move(m.value());
-  };
-  digits::Model core_model = load(f32, digits::Precision::F32);
+  digits::Model core_model = load_exported(f32, digits::Precision::F32);
   const auto mnist_preds = core_model.predict_batch(test_pre);
   const std::vector<int> mnist_labels(test_labels.begin(), test_labels.end());
 
@@ -689,7 +679,7 @@ int main(int argc, char** argv) {
     nlohmann::json p = {{"data_sha256", pen_sha256}, {"samples", pen_samples.size()}, {"train_digits", pen_train.size()},
                         {"validation_digits", pen_val.size()}, {"dropped_missegmented", pen_dropped},
                         {"share", opt.pen_share}, {"png_share", opt.pen_png}, {"held_out_sources", pen::held_out_sources()}};
-    digits::Model int8_model = load(int8, digits::Precision::F32), int8c_model = load(int8, digits::Precision::Int8);
+    digits::Model int8_model = load_exported(int8, digits::Precision::F32), int8c_model = load_exported(int8, digits::Precision::Int8);
     std::vector<int> labels;
     for (size_t i : pen_val) labels.push_back(pen_samples[i].label);
     for (pen::Path path : {pen::Path::Strokes, pen::Path::Png}) {
