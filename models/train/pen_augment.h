@@ -4,6 +4,7 @@
 //   point density and speed              a mouse or a finger samples points unlike a tablet
 //   a missing or an extra short stroke   a bar left off, a stray touch of the pen
 //   stroke order and direction           a bar added last, a stroke drawn backwards
+//   writing styles the sources rarely show a flag or a base on a "1", a slashed zero "Ø", a barred "7"
 // The pen width and the picture path are chosen by the trainer (pen::RenderStyle).
 #pragma once
 
@@ -24,9 +25,11 @@ struct PenAugmentOptions {
   float drop_stroke_probability = 0.08f;   // drop a short stroke (< 15 % of the ink)
   float extra_stroke_probability = 0.08f;  // add a short tick near a stroke's end
   float reorder_probability = 0.5f;        // shuffle stroke order, reverse some strokes
+  float style_probability = 0.35f;          // give a 1 a flag or base, a 0 a slash, a 7 a bar
 };
 
-std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& strokes, std::mt19937& rng,
-                                            const PenAugmentOptions& o = {});
+// `label` picks the writing styles that may be added (see add_style); any other value adds none.
+std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& strokes, int label,
+                                            std::mt19937& rng, const PenAugmentOptions& o = {});
 
 }  // namespace train

@@ -58,6 +58,7 @@ struct Options {
   int validation = 5000;
   unsigned seed = 1;
   bool recalibrate = false;  // only re-measure activation ranges of OUT's blobs
+  std::string augment_preview;  // write a gallery of augmented pen digits here and exit
 };
 
 struct NetImpl : torch::nn::Module {
@@ -254,10 +255,12 @@ Options parse(int argc, char** argv) {
     else if (a == "--train-limit") o.train_limit = std::stoi(next());
     else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--recalibrate") o.recalibrate = true;
+    else if (a == "--augment-preview") o.augment_preview = next();
     else {
       std::cerr << "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
                    "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
                    "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F]\n"
+                   "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
                    "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
       std::exit(a == "--help" ? 0 : 2);
     }
@@ -284,7 +287,7 @@ std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
 // random upload style through the image path. Empty when preprocessing found nothing to read.
 std::optional<digits::Image28> pen_sample(const pen::Sample& sample, std::mt19937& rng, double png_share) {
   std::uniform_real_distribution<float> u(0, 1);
-  const auto strokes = train::augment_strokes(sample.strokes, rng);
+  const auto strokes = train::augment_strokes(sample.strokes, sample.label, rng);
   digits::Result<digits::Preprocessed> pre = digits::Error{""};
   if (u(rng) < png_share) {
     pen::RenderStyle style;
@@ -421,6 +424,26 @@ int main(int argc, char** argv) {
                  pen_samples.size(), pen_sha256.c_str(), pen_train.size(), pen_val.size(), pen_dropped);
   }
   const bool with_pen = !pen_train.empty() && !pen_val.empty();
+  if (!opt.augment_preview.empty()) {
+    // Ten augmented samples of each digit, as the network sees them, so that a change to the
+    // augmentation can be judged by eye before it costs a training run.
+    if (!with_pen) { std::cerr << "digits-train: --augment-preview needs --pen\n"; std::exit(2); }
+    std::mt19937 rng(opt.seed);
+    std::vector<digits::Image28> imgs;
+    std::vector<std::string> caps;
+    for (int label = 0; label < 10; ++label)
+      for (size_t k = 0, found = 0; k < pen_train.size() && found < 12; ++k) {
+        const pen::Sample& s = pen_samples[pen_train[(k * 7919) % pen_train.size()]];
+        if (s.label != label) continue;
+        if (auto img = pen_sample(s, rng, opt.pen_png)) {
+          imgs.push_back(*img);
+          caps.push_back(std::to_string(label));
+          ++found;
+        }
+      }
+    write_gallery(opt.augment_preview, imgs, caps);
+    return 0;
+  }
 
   // Hold out a fixed, shuffled validation split.
   std::vector<int> order(train_images.count);
