@@ -22,28 +22,7 @@ Model& model() {
   return m;
 }
 
-struct Mnist {
-  IdxImages images;
-  std::vector<std::uint8_t> labels;
-};
-
-const Mnist& mnist_test() {
-  static Mnist m = [] {
-    Mnist out;
-    auto ib = testutil::read_file(testutil::mnist_path("t10k-images-idx3-ubyte"));
-    auto lb = testutil::read_file(testutil::mnist_path("t10k-labels-idx1-ubyte"));
-    auto i = parse_idx_images(ib.data(), ib.size());
-    auto l = parse_idx_labels(lb.data(), lb.size());
-    if (!i || !l) {
-      ADD_FAILURE() << "MNIST test set missing (run make deps): " << i.error() << l.error();
-      return out;
-    }
-    out.images = std::move(i.value());
-    out.labels = std::move(l.value());
-    return out;
-  }();
-  return m;
-}
+using testutil::mnist_test;
 
 // Upscales a 28x28 MNIST digit by `k` into a larger canvas at (ox, oy), bilinear.
 testutil::Canvas place(const std::uint8_t* px, float k, int canvas, float ox, float oy) {

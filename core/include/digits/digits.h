@@ -10,6 +10,9 @@
 //   auto p = model.value().predict_image(img);           // Result<Prediction>
 //   if (p && !p.value().empty) std::cout << p.value().digit << "\n";
 //
+//   auto r = model.value().read_image(img);              // a whole number: Result<Reading>
+//   if (r) std::cout << r.value().text << "\n";          // "2026"
+//
 // Conventions
 // - No global state, no I/O: the caller reads files; the core takes bytes and pixels.
 // - Errors are values (Result<T>) whose message says what was wrong and what to do.
@@ -138,6 +141,20 @@ Result<PreprocessStages> preprocess_strokes_stages(const std::vector<Stroke>& st
                                                    const PreprocessOptions& options = {});
 
 // ---------------------------------------------------------------------------------------------
+// Reading numbers: where the digits are
+// ---------------------------------------------------------------------------------------------
+
+// A rectangle in the input's own coordinates (pixels for images, the strokes' units for strokes).
+struct Box {
+  float x = 0, y = 0, width = 0, height = 0;
+};
+
+struct ReadOptions {
+  // An input with more separate digits than this is refused (protects the work per request).
+  int max_digits = 32;
+};
+
+// ---------------------------------------------------------------------------------------------
 // The model
 // ---------------------------------------------------------------------------------------------
 
@@ -148,6 +165,21 @@ struct Prediction {
   std::array<float, kNumClasses> logits{};     // before temperature scaling
   bool empty = true;                           // no ink: digit is -1, probabilities are 0
   bool uncertain = false;                      // confidence below ModelOptions::uncertain_below
+};
+
+// A number read from an input: each digit with its Prediction and its place.
+struct ReadDigit {
+  Prediction prediction;      // as predict() gives it; uncertain is also set when `touching`
+  Box box;                    // around its ink (strokes: around its points)
+  std::vector<int> strokes;   // stroke input: indices of this digit's strokes, in writing order
+  bool touching = false;      // cut out of ink that ran into a neighbour: the cut may be wrong
+  Image28 image{};            // the 28x28 the network saw
+};
+
+struct Reading {
+  std::string text;               // the digits, left to right: "2026" ("" when empty)
+  std::vector<ReadDigit> digits;  // in the same order
+  bool empty = true;              // no ink
 };
 
 enum class Precision {
@@ -198,6 +230,16 @@ class Model {
   // Preprocess + predict. An input with no ink gives a Prediction with empty = true.
   Result<Prediction> predict_image(const ImageView& image);
   Result<Prediction> predict_strokes(const std::vector<Stroke>& strokes);
+
+  // A whole number, left to right. Strokes are grouped by where they lie once the writing's
+  // slant is taken out (a "4" or a barred "7" is several strokes, and a bar may come after later
+  // digits); images by their ink's connected parts, grouped the same way, a part as wide as two
+  // digits cut where its ink is thinnest (`touching`). Close neighbours that read better as one
+  // digit than as two (a "4" whose stem does not meet its bar, a "5" and its flag) are joined.
+  // Ink too small to be a digit joins its nearest digit. One digit reads exactly as
+  // predict_image / predict_strokes answer it; no ink gives an empty Reading.
+  Result<Reading> read_image(const ImageView& image, const ReadOptions& read = {});
+  Result<Reading> read_strokes(const std::vector<Stroke>& strokes, const ReadOptions& read = {});
 
   // Shapes a Prediction from logits using this model's temperature and thresholds.
   Prediction make_prediction(const std::array<float, kNumClasses>& logits) const;

@@ -1,0 +1,76 @@
+// Synthetic handwritten numbers for the reading tests and benchmark: real digits (pen strokes of
+// one writer, or MNIST images) placed side by side the way people write numbers — varied gaps
+// (down to nearly touching), heights, baselines and slant, and a bar or flag sometimes written
+// after the other digits. Deterministic for a given seed.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "digits/digits.h"
+#include "digits/idx.h"
+#include "pen_digits.h"
+
+namespace numbers {
+
+struct Style {
+  int min_digits = 2, max_digits = 8;
+  float min_gap = 0.04f, max_gap = 0.5f;  // space between digits, in digit heights
+  float height_jitter = 0.15f;            // each digit's height 1 +/- this
+  float baseline_jitter = 0.1f;           // each digit's baseline moves up or down by this
+  float max_slant = 0.3f;                 // the whole number sheared by up to this (x per y)
+  float late_stroke_probability = 0.3f;   // a multi-stroke digit's last stroke written at the end
+};
+
+struct StrokeNumber {
+  std::string text;
+  std::string writer;
+  std::vector<digits::Stroke> strokes;  // y down, digit height about 1
+};
+
+// A number from the digits of one writer: `pool` indexes samples; the writer is chosen at random
+// among those in the pool with enough digits, then each digit among that writer's samples.
+StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std::vector<std::size_t>& pool,
+                             std::mt19937& rng, const Style& style = {});
+
+struct ImageNumber {
+  std::string text;
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> pixels;  // Gray8, white ink on black like MNIST
+  digits::ImageView view() const { return {pixels.data(), width, height, digits::PixelFormat::Gray8, 0}; }
+};
+
+// A number from MNIST images chosen from `pool` (cropped to their ink, scaled to the number's
+// height, placed with the style's gaps; gaps are at least one pixel so digits do not touch,
+// unless `touch` is set: then each pair overlaps by 1-3 pixels).
+ImageNumber compose_images(const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
+                           const std::vector<int>& pool, std::mt19937& rng, const Style& style = {},
+                           bool touch = false);
+
+}  // namespace numbers
+
+namespace numbers {
+
+// How well a model reads synthetic numbers: exactly read, and digits right (1 - edit distance /
+// digits, so a missed or split digit costs what it costs a reader).
+struct Score {
+  long numbers = 0, exact = 0, digits = 0, digit_errors = 0, flagged_wrong = 0, unflagged_wrong = 0;
+  double seconds = 0;  // reading time (segmentation + network), all numbers
+  double exact_rate() const { return numbers ? double(exact) / numbers : 0; }
+  double digit_rate() const { return digits ? 1 - double(digit_errors) / digits : 0; }
+  void add(const std::string& truth, const digits::Reading& r);
+};
+int edit_distance(const std::string& a, const std::string& b);
+std::string summary(const Score& s);
+
+// Reads `count` numbers made by compose_strokes (seeded), as strokes or as rendered PNG uploads.
+digits::Result<Score> score_strokes(digits::Model& model, const std::vector<pen::Sample>& samples,
+                                    const std::vector<std::size_t>& pool, int count, unsigned seed, bool as_png,
+                                    const Style& style = {});
+// Reads `count` numbers made by compose_images from `pool` (seeded).
+Score score_images(digits::Model& model, const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
+                   const std::vector<int>& pool, int count, unsigned seed, const Style& style = {}, bool touch = false);
+
+}  // namespace numbers

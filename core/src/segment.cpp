@@ -1,0 +1,456 @@
+// Segmentation of a number into digits (see digits.h: segment_strokes, segment_image).
+//
+// Both inputs become "marks" — a stroke, or a connected part of an image's ink — with a box
+// measured along the writing line once its slant is taken out (a slanted "1" next to a "2"
+// overlaps it in x, upright it does not). Marks that overlap along the line are one digit (a "4"
+// in two strokes, a "7" and its bar, a "5" and its flag, however late they were written); marks
+// too small to be a digit (a dot, a tick) join the nearest digit, or are dropped when far from
+// all of them. An image part as wide as two digits is cut where its ink is thinnest.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <string>
+
+#include "preprocess_internal.h"
+#include "segment_internal.h"
+
+namespace digits {
+
+namespace {
+
+constexpr float kInkThreshold = 0.15f;  // as preprocessing's: what counts as ink
+constexpr int kMaxParts = 1 << 16;      // connected parts of an image's ink (noise, photos)
+constexpr int kMaxMarks = 2048;         // marks big enough to be (part of) a digit
+constexpr float kTiny = 0.3f;           // a mark smaller than this x the digit height is not a digit
+constexpr float kOverlap = 0.4f;        // marks overlapping this much of the narrower one are one digit
+constexpr float kWide = 1.3f;           // an image part wider than this x the height may be two digits
+constexpr float kSuspect = 1.0f;        // one wider than this may be two touching digits (flagged)
+
+struct Mark {
+  float x0 = INFINITY, x1 = -INFINITY;  // along the writing line, slant taken out
+  float y0 = INFINITY, y1 = -INFINITY;
+  float w() const { return x1 - x0; }
+  float h() const { return y1 - y0; }
+};
+
+// The height of the writing's digits: the tall marks' (the 75th percentile of those at least
+// a third as tall as the tallest, so bars, dots and ticks do not count).
+float digit_height(const std::vector<Mark>& marks) {
+  std::vector<float> h;
+  float tallest = 0;
+  for (const Mark& m : marks) tallest = std::max(tallest, m.h());
+  for (const Mark& m : marks)
+    if (m.h() >= tallest / 3) h.push_back(m.h());
+  if (h.empty()) return 1;
+  std::sort(h.begin(), h.end());
+  return std::max(h[(h.size() * 3) / 4 == h.size() ? h.size() - 1 : (h.size() * 3) / 4], 1e-6f);
+}
+
+Mark widened(Mark m, float min_width) {
+  if (m.w() < min_width) {
+    const float c = (m.x0 + m.x1) / 2;
+    m.x0 = c - min_width / 2, m.x1 = c + min_width / 2;
+  }
+  return m;
+}
+
+bool tiny(const Mark& m, float height) { return std::max(m.w(), m.h()) < kTiny * height; }
+
+int find(std::vector<int>& parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+// Groups marks into digits; each group lists mark indices. Marks not in any group were dropped.
+// Groups are in no particular order yet (the caller sorts them once their boxes are final).
+std::vector<std::vector<int>> group_marks(const std::vector<Mark>& marks, float height) {
+  const int n = static_cast<int>(marks.size());
+  std::vector<int> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  std::vector<int> big, small;
+  for (int i = 0; i < n; ++i) (tiny(marks[i], height) ? small : big).push_back(i);
+  if (big.empty()) std::swap(big, small);  // only small marks: they are all one (tiny) digit
+  for (size_t a = 0; a < big.size(); ++a)
+    for (size_t b = a + 1; b < big.size(); ++b) {
+      // Each at least a tenth of a digit wide, so a straight vertical stem (width 0) inside
+      // another mark overlaps it.
+      const Mark p = widened(marks[big[a]], 0.1f * height), q = widened(marks[big[b]], 0.1f * height);
+      const float overlap = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
+      const float narrow = std::min(p.w(), q.w());
+      if (overlap >= kOverlap * narrow) parent[find(parent, big[a])] = find(parent, big[b]);
+    }
+  std::vector<std::vector<int>> groups;
+  std::vector<int> slot(n, -1);
+  for (int i : big) {
+    const int r = find(parent, i);
+    if (slot[r] < 0) slot[r] = static_cast<int>(groups.size()), groups.emplace_back();
+    groups[slot[r]].push_back(i);
+  }
+  // Small marks join the group whose box is nearest, if it is within half a digit.
+  std::vector<Mark> boxes(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (int i : groups[g]) {
+      Mark& b = boxes[g];
+      b.x0 = std::min(b.x0, marks[i].x0), b.x1 = std::max(b.x1, marks[i].x1);
+      b.y0 = std::min(b.y0, marks[i].y0), b.y1 = std::max(b.y1, marks[i].y1);
+    }
+  for (int i : small) {
+    const Mark& m = marks[i];
+    float best = INFINITY;
+    size_t at = 0;
+    for (size_t g = 0; g < boxes.size(); ++g) {
+      const float dx = std::max({0.0f, boxes[g].x0 - m.x1, m.x0 - boxes[g].x1});
+      const float dy = std::max({0.0f, boxes[g].y0 - m.y1, m.y0 - boxes[g].y1});
+      const float d = std::hypot(dx, dy);
+      if (d < best) best = d, at = g;
+    }
+    if (best <= 0.5f * height) groups[at].push_back(i);
+  }
+  return groups;
+}
+
+Error too_many(size_t found, int limit) {
+  return Error{"found " + std::to_string(found) + " separate digits, more than the limit of " + std::to_string(limit) +
+               "; write at most " + std::to_string(limit)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strokes
+// ---------------------------------------------------------------------------------------------
+
+// The writing's slant, as x change per unit of y down, from its near-vertical pieces (length
+// weighted): 0 for upright writing, < 0 for writing that leans right (italic), > 0 leaning back.
+float stroke_slant(const std::vector<Stroke>& strokes) {
+  double dx = 0, dy = 0;
+  for (const Stroke& s : strokes)
+    for (size_t i = 1; i < s.size(); ++i) {
+      const double ex = s[i].x - s[i - 1].x, ey = s[i].y - s[i - 1].y;
+      if (std::abs(ey) > 2 * std::abs(ex)) dx += ey > 0 ? ex : -ex, dy += std::abs(ey);
+    }
+  return dy > 0 ? static_cast<float>(std::clamp(dx / dy, -1.0, 1.0)) : 0.0f;
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,
+                           const ReadOptions& read) {
+  // The whole input first: it checks every limit, and it is the answer when there is one digit.
+  auto whole = preprocess_strokes(strokes, options);
+  if (!whole) return Error{whole.error()};
+  Atoms out;
+  out.whole = whole.value();
+  if (whole.value().empty) return out;
+
+  const float slant = stroke_slant(strokes);
+  std::vector<Mark> marks;
+  std::vector<int> stroke_of;  // mark -> stroke index (empty strokes make no mark)
+  for (size_t s = 0; s < strokes.size(); ++s) {
+    if (strokes[s].empty()) continue;
+    Mark m;
+    for (const Point& p : strokes[s]) {
+      const float x = p.x - slant * p.y;
+      m.x0 = std::min(m.x0, x), m.x1 = std::max(m.x1, x), m.y0 = std::min(m.y0, p.y), m.y1 = std::max(m.y1, p.y);
+    }
+    marks.push_back(m);
+    stroke_of.push_back(static_cast<int>(s));
+  }
+  if (marks.size() > static_cast<size_t>(kMaxMarks))
+    return Error{"the drawing has " + std::to_string(marks.size()) + " strokes, more than the limit of " +
+                 std::to_string(kMaxMarks)};
+  out.height = digit_height(marks);
+  auto groups = group_marks(marks, out.height);
+  if (groups.size() > static_cast<size_t>(4 * read.max_digits)) return too_many(groups.size(), read.max_digits);
+
+  // Each group's strokes (writing order), box, and extent along the writing line.
+  std::vector<Atoms::Atom> atoms;
+  for (auto& g : groups) {
+    Atoms::Atom a;
+    std::sort(g.begin(), g.end());
+    for (int i : g) {
+      a.segment.strokes.push_back(stroke_of[i]);
+      a.x0 = std::min(a.x0, marks[i].x0), a.x1 = std::max(a.x1, marks[i].x1);
+    }
+    // One stroke as wide as two digits: written joined up; it cannot be cut here, so say so.
+    a.segment.touching = g.size() == 1 && a.x1 - a.x0 > 1.6f * out.height;
+    atoms.push_back(std::move(a));
+  }
+  std::sort(atoms.begin(), atoms.end(),
+            [](const Atoms::Atom& a, const Atoms::Atom& b) { return a.x0 + a.x1 < b.x0 + b.x1; });
+  auto make = [strokes, options](const std::vector<int>& which, Segment& seg) -> Result<bool> {
+    std::vector<Stroke> mine;
+    float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int s : which) {
+      mine.push_back(strokes[s]);
+      for (const Point& p : strokes[s])
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+    }
+    auto pre = preprocess_strokes(mine, options);
+    if (!pre) return Error{pre.error()};
+    seg.box = {x0, y0, x1 - x0, y1 - y0};
+    seg.image = pre.value().image;
+    return !pre.value().empty;
+  };
+  for (auto& a : atoms) {
+    auto ok = make(a.segment.strokes, a.segment);
+    if (!ok) return Error{ok.error()};
+    if (ok.value()) out.atoms.push_back(std::move(a));  // else a dot on its own
+  }
+  out.join = [make](const Atoms::Atom& a, const Atoms::Atom& b) -> Result<Atoms::Atom> {
+    Atoms::Atom j;
+    j.x0 = std::min(a.x0, b.x0), j.x1 = std::max(a.x1, b.x1);
+    j.segment.strokes = a.segment.strokes;
+    j.segment.strokes.insert(j.segment.strokes.end(), b.segment.strokes.begin(), b.segment.strokes.end());
+    std::sort(j.segment.strokes.begin(), j.segment.strokes.end());
+    auto ok = make(j.segment.strokes, j.segment);
+    if (!ok) return Error{ok.error()};
+    return j;
+  };
+  return out;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Images
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// A connected part of the ink (8-connected pixels above the ink threshold), in window coordinates.
+struct Part {
+  int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+  double m = 0, mx = 0, my = 0, mxy = 0, myy = 0;  // moments, for the slant
+};
+
+// A digit of an image: parts, each maybe only between two cut columns.
+struct Piece {
+  int part;
+  int from = -(1 << 30), to = 1 << 30;  // window columns [from, to)
+};
+
+}  // namespace
+
+namespace detail {
+
+Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& options, const ReadOptions& read) {
+  auto ink_r = detail::ink_plane(image, options);
+  if (!ink_r) return Error{ink_r.error()};
+  auto ink_p = std::make_shared<const detail::InkPlane>(std::move(ink_r.value()));
+  const detail::InkPlane& ink = *ink_p;
+  auto whole = detail::normalize(ink, options);
+  if (!whole) return Error{whole.error()};
+  Atoms result;
+  result.whole = whole.value();
+  if (whole.value().empty) return result;
+
+  // Label the parts. Pixels fainter than the threshold (anti-aliased edges) then join a part
+  // they touch, so a digit cut out of the picture keeps its soft edges.
+  const detail::Plane& win = ink.win;
+  const int W = win.w, H = win.h;
+  auto label_p = std::make_shared<std::vector<int>>(static_cast<size_t>(W) * H, -1);
+  std::vector<int>& label = *label_p;
+  auto parts_p = std::make_shared<std::vector<Part>>();
+  std::vector<Part>& parts = *parts_p;
+  std::vector<int> stack;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      if (label[static_cast<size_t>(y) * W + x] >= 0 || win.at(x, y) <= kInkThreshold) continue;
+      if (parts.size() >= static_cast<size_t>(kMaxParts))
+        return Error{"the image has more than " + std::to_string(kMaxParts) +
+                     " separate specks of ink: is it a photo or noise? Crop it to the number"};
+      const int id = static_cast<int>(parts.size());
+      parts.emplace_back();
+      Part& p = parts.back();
+      stack.assign(1, y * W + x);
+      label[static_cast<size_t>(y) * W + x] = id;
+      while (!stack.empty()) {
+        const int at = stack.back();
+        stack.pop_back();
+        const int px = at % W, py = at / W;
+        const double v = win.at(px, py);
+        p.x0 = std::min(p.x0, px), p.x1 = std::max(p.x1, px), p.y0 = std::min(p.y0, py), p.y1 = std::max(p.y1, py);
+        p.m += v, p.mx += v * px, p.my += v * py, p.mxy += v * px * py, p.myy += v * py * py;
+        for (int ny = std::max(0, py - 1); ny <= std::min(H - 1, py + 1); ++ny)
+          for (int nx = std::max(0, px - 1); nx <= std::min(W - 1, px + 1); ++nx) {
+            int& l = label[static_cast<size_t>(ny) * W + nx];
+            if (l < 0 && win.at(nx, ny) > kInkThreshold) l = id, stack.push_back(ny * W + nx);
+          }
+      }
+    }
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      int& l = label[static_cast<size_t>(y) * W + x];
+      if (l >= 0 || win.at(x, y) <= 0) continue;
+      for (int ny = std::max(0, y - 1); ny <= std::min(H - 1, y + 1) && l < 0; ++ny)
+        for (int nx = std::max(0, x - 1); nx <= std::min(W - 1, x + 1) && l < 0; ++nx) {
+          const int n = label[static_cast<size_t>(ny) * W + nx];
+          if (n >= 0 && win.at(nx, ny) > kInkThreshold) l = n;
+        }
+    }
+
+  // Boxes of the parts, upright (the slant from their second moments) and as they are.
+  std::vector<Mark> upright(parts.size()), plain(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i)
+    plain[i] = {float(parts[i].x0), float(parts[i].x1 + 1), float(parts[i].y0), float(parts[i].y1 + 1)};
+  const float height0 = digit_height(plain);
+  double mu11 = 0, mu02 = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& p = parts[i];
+    if (tiny(plain[i], height0) || p.m <= 0) continue;
+    mu11 += p.mxy - p.mx * p.my / p.m;
+    mu02 += p.myy - p.my * p.my / p.m;
+  }
+  const float slant = mu02 > 0 ? static_cast<float>(std::clamp(mu11 / mu02, -1.0, 1.0)) : 0.0f;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const int l = label[static_cast<size_t>(y) * W + x];
+      if (l < 0) continue;
+      Mark& m = upright[l];
+      const float u = x - slant * y;
+      m.x0 = std::min(m.x0, u), m.x1 = std::max(m.x1, u + 1);
+      m.y0 = std::min(m.y0, float(y)), m.y1 = std::max(m.y1, float(y + 1));
+    }
+  size_t big = 0;
+  for (const Mark& m : upright) big += !tiny(m, height0);
+  if (big > static_cast<size_t>(kMaxMarks))
+    return Error{"the image has " + std::to_string(big) + " separate marks of ink, more than the limit of " +
+                 std::to_string(kMaxMarks) + ": crop it to the number"};
+  const float height = digit_height(upright);
+  const auto groups = group_marks(upright, height);
+
+  // A group that is one part as wide as two digits is cut where the part's ink is thinnest: at
+  // the column, in its middle half, crossed by the least ink, if that is no more than about one
+  // stroke (an "0" is crossed by two strokes everywhere). Cuts repeat while a piece is too wide.
+  std::vector<std::vector<Piece>> digits;
+  std::vector<bool> touching;
+  for (const auto& g : groups) {
+    std::vector<int> bigs;
+    for (int i : g)
+      if (!tiny(upright[i], height)) bigs.push_back(i);
+    if (bigs.size() != 1 || upright[bigs[0]].w() <= kSuspect * height) {
+      std::vector<Piece> d;
+      for (int i : g) d.push_back({i});
+      digits.push_back(d);
+      touching.push_back(false);
+      continue;
+    }
+    const Part& p = parts[bigs[0]];
+    std::vector<int> column(p.x1 - p.x0 + 1, 0), runs;
+    for (int x = p.x0; x <= p.x1; ++x) {
+      int run = 0;
+      for (int y = p.y0; y <= p.y1 + 1; ++y) {
+        const bool in = y <= p.y1 && label[static_cast<size_t>(y) * W + x] == bigs[0] && win.at(x, y) > kInkThreshold;
+        column[x - p.x0] += in;
+        if (in)
+          ++run;
+        else if (run)
+          runs.push_back(run), run = 0;
+      }
+    }
+    std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
+    const float pen = runs.empty() ? 1.0f : float(runs[runs.size() / 2]);
+    std::vector<std::pair<int, int>> spans{{p.x0, p.x1 + 1}}, done;
+    while (!spans.empty() && spans.size() + done.size() <= static_cast<size_t>(read.max_digits)) {
+      auto [a, b] = spans.back();
+      spans.pop_back();
+      int cut = -1;
+      if (b - a > kWide * height) {
+        int best = 1 << 30;
+        for (int x = a + (b - a) / 4; x < b - (b - a) / 4; ++x)
+          if (column[x - p.x0] < best) best = column[x - p.x0], cut = x;
+        if (best > 2.0f * pen) cut = -1;
+      }
+      if (cut < 0)
+        done.push_back({a, b});
+      else
+        spans.push_back({cut, b}), spans.push_back({a, cut});
+    }
+    done.insert(done.end(), spans.begin(), spans.end());
+    std::sort(done.begin(), done.end());
+    for (size_t k = 0; k < done.size(); ++k) {
+      std::vector<Piece> d{{bigs[0], done[k].first, done[k].second}};
+      if (k == 0)  // the small marks go with the first piece; the grouping put them near the part
+        for (int i : g)
+          if (i != bigs[0]) d.push_back({i});
+      digits.push_back(d);
+      // Cut, or too wide and no place to cut it: either way the answer may be wrong.
+      touching.push_back(done.size() > 1 || done[k].second - done[k].first > kSuspect * height);
+    }
+  }
+  if (digits.size() > static_cast<size_t>(4 * read.max_digits)) return too_many(digits.size(), read.max_digits);
+  result.height = height;
+
+  // A digit's own pixels, in a window of the same picture, so it is normalised as if it had
+  // been drawn alone (the same size rules as for a whole picture).
+  auto make = [ink_p, label_p, parts_p, options](const std::vector<Piece>& pieces, Segment& seg) -> Result<bool> {
+    const detail::InkPlane& ink = *ink_p;
+    const std::vector<int>& label = *label_p;
+    const std::vector<Part>& parts = *parts_p;
+    const detail::Plane& win = ink.win;
+    const int W = win.w, H = win.h;
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (const Piece& pc : pieces) {
+      const Part& p = parts[pc.part];
+      x0 = std::min(x0, std::max(p.x0, pc.from)), x1 = std::max(x1, std::min(p.x1, pc.to - 1));
+      y0 = std::min(y0, p.y0), y1 = std::max(y1, p.y1);
+    }
+    x0 = std::max(0, x0 - 1), y0 = std::max(0, y0 - 1), x1 = std::min(W - 1, x1 + 1), y1 = std::min(H - 1, y1 + 1);
+    detail::InkPlane mine;
+    mine.w = ink.w, mine.h = ink.h, mine.x0 = ink.x0 + x0, mine.y0 = ink.y0 + y0;
+    mine.win = detail::Plane(x1 - x0 + 1, y1 - y0 + 1);
+    float bx0 = INFINITY, by0 = INFINITY, bx1 = -INFINITY, by1 = -INFINITY;
+    for (const Piece& pc : pieces)
+      for (int y = y0; y <= y1; ++y)
+        for (int x = std::max(x0, pc.from); x <= std::min(x1, pc.to - 1); ++x)
+          if (label[static_cast<size_t>(y) * W + x] == pc.part) {
+            mine.win.at(x - x0, y - y0) = win.at(x, y);
+            bx0 = std::min(bx0, float(x)), bx1 = std::max(bx1, float(x + 1));
+            by0 = std::min(by0, float(y)), by1 = std::max(by1, float(y + 1));
+          }
+    seg.box = {ink.x0 + bx0, ink.y0 + by0, bx1 - bx0, by1 - by0};
+    auto pre = detail::normalize(mine, options);
+    if (!pre) return Error{pre.error()};
+    seg.image = pre.value().image;
+    return !pre.value().empty;
+  };
+  auto pieces_p = std::make_shared<std::vector<std::vector<Piece>>>();  // per atom, by Segment::strokes[0]
+  std::vector<Atoms::Atom> atoms;
+  for (size_t d = 0; d < digits.size(); ++d) {
+    Atoms::Atom a;
+    a.segment.touching = touching[d];
+    for (const Piece& pc : digits[d]) {
+      const Mark& m = upright[pc.part];
+      const float cut_lo = pc.from > -(1 << 29) ? pc.from - slant * m.y1 : m.x0;
+      const float cut_hi = pc.to < (1 << 29) ? pc.to - slant * m.y0 : m.x1;
+      a.x0 = std::min(a.x0, std::max(m.x0, cut_lo)), a.x1 = std::max(a.x1, std::min(m.x1, cut_hi));
+    }
+    auto ok = make(digits[d], a.segment);
+    if (!ok) return Error{ok.error()};
+    if (!ok.value()) continue;  // a speck on its own
+    pieces_p->push_back(digits[d]);
+    a.pieces = static_cast<int>(pieces_p->size()) - 1;
+    atoms.push_back(std::move(a));
+  }
+  std::sort(atoms.begin(), atoms.end(),
+            [](const Atoms::Atom& a, const Atoms::Atom& b) { return a.x0 + a.x1 < b.x0 + b.x1; });
+  result.atoms = std::move(atoms);
+  result.join = [make, pieces_p](const Atoms::Atom& a, const Atoms::Atom& b) -> Result<Atoms::Atom> {
+    std::vector<Piece> both = (*pieces_p)[a.pieces];
+    both.insert(both.end(), (*pieces_p)[b.pieces].begin(), (*pieces_p)[b.pieces].end());
+    Atoms::Atom j;
+    j.x0 = std::min(a.x0, b.x0), j.x1 = std::max(a.x1, b.x1);
+    auto ok = make(both, j.segment);
+    if (!ok) return Error{ok.error()};
+    pieces_p->push_back(both);
+    j.pieces = static_cast<int>(pieces_p->size()) - 1;
+    return j;
+  };
+  return result;
+}
+
+}  // namespace detail
+
+}  // namespace digits

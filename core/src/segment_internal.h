@@ -1,0 +1,40 @@
+// Segmentation's internals, shared by segment.cpp (geometry) and model.cpp (reading): an input
+// cut into atoms — the smallest pieces surely within one digit — that reading may join.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "digits/digits.h"
+
+namespace digits {
+namespace detail {
+
+// A piece of a number and what the network will see of it.
+struct Segment {
+  Box box;
+  std::vector<int> strokes;  // stroke input: indices, in writing order
+  Image28 image{};
+  bool touching = false;
+};
+
+struct Atoms {
+  struct Atom {
+    Segment segment;                      // preprocessed, with its box
+    float x0 = INFINITY, x1 = -INFINITY;  // extent along the writing line (slant taken out)
+    int pieces = -1;                      // images: a handle to its pixels
+  };
+  std::vector<Atom> atoms;  // left to right
+  float height = 1;         // the writing's digit height, along the line's units
+  Preprocessed whole;       // the whole input as one digit (empty: no ink)
+  // Two neighbouring atoms preprocessed as one digit.
+  std::function<Result<Atom>(const Atom&, const Atom&)> join;
+};
+
+Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,
+                           const ReadOptions& read);
+Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& options, const ReadOptions& read);
+
+}  // namespace detail
+}  // namespace digits

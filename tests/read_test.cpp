@@ -1,0 +1,189 @@
+// Reading whole numbers: segmentation (strokes and images), a single digit answering exactly as
+// before, limits, and accuracy on synthetic numbers made of digits the model never trained on —
+// MNIST test images, and pen digits of the held-out sources' writers, as strokes and as PNG uploads.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "digits/digits.h"
+#include "numbers.h"
+#include "pen_data.h"
+#include "test_util.h"
+
+namespace {
+
+digits::Model& model() {
+  static digits::Model m = testutil::load_model("models/digits-f32.dgt");
+  return m;
+}
+
+// Strokes of a careful digit (0, 1, 4, 7) moved right by `dx` (the digit box is 0..100).
+std::vector<digits::Stroke> shifted(int d, float dx, float dy = 0) {
+  auto s = testutil::digit_strokes(d);
+  for (auto& st : s)
+    for (auto& p : st) p.x += dx, p.y += dy;
+  return s;
+}
+
+std::vector<digits::Stroke> concat(std::vector<std::vector<digits::Stroke>> parts) {
+  std::vector<digits::Stroke> out;
+  for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+TEST(ReadStrokes, ASingleDigitAnswersExactlyAsPredictStrokes) {
+  for (int d : {0, 1, 4, 7}) {
+    auto strokes = testutil::digit_strokes(d);
+    auto one = model().predict_strokes(strokes);
+    auto r = model().read_strokes(strokes);
+    ASSERT_TRUE(one && r) << r.error();
+    ASSERT_EQ(r.value().digits.size(), 1u) << d;
+    EXPECT_EQ(r.value().text, std::to_string(one.value().digit));
+    EXPECT_EQ(std::memcmp(r.value().digits[0].prediction.probabilities.data(), one.value().probabilities.data(),
+                          sizeof(float) * 10),
+              0);
+    EXPECT_FALSE(r.value().empty);
+  }
+}
+
+TEST(ReadStrokes, GroupsStrokesIntoDigitsLeftToRight) {
+  // "1 4 7 0" with the 4's stem and a bar on the 7 written last, after the 0.
+  auto four = shifted(4, 120);
+  auto stem = four.back();
+  four.pop_back();
+  const std::vector<digits::Stroke> bar{{{240 + 40, 55}, {240 + 75, 55}}};
+  auto strokes = concat({shifted(1, 0), four, shifted(7, 240), shifted(0, 360), {stem}, bar});
+  auto r = model().read_strokes(strokes);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1470");
+  ASSERT_EQ(r.value().digits.size(), 4u);
+  EXPECT_EQ(r.value().digits[1].strokes, (std::vector<int>{1, 4}));  // the 4 and its late stem
+  EXPECT_EQ(r.value().digits[2].strokes, (std::vector<int>{2, 5}));  // the 7 and its late bar
+  EXPECT_NEAR(r.value().digits[3].box.x, 360 + 22, 1);
+  EXPECT_NEAR(r.value().digits[3].box.width, 56, 1);
+  // Each digit reads as it would alone.
+  auto alone = model().predict_strokes(shifted(0, 360));
+  EXPECT_EQ(std::memcmp(r.value().digits[3].prediction.probabilities.data(), alone.value().probabilities.data(),
+                        sizeof(float) * 10),
+            0);
+}
+
+TEST(ReadStrokes, SlantedDigitsThatOverlapInXAreStillApart) {
+  // Italic "11": each "1" leans right by 0.5 x per y, so their x ranges overlap, upright not.
+  std::vector<digits::Stroke> strokes;
+  for (float x : {0.0f, 40.0f}) strokes.push_back({{x + 50, 0}, {x, 100}});
+  auto r = model().read_strokes(strokes);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().digits.size(), 2u);
+}
+
+TEST(ReadStrokes, EmptyInputAndLimits) {
+  auto none = model().read_strokes({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none.value().empty);
+  EXPECT_EQ(none.value().text, "");
+  std::vector<digits::Stroke> many;
+  for (int i = 0; i < 33; ++i) many.push_back({{i * 60.0f, 0}, {i * 60.0f, 100}});
+  auto r = model().read_strokes(many);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("more than the limit of 32"), std::string::npos) << r.error();
+  digits::ReadOptions wider;
+  wider.max_digits = 40;
+  auto ok = model().read_strokes(many, wider);
+  ASSERT_TRUE(ok) << ok.error();
+  EXPECT_EQ(ok.value().text, std::string(33, '1'));
+  // Preprocessing's own limits still apply, with their message.
+  auto bad = model().read_strokes({{{0, 0}, {NAN, 1}}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("not a finite number"), std::string::npos);
+}
+
+// A "5" whose flag floats clear of its body still reads as two digits 4 times in these 500 (a
+// known failure: the network reads the flag alone as a confident "1" or "2"); every one read as
+// one digit answers exactly as predict_image does.
+TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
+  const auto& m = testutil::mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  int split = 0;
+  for (int i = 0; i < 500; ++i) {
+    auto one = model().predict_image(m.images.view(i));
+    auto r = model().read_image(m.images.view(i));
+    ASSERT_TRUE(one && r);
+    if (r.value().digits.size() != 1) {
+      ++split;
+      continue;
+    }
+    ASSERT_EQ(std::memcmp(r.value().digits[0].prediction.probabilities.data(), one.value().probabilities.data(),
+                          sizeof(float) * 10),
+              0)
+        << i;
+    EXPECT_EQ(r.value().digits[0].prediction.uncertain, one.value().uncertain) << i;
+  }
+  EXPECT_LE(split, 5);
+}
+
+TEST(ReadImage, BlankNoiseAndLimits) {
+  std::vector<std::uint8_t> blank(200 * 100, 255);
+  auto r = model().read_image({blank.data(), 200, 100, digits::PixelFormat::Gray8, 0});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r.value().empty);
+  // Salt on black: 440 000 separate specks, refused, not read.
+  std::vector<std::uint8_t> noise(2000 * 2000);
+  for (int y = 0; y < 2000; ++y)
+    for (int x = 0; x < 2000; ++x) noise[y * 2000 + x] = x % 3 == 0 && y % 3 == 0 ? 255 : 0;
+  auto n = model().read_image({noise.data(), 2000, 2000, digits::PixelFormat::Gray8, 0});
+  ASSERT_FALSE(n);
+  EXPECT_NE(n.error().find("specks"), std::string::npos) << n.error();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accuracy on synthetic numbers. The floors sit just under what this model and segmentation
+// measure (each test prints its figures), so a regression fails; issue 16's targets (95 % of
+// numbers exact, 98.5 % of digits) are not met yet.
+// ---------------------------------------------------------------------------------------------
+
+TEST(ReadAccuracy, MnistTestNumbers) {
+  const auto& m = testutil::mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  std::vector<int> pool(m.images.count);
+  std::iota(pool.begin(), pool.end(), 0);
+  const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
+  std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
+  EXPECT_GE(s.exact_rate(), 0.92);  // measured 94.0 %
+  EXPECT_GE(s.digit_rate(), 0.98);  // 98.4 %
+}
+
+TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
+  const auto& m = testutil::mnist_test();
+  ASSERT_GT(m.images.count, 0);
+  std::vector<int> pool(m.images.count);
+  std::iota(pool.begin(), pool.end(), 0);
+  numbers::Style two;
+  two.min_digits = two.max_digits = 2;
+  const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, two, /*touch=*/true);
+  std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
+  // Measured: 42.7 % exact; of the wrong answers 103 carry an uncertain digit and 69 do not
+  // (two narrow digits touching read confidently as one) — the floor keeps that from growing.
+  EXPECT_LE(s.unflagged_wrong, s.numbers * 3 / 10);
+  EXPECT_GE(s.exact_rate(), 0.38);
+}
+
+void check_pen_numbers(bool as_png, double exact, double digit) {
+  const auto& d = testutil::pen_data();
+  if (d.samples.empty()) GTEST_SKIP() << d.missing;
+  auto s = numbers::score_strokes(model(), d.samples, d.held_out, 400, as_png ? 4 : 3, as_png);
+  ASSERT_TRUE(s) << s.error();
+  std::printf("held-out pen numbers (%s): %s", as_png ? "PNG" : "strokes", numbers::summary(s.value()).c_str());
+  EXPECT_GE(s.value().exact_rate(), exact);
+  EXPECT_GE(s.value().digit_rate(), digit);
+}
+
+// Measured: strokes 87.25 % exact, 95.9 % of digits; PNG 70.5 %, 88.6 % (thick pens close
+// the narrowest gaps, so digits touch).
+TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.85, 0.95); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.67, 0.87); }
+
+}  // namespace
