@@ -1,6 +1,8 @@
 // digits — command-line front end over core.
 //
 //   digits predict FILE.png...                       one JSON line per file
+//   digits read FILE.png...                          a whole number: one JSON line per file
+//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX)   synthetic numbers
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
 //   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
@@ -16,6 +18,8 @@
 #include "digits/digits.h"
 #include "digits/idx.h"
 #include "digits/png.h"
+#include "answer_json.h"
+#include "numbers.h"
 #include "pen_eval.h"
 #include "timing.h"
 
@@ -24,15 +28,20 @@ namespace {
 int usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
+               "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
                "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
                "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--model BLOB]\n"
                "                   [--precision f32|int8] [--json]\n"
+               "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
                "       digits info [--model BLOB]\n"
                "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
                "\n"
                "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
+               "read     prints one JSON line per file: file, text (the number), digits (each with its box), empty\n"
                "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
-               "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style\n"
+               "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
+               "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: the\n"
+               "         held-out sources' writers)\n"
                "info     what the weights blob says about itself\n"
                "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -82,6 +91,7 @@ struct Args {
   std::string model, images, labels, pen, sources = "held-out", as = "strokes";
   bool json = false;
   long limit = 0;
+  int numbers = 0;
   int threads = 1;
   int iterations = 2000;
   digits::Precision precision = digits::Precision::F32;
@@ -123,6 +133,14 @@ bool parse_args(int argc, char** argv, Args& a) {
       std::string v;
       if (!value(v)) return false;
       a.limit = std::atol(v.c_str());
+    } else if (s == "--numbers") {
+      std::string v;
+      if (!value(v)) return false;
+      a.numbers = std::atoi(v.c_str());
+      if (a.numbers < 1) {
+        std::fprintf(stderr, "digits: --numbers must be a positive number\n");
+        return false;
+      }
     } else if (s == "--threads" || s == "--iterations") {
       std::string v;
       if (!value(v)) return false;
@@ -199,6 +217,60 @@ int cmd_predict(const Args& a) {
   return failures ? 1 : 0;
 }
 
+int cmd_read(const Args& a) {
+  if (a.files.empty()) return usage(2);
+  auto model = load_model(a);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  int failures = 0;
+  for (const auto& file : a.files) {
+    std::vector<std::uint8_t> bytes;
+    std::string err;
+    digits::Result<digits::DecodedImage> img = digits::Error{""};
+    if (!read_file(file, bytes, err)) {
+      std::fprintf(stderr, "digits: %s\n", err.c_str());
+    } else if (!(img = digits::decode_png(bytes.data(), bytes.size()))) {
+      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), img.error().c_str());
+    } else if (auto r = model.value().read_image(img.value().view()); !r) {
+      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), r.error().c_str());
+    } else {
+      nlohmann::ordered_json line{{"file", file}};
+      line.update(answer::reading_json(r.value()));
+      std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+      continue;
+    }
+    ++failures;
+  }
+  return failures ? 1 : 0;
+}
+
+// Synthetic numbers (common/numbers.h): pen digits of the held-out writers, or MNIST images.
+int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, const digits::IdxImages* images,
+                     const std::vector<std::uint8_t>* labels) {
+  auto model = load_model(a);
+  if (!model) {
+    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
+    return 1;
+  }
+  numbers::Score score;
+  if (samples) {
+    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, 1, a.as == "png");
+    if (!s) {
+      std::fprintf(stderr, "digits: %s\n", s.error().c_str());
+      return 1;
+    }
+    score = s.value();
+  } else {
+    std::vector<int> pool(static_cast<size_t>(images->count));
+    for (int i = 0; i < images->count; ++i) pool[static_cast<size_t>(i)] = i;
+    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, 1);
+  }
+  std::printf("%s", numbers::summary(score).c_str());
+  return 0;
+}
+
 int cmd_eval_pen(const Args& a) {
   std::vector<std::uint8_t> bytes;
   std::string err;
@@ -211,6 +283,7 @@ int cmd_eval_pen(const Args& a) {
     std::fprintf(stderr, "digits: %s: %s\n", a.pen.c_str(), samples.error().c_str());
     return 1;
   }
+  if (a.numbers) return cmd_eval_numbers(a, &samples.value(), nullptr, nullptr);
   auto model = load_model(a);
   if (!model) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
@@ -259,6 +332,7 @@ int cmd_eval(const Args& a) {
                  a.images.c_str(), images.value().count);
     return 1;
   }
+  if (a.numbers) return cmd_eval_numbers(a, nullptr, &images.value(), &labels.value());
   auto model = load_model(a);
   if (!model) {
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
@@ -366,6 +440,7 @@ int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) return 2;
   if (cmd == "predict") return cmd_predict(a);
+  if (cmd == "read") return cmd_read(a);
   if (cmd == "eval") return cmd_eval(a);
   if (cmd == "info") return cmd_info(a);
   if (cmd == "bench") return cmd_bench(a);

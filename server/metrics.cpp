@@ -10,6 +10,8 @@ const char* route_name(Route r) {
       return "predict";
     case Route::PredictBatch:
       return "predict_batch";
+    case Route::Read:
+      return "read";
     case Route::PredictCompat:
       return "predict_compat";
     case Route::Model:
@@ -33,6 +35,7 @@ const char* route_name(Route r) {
 Route classify(const std::string& method, const std::string& path) {
   if (path == "/api/v1/predict") return Route::Predict;
   if (path == "/api/v1/predict/batch") return Route::PredictBatch;
+  if (path == "/api/v1/read") return Route::Read;
   if (path == "/predict") return Route::PredictCompat;
   if (path == "/api/v1/model") return Route::Model;
   if (path == "/openapi.json") return Route::OpenApi;

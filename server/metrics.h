@@ -17,8 +17,8 @@
 namespace server {
 
 // The label a request is counted under. Unknown paths are all "static" or "other".
-enum class Route { Predict, PredictBatch, PredictCompat, Model, OpenApi, Healthz, Readyz, Metrics, Static, Other };
-constexpr int kRoutes = 10;
+enum class Route { Predict, PredictBatch, Read, PredictCompat, Model, OpenApi, Healthz, Readyz, Metrics, Static, Other };
+constexpr int kRoutes = 11;
 
 const char* route_name(Route r);
 // The route a method and path belong to (by exact path; static files are any other GET/HEAD).

@@ -16,12 +16,6 @@ using nlohmann::json;
 
 Problem bad(std::string message) { return Problem{400, std::move(message)}; }
 
-digits::PreprocessOptions preprocess_options(const Limits& limits) {
-  digits::PreprocessOptions o;
-  o.max_pixels = limits.max_pixels;
-  o.max_points = limits.max_points;
-  return o;
-}
 
 // A JSON body -> an object, with a message that says where parsing stopped.
 Parsed<json> parse_json_object(std::string_view body) {
@@ -71,7 +65,7 @@ Parsed<digits::Preprocessed> from_preprocess(digits::Result<digits::Preprocessed
   return std::move(r).value();
 }
 
-Parsed<digits::Preprocessed> parse_pixels(const json& item, const Limits& limits) {
+Parsed<Input> parse_pixels(const json& item, const Limits& limits) {
   const auto& px = item.at("pixels");
   if (!px.is_array()) return bad("pixels must be an array of gray values 0-255, not " + describe(px));
   int w = digits::kImageSide, h = digits::kImageSide;
@@ -94,15 +88,16 @@ Parsed<digits::Preprocessed> parse_pixels(const json& item, const Limits& limits
                std::to_string(limits.max_pixels));
   if (static_cast<std::int64_t>(px.size()) != n)
     return bad("pixels has " + std::to_string(px.size()) + " values but width x height is " + std::to_string(n));
-  std::vector<std::uint8_t> gray(static_cast<std::size_t>(n));
+  Input in;
+  in.image = {w, h, digits::PixelFormat::Gray8, std::vector<std::uint8_t>(static_cast<std::size_t>(n))};
+  std::vector<std::uint8_t>& gray = in.image.pixels;
   for (std::size_t i = 0; i < gray.size(); ++i) {
     const auto v = number(px[i]);
     if (!v || *v < 0 || *v > 255)
       return bad("pixels[" + std::to_string(i) + "] is " + describe(px[i]) + "; values must be numbers 0-255");
     gray[i] = static_cast<std::uint8_t>(std::lround(*v));
   }
-  digits::ImageView view{gray.data(), w, h, digits::PixelFormat::Gray8, 0};
-  return from_preprocess(digits::preprocess_image(view, preprocess_options(limits)));
+  return in;
 }
 
 std::optional<digits::Point> point(const json& p) {
@@ -119,7 +114,7 @@ std::optional<digits::Point> point(const json& p) {
   return digits::Point{static_cast<float>(*x), static_cast<float>(*y)};
 }
 
-Parsed<digits::Preprocessed> parse_strokes(const json& item, const Limits& limits) {
+Parsed<Input> parse_strokes(const json& item, const Limits& limits) {
   const auto& ss = item.at("strokes");
   if (!ss.is_array()) return bad("strokes must be an array of strokes, each an array of [x, y] points");
   if (ss.size() > limits.max_strokes)
@@ -144,16 +139,44 @@ Parsed<digits::Preprocessed> parse_strokes(const json& item, const Limits& limit
     }
     strokes.push_back(std::move(stroke));
   }
-  return from_preprocess(digits::preprocess_strokes(strokes, preprocess_options(limits)));
+  Input in;
+  in.is_strokes = true;
+  in.strokes = std::move(strokes);
+  return in;
 }
 
-Parsed<digits::Preprocessed> parse_image_field(const json& item, const Limits& limits) {
+Parsed<Input> decode_png_input(const std::uint8_t* data, std::size_t size, const Limits& limits) {
+  auto img = digits::decode_png(data, size, limits.max_pixels);
+  if (!img) return bad(img.error());
+  Input in;
+  in.image = std::move(img.value());
+  return in;
+}
+
+Parsed<Input> parse_image_field(const json& item, const Limits& limits) {
   const auto& v = item.at("image");
   if (!v.is_string()) return bad("image must be a string: a data URL such as data:image/png;base64,...");
   const auto& s = v.get_ref<const std::string&>();
   auto bytes = decode_png_data_url(s);
   if (!bytes) return bad(bytes.error());
-  return parse_png(bytes.value().data(), bytes.value().size(), limits);
+  return decode_png_input(bytes.value().data(), bytes.value().size(), limits);
+}
+
+Parsed<Input> parse_input_item(const json& item, const Limits& limits) {
+  if (!item.is_object()) return bad("each item must be a JSON object with pixels, strokes or image");
+  const int forms = int(item.contains("pixels")) + int(item.contains("strokes")) + int(item.contains("image"));
+  if (forms == 0) return bad("expected one of \"pixels\", \"strokes\" or \"image\"");
+  if (forms > 1) return bad("send only one of \"pixels\", \"strokes\" or \"image\"");
+  if (item.contains("pixels")) return parse_pixels(item, limits);
+  if (item.contains("strokes")) return parse_strokes(item, limits);
+  return parse_image_field(item, limits);
+}
+
+Parsed<digits::Preprocessed> preprocess(Parsed<Input> in, const Limits& limits) {
+  if (!in) return in.problem;
+  const Input& i = *in.value;
+  if (i.is_strokes) return from_preprocess(digits::preprocess_strokes(i.strokes, preprocess_options(limits)));
+  return from_preprocess(digits::preprocess_image(i.image.view(), preprocess_options(limits)));
 }
 
 // Checks the media type of a JSON-only route.
@@ -220,32 +243,36 @@ digits::Result<std::vector<std::uint8_t>> decode_png_data_url(std::string_view u
   return decode_base64(url.substr(comma + 1));
 }
 
+digits::PreprocessOptions preprocess_options(const Limits& limits) {
+  digits::PreprocessOptions o;
+  o.max_pixels = limits.max_pixels;
+  o.max_points = limits.max_points;
+  return o;
+}
+
 Parsed<digits::Preprocessed> parse_png(const std::uint8_t* data, std::size_t size, const Limits& limits) {
-  auto img = digits::decode_png(data, size, limits.max_pixels);
-  if (!img) return bad(img.error());
-  return from_preprocess(digits::preprocess_image(img.value().view(), preprocess_options(limits)));
+  return preprocess(decode_png_input(data, size, limits), limits);
 }
 
 Parsed<digits::Preprocessed> parse_item(const json& item, const Limits& limits) {
-  if (!item.is_object()) return bad("each item must be a JSON object with pixels, strokes or image");
-  const int forms = int(item.contains("pixels")) + int(item.contains("strokes")) + int(item.contains("image"));
-  if (forms == 0) return bad("expected one of \"pixels\", \"strokes\" or \"image\"");
-  if (forms > 1) return bad("send only one of \"pixels\", \"strokes\" or \"image\"");
-  if (item.contains("pixels")) return parse_pixels(item, limits);
-  if (item.contains("strokes")) return parse_strokes(item, limits);
-  return parse_image_field(item, limits);
+  return preprocess(parse_input_item(item, limits), limits);
 }
 
-Parsed<digits::Preprocessed> parse_predict(std::string_view content_type, std::string_view body, const Limits& limits) {
+Parsed<Input> parse_input(std::string_view content_type, std::string_view body, const Limits& limits) {
   if (body.empty()) return bad("request body is empty: send a PNG (image/png) or a JSON object (application/json)");
   const auto type = media_type(content_type);
-  if (type == "image/png") return parse_png(reinterpret_cast<const std::uint8_t*>(body.data()), body.size(), limits);
+  if (type == "image/png")
+    return decode_png_input(reinterpret_cast<const std::uint8_t*>(body.data()), body.size(), limits);
   if (type != "application/json")
     return Problem{415, "Content-Type must be image/png or application/json" +
                             (type.empty() ? std::string(" (none was given)") : ", not " + type)};
   auto j = parse_json_object(body);
   if (!j) return j.problem;
-  return parse_item(*j.value, limits);
+  return parse_input_item(*j.value, limits);
+}
+
+Parsed<digits::Preprocessed> parse_predict(std::string_view content_type, std::string_view body, const Limits& limits) {
+  return preprocess(parse_input(content_type, body, limits), limits);
 }
 
 Parsed<std::vector<Parsed<digits::Preprocessed>>> parse_batch(std::string_view content_type, std::string_view body,
@@ -272,7 +299,7 @@ Parsed<digits::Preprocessed> parse_compat(std::string_view content_type, std::st
   auto j = parse_json_object(body);
   if (!j) return j.problem;
   if (!j.value->contains("image")) return bad("expected {\"image\": \"data:image/png;base64,...\"}");
-  return parse_image_field(*j.value, limits);
+  return preprocess(parse_image_field(*j.value, limits), limits);
 }
 
 }  // namespace server

@@ -7,6 +7,7 @@
 //   {"strokes": [[[x, y], ...], ...]}                  pen strokes, any units; points may be {x, y}
 //   {"image": "data:image/png;base64,..."}             a PNG data URL (what canvas.toDataURL gives)
 // A batch (POST /api/v1/predict/batch) is {"items": [<one of the JSON forms>, ...]}.
+// POST /api/v1/read takes every body /api/v1/predict takes (a number instead of one digit).
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "digits/digits.h"
+#include "digits/png.h"
 
 namespace server {
 
@@ -55,6 +57,20 @@ digits::Result<std::vector<std::uint8_t>> decode_base64(std::string_view text);
 
 // "data:image/png;base64,...." -> the PNG bytes. Other media types or encodings are refused.
 digits::Result<std::vector<std::uint8_t>> decode_png_data_url(std::string_view url);
+
+// What a client sent, before preprocessing: pixels (decoded PNG or a pixels array) or strokes.
+struct Input {
+  bool is_strokes = false;
+  digits::DecodedImage image;
+  std::vector<digits::Stroke> strokes;
+};
+
+// The body of POST /api/v1/predict or /api/v1/read, by its Content-Type (415 for anything but PNG
+// or JSON), checked against the limits but not yet preprocessed.
+Parsed<Input> parse_input(std::string_view content_type, std::string_view body, const Limits& limits);
+
+// Core's preprocessing options under these limits (a Model reading a number uses them too).
+digits::PreprocessOptions preprocess_options(const Limits& limits);
 
 // One item in JSON form ({"pixels"...}, {"strokes"...} or {"image"...}) -> a network input.
 Parsed<digits::Preprocessed> parse_item(const nlohmann::json& item, const Limits& limits);

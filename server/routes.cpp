@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "answer_json.h"
+
 #include "responses.h"
 
 namespace server {
@@ -36,8 +38,6 @@ double ms_since(Clock::time_point t0) {
   return std::round(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() * 1000) / 1000;
 }
 
-// Six decimals are plenty for a probability and keep answers short.
-double round6(float v) { return std::round(static_cast<double>(v) * 1e6) / 1e6; }
 
 // The routes with a fixed path, and the methods each allows (OPTIONS answers CORS preflights).
 struct RouteSpec {
@@ -46,6 +46,7 @@ struct RouteSpec {
 };
 const RouteSpec kRouteSpecs[] = {
     {"/api/v1/predict", "POST, OPTIONS"},    {"/api/v1/predict/batch", "POST, OPTIONS"},
+    {"/api/v1/read", "POST, OPTIONS"},
     {"/predict", "POST, OPTIONS"},           {"/api/v1/model", "GET, HEAD, OPTIONS"},
     {"/openapi.json", "GET, HEAD, OPTIONS"}, {"/healthz", "GET, HEAD, OPTIONS"},
     {"/readyz", "GET, HEAD, OPTIONS"},       {"/metrics", "GET, HEAD, OPTIONS"},
@@ -71,15 +72,8 @@ void close_if_body_pending(const Request& req, Response& res) {
     res.set_header("Connection", "close");
 }
 
-json prediction_json(const digits::Prediction& p) {
-  json probs = json::array();
-  for (float v : p.probabilities) probs.push_back(round6(v));
-  return json{{"digit", p.empty ? json(nullptr) : json(p.digit)},
-              {"confidence", round6(p.confidence)},
-              {"probabilities", std::move(probs)},
-              {"empty", p.empty},
-              {"uncertain", p.uncertain}};
-}
+using answer::prediction_json;
+using answer::round6;
 
 // An input with no ink is answered without the network: digit null, never a made-up digit.
 // The 28x28 the network saw, as the web app draws it: 784 values 0-255 (white ink on black, row by
@@ -246,6 +240,21 @@ void handle_predict(Context& ctx, const Request& req, Response& res) {
   send_json(res, 200, out);
 }
 
+// A whole number: the same bodies as /api/v1/predict, segmented and read by core.
+void handle_read(Context& ctx, const Request& req, Response& res) {
+  auto model = ctx.models->acquire();
+  const auto t0 = Clock::now();
+  auto in = parse_input(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  if (!in) return send_error(res, in.problem.status, in.problem.message);
+  auto r = in.value->is_strokes ? model->read_strokes(in.value->strokes) : model->read_image(in.value->image.view());
+  if (!r) return send_error(res, 400, r.error());
+  ctx.metrics.predicted(r.value().empty, std::max<std::size_t>(1, r.value().digits.size()));
+  json out = answer::reading_json(r.value());
+  out["model"] = ctx.model_name;
+  out["elapsed_ms"] = ms_since(t0);
+  send_json(res, 200, out);
+}
+
 // Items that fail are answered in place ({"error": ...}); the others still get predictions, run
 // through the network as one batch.
 void handle_batch(Context& ctx, const Request& req, Response& res) {
@@ -338,6 +347,7 @@ void install_routes(httplib::Server& http, Context& ctx) {
 
   http.Post("/api/v1/predict", [&ctx](const Request& req, Response& res) { handle_predict(ctx, req, res); });
   http.Post("/api/v1/predict/batch", [&ctx](const Request& req, Response& res) { handle_batch(ctx, req, res); });
+  http.Post("/api/v1/read", [&ctx](const Request& req, Response& res) { handle_read(ctx, req, res); });
   http.Post("/predict", [&ctx](const Request& req, Response& res) { handle_compat(ctx, req, res); });
   http.Get("/api/v1/model", [&ctx](const Request&, Response& res) { handle_model(ctx, res); });
   http.Get(R"(/openapi\.json)", [](const Request&, Response& res) {

@@ -36,6 +36,16 @@ echo "hello" > "$tmp/text.png"
 "$digits" predict "$tmp/text.png" 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q "not a PNG" "$tmp/err"; check "text file is not a PNG" $?
 
+out=$("$digits" read "$fx/number-2026.png" "$fx/seven-dark-on-light.png" "$fx/blank.png" 2>"$tmp/err"); rc=$?
+check "read exits 0 on good files" $rc
+[ "$(echo "$out" | wc -l)" -eq 3 ]; check "read: one line per file" $?
+echo "$out" | head -1 | grep -Eq '^\{"file":".*number-2026.png","text":"2026","digits":\[\{"digit":2,.*"box":\{"x":'; check "read: 2026 with boxes" $?
+[ "$(echo "$out" | head -1 | grep -o '"box"' | wc -l)" -eq 4 ]; check "read: four digits" $?
+echo "$out" | sed -n 2p | grep -q '"text":"7"'; check "read: one digit reads as predict" $?
+echo "$out" | tail -1 | grep -q '"text":"","digits":\[\],"empty":true'; check "read: blank is empty" $?
+"$digits" read "$tmp/text.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -ne 0 ] && grep -q "text.png: .*not a PNG" "$tmp/err" && [ ! -s "$tmp/out" ]; check "read: a bad file is an error that names it" $?
+
 "$digits" predict --model "$tmp/text.png" "$fx/blank.png" 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q "text.png: .*weights blob" "$tmp/err"; check "bad --model is reported" $?
 

@@ -291,6 +291,54 @@ TEST_F(Server, PredictsStrokesPixelsAndDataUrls) {
   expect_prediction(json::parse(r->body), expected_for_png("two-light-on-dark.png"));
 }
 
+// A number: the same bodies as /api/v1/predict; one digit answers as predict does.
+TEST_F(Server, ReadsNumbersFromEveryBody) {
+  start();
+  // "1 4 7" as strokes, the 7's digits side by side.
+  json strokes = json::array();
+  for (auto [d, dx] : {std::pair{1, 0.0f}, {4, 120.0f}, {7, 240.0f}})
+    for (auto& st : testutil::digit_strokes(d)) {
+      for (auto& p : st) p.x += dx;
+      strokes.push_back(strokes_json({st})[0]);
+    }
+  auto r = post_json("/api/v1/read", json{{"strokes", strokes}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  EXPECT_EQ(j["text"], "147") << j;
+  EXPECT_EQ(j["empty"], false);
+  ASSERT_EQ(j["digits"].size(), 3u);
+  EXPECT_NEAR(j["digits"][2]["box"]["x"].get<double>(), 240 + 20, 1) << j;
+  EXPECT_TRUE(j.contains("model") && j.contains("elapsed_ms"));
+  // One digit, as a PNG and as a data URL: exactly /api/v1/predict's digit and probabilities.
+  for (const auto& name : {"seven-dark-on-light.png", "two-light-on-dark.png"}) {
+    r = post("/api/v1/read", as_string(fixture(name)), "image/png");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    j = json::parse(r->body);
+    ASSERT_EQ(j["digits"].size(), 1u) << j;
+    json one = j["digits"][0];
+    one["empty"] = false;
+    expect_prediction(one, expected_for_png(name));
+    r = post_json("/api/v1/read", json{{"image", data_url(name)}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(json::parse(r->body)["text"], j["text"]);
+  }
+  j = json::parse(post("/api/v1/read", as_string(fixture("blank.png")), "image/png")->body);
+  EXPECT_EQ(j["text"], "");
+  EXPECT_EQ(j["empty"], true);
+  EXPECT_EQ(j["digits"].size(), 0u);
+  // Bad input: the same 4xx JSON as elsewhere; more than 32 digits is refused.
+  expect_error(post("/api/v1/read", "{\"strokes\": 5}", "application/json"), 400);
+  expect_error(post("/api/v1/read", "x", "text/plain"), 415);
+  json many = json::array();
+  for (int i = 0; i < 33; ++i) many.push_back(json::array({json::array({i * 60, 0}), json::array({i * 60, 100})}));
+  r = post_json("/api/v1/read", json{{"strokes", many}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(json::parse(r->body)["error"].get<std::string>().find("limit of 32"), std::string::npos) << r->body;
+}
+
 // ?include=image adds the 28x28 the network saw (what the page shows when the server predicts).
 TEST_F(Server, IncludeImageAnswersThe28x28TheNetworkSaw) {
   start();
