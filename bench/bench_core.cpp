@@ -5,6 +5,7 @@
 //
 //   bench_core [--iterations N]        (make bench also reports the CLI's peak RSS)
 //   bench_core --preprocess [--iterations N]   only the preprocessing table
+//   bench_core --read [--iterations N]         only the number-reading table
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -124,17 +125,59 @@ void bench_preprocessing(int iterations) {
   row("preprocess_strokes, a 7 of 4 points", time_calls(iterations, [&] { digits::preprocess_strokes(seven); }));
 }
 
+// Reading a number: a 6-digit number's strokes vs one digit's (the same 7), read_strokes and
+// predict_strokes side by side, each precision. The target: a 6-digit number under 2x a
+// single digit's time.
+void bench_reading(int iterations) {
+  std::printf("\n| reading | precision | one digit (predict_strokes) | 6-digit number (read_strokes) | ratio |\n");
+  std::printf("|---|---|---|---|---|\n");
+  const std::vector<std::vector<digits::Stroke>> shapes = {
+      {{{38, 18}, {54, 5}, {54, 95}}},                          // 1
+      {{{60, 5}, {18, 65}, {82, 65}}, {{62, 30}, {62, 95}}},    // 4
+      {{{20, 8}, {80, 8}, {62, 40}, {45, 95}}},                 // 7
+  };
+  std::vector<digits::Stroke> number;
+  for (int k = 0; k < 6; ++k)
+    for (auto st : shapes[k % 3]) {
+      for (auto& p : st) p.x += 110.0f * k;
+      number.push_back(st);
+    }
+  const std::vector<digits::Stroke>& seven = shapes[2];
+  auto blob = digits::default_model_blob();
+  for (auto precision : {digits::Precision::F32, digits::Precision::Int8}) {
+    digits::ModelOptions o;
+    o.precision = precision;
+    auto m = digits::Model::load(blob.first, blob.second, o);
+    if (!m) return;
+    auto check = m.value().read_strokes(number);
+    if (!check || check.value().text != "147147") {
+      std::fprintf(stderr, "bench_core: the 6-digit number read as %s\n", check ? check.value().text.c_str() : check.error().c_str());
+      return;
+    }
+    Stats one = time_calls(iterations, [&] { m.value().predict_strokes(seven); });
+    Stats six = time_calls(iterations, [&] { m.value().read_strokes(number); });
+    std::printf("| digits core | %s | %.1f µs | %.1f µs | %.2fx |\n", precision == digits::Precision::Int8 ? "int8" : "f32",
+                one.median_us, six.median_us, six.median_us / one.median_us);
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int iterations = 3000;
-  bool preprocess_only = false;
+  bool preprocess_only = false, read_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--preprocess")) preprocess_only = true;
+    else if (!std::strcmp(argv[i], "--read")) read_only = true;
   }
   if (preprocess_only) {
     bench_preprocessing(iterations);
+    return 0;
+  }
+  if (read_only) {
+    bench_reading(iterations);
     return 0;
   }
   auto images = fixture_images();
@@ -197,5 +240,6 @@ int main(int argc, char** argv) {
 #endif
   }
   bench_preprocessing(iterations);
+  bench_reading(iterations / 3);
   return 0;
 }

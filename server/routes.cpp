@@ -78,9 +78,9 @@ using answer::round6;
 // An input with no ink is answered without the network: digit null, never a made-up digit.
 // The 28x28 the network saw, as the web app draws it: 784 values 0-255 (white ink on black, row by
 // row, the wasm build's rounding); all 0 when there was no ink.
-json image_json(const digits::Preprocessed& in) {
+json image_json(const digits::Image28& image) {
   json a = json::array();
-  for (float v : in.image) a.push_back(static_cast<int>(v * 255.0f + 0.5f));
+  for (float v : image) a.push_back(static_cast<int>(v * 255.0f + 0.5f));
   return a;
 }
 
@@ -235,7 +235,7 @@ void handle_predict(Context& ctx, const Request& req, Response& res) {
   if (!in) return send_error(res, in.problem.status, in.problem.message);
   json out = prediction_json(predict(ctx, *model, *in.value));
   out["model"] = ctx.model_name;
-  if (req.get_param_value("include") == "image") out["image"] = image_json(*in.value);
+  if (req.get_param_value("include") == "image") out["image"] = image_json(in.value->image);
   out["elapsed_ms"] = ms_since(t0);
   send_json(res, 200, out);
 }
@@ -250,6 +250,8 @@ void handle_read(Context& ctx, const Request& req, Response& res) {
   if (!r) return send_error(res, 400, r.error());
   ctx.metrics.predicted(r.value().empty, std::max<std::size_t>(1, r.value().digits.size()));
   json out = answer::reading_json(r.value());
+  if (req.get_param_value("include") == "image")
+    for (std::size_t i = 0; i < r.value().digits.size(); ++i) out["digits"][i]["image"] = image_json(r.value().digits[i].image);
   out["model"] = ctx.model_name;
   out["elapsed_ms"] = ms_since(t0);
   send_json(res, 200, out);

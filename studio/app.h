@@ -35,6 +35,10 @@ struct Analysis {
   Answer answer;                             // the main model ("A")
   std::optional<Answer> compare_answer;      // the second model ("B"), when one is loaded
   std::vector<digits::Model::Layer> layers;  // the main model's feature maps (empty input: none)
+  // The input read as a number by the main model (read_strokes / read_image): its digits, boxes
+  // and each digit's 28x28. A single digit is shown as above; the views show this from 2 digits.
+  digits::Reading reading;
+  std::string reading_error;  // why it could not be read as a number (e.g. over 32 digits)
 };
 
 enum class InputSource { Pad, Png, Idx };

@@ -59,6 +59,15 @@ void pad_panel(App& app, UiState& ui) {
     for (const auto& p : pts) dl->AddCircleFilled(p, kPenWidth / 2, ink);  // round joints and dots
     if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), ink, 0, kPenWidth);
   }
+  // A number: each digit's box, labelled with what it reads as (uncertain ones in amber).
+  const auto& reading = app.analysis().reading;
+  if (live && reading.digits.size() > 1)
+    for (const auto& d : reading.digits) {
+      const ImU32 c = d.prediction.uncertain ? IM_COL32(240, 170, 40, 255) : IM_COL32(90, 160, 255, 255);
+      const ImVec2 a(origin.x + d.box.x - 4, origin.y + d.box.y - 4);
+      dl->AddRect(a, ImVec2(a.x + d.box.width + 8, a.y + d.box.height + 8), c);
+      dl->AddText(ImVec2(a.x, a.y - 14), c, std::to_string(d.prediction.digit).c_str());
+    }
   dl->PopClipRect();
   if (!live && app.strokes().empty()) {
     dl->AddText(ImVec2(origin.x + 12, origin.y + 12), IM_COL32(150, 150, 150, 255), "showing the file; draw here");
@@ -205,6 +214,16 @@ void answer_panel(App& app) {
     else
       ImGui::TextColored(kGood, "label %d: correct", *l);
   }
+  if (an.reading.digits.size() > 1) {
+    ImGui::Text("Read as a number: %s", an.reading.text.c_str());
+    for (const auto& d : an.reading.digits) {
+      ImGui::SameLine();
+      ImGui::TextColored(d.prediction.uncertain ? kBad : kDim, " %d %.0f%%%s", d.prediction.digit,
+                         100 * d.prediction.confidence, d.touching ? " (cut)" : "");
+    }
+  } else if (!an.reading_error.empty()) {
+    ImGui::TextColored(kBad, "as a number: %s", an.reading_error.c_str());
+  }
   heading("Probabilities");
   const float avail = ImGui::GetContentRegionAvail().x - 30;
   bars("a", an.answer, app.label(), compare ? avail / 2 - 20 : avail);
@@ -245,6 +264,19 @@ void stages_panel(App& app, TextureCache& textures) {
   stage_image(textures, "s20", "20x20", s.scaled20.width, s.scaled20.height, s.scaled20.values.data());
   ImGui::SameLine();
   stage_image(textures, "c28", "centred 28x28", digits::kImageSide, digits::kImageSide, s.centred.data());
+  // A number: the whole input above is not what the network reads; each digit's 28x28 is.
+  const auto& digits_read = an.reading.digits;
+  if (digits_read.size() > 1) {
+    heading("Read as a number: each digit's 28x28");
+    for (std::size_t i = 0; i < digits_read.size(); ++i) {
+      if (i % 8) ImGui::SameLine();
+      const std::string slot = "digit" + std::to_string(i);
+      const std::string caption = std::to_string(digits_read[i].prediction.digit) + " (" +
+                                  std::to_string(static_cast<int>(100 * digits_read[i].prediction.confidence)) + "%)";
+      stage_image(textures, slot.c_str(), caption.c_str(), digits::kImageSide, digits::kImageSide,
+                  digits_read[i].image.data());
+    }
+  }
 }
 
 void features_panel(App& app, TextureCache& textures) {

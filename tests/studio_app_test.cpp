@@ -87,6 +87,27 @@ TEST(StudioApp, PadShowsWhatCoreSaysAboutTheStrokes) {
   }
 }
 
+TEST(StudioApp, ANumberIsReadWithEachDigitsBoxAndImage) {
+  App app = make_app();
+  std::vector<digits::Stroke> number;
+  for (auto [d, dx] : {std::pair{1, 0.0f}, {4, 120.0f}, {7, 240.0f}})
+    for (auto st : testutil::digit_strokes(d)) {
+      for (auto& p : st) p.x += dx;
+      number.push_back(st);
+    }
+  draw(app, number);
+  const auto& r = app.analysis().reading;
+  EXPECT_EQ(r.text, "147") << app.analysis().reading_error;
+  ASSERT_EQ(r.digits.size(), 3u);
+  EXPECT_NEAR(r.digits[1].box.x, 120 + 18, 1);
+  auto alone = digits::preprocess_strokes(testutil::digit_strokes(7));
+  ASSERT_TRUE(alone.ok());
+  // Each digit's 28x28 is what that digit alone preprocesses to (position does not matter).
+  EXPECT_TRUE(same_bits(r.digits[2].image, alone.value().image));
+  app.clear_pad();
+  EXPECT_TRUE(app.analysis().reading.empty);
+}
+
 TEST(StudioApp, UndoAndClearChangeTheAnswer) {
   App app = make_app();
   auto four = testutil::digit_strokes(4);  // two strokes

@@ -7,6 +7,8 @@
 //   const model = await DigitsModel.load();                 // wasm + embedded int8 weights
 //   const r = model.predictStrokes([[[10, 10], [12, 40]]]); // or predictImage / predictPixels28
 //   r.digit, r.confidence, r.probabilities, r.empty, r.uncertain, r.image (28x28 the net saw)
+//   const n = model.readStrokes(strokes);                   // a whole number (or readImage)
+//   n.text ("2026"), n.empty, n.digits[i]: an answer as above plus box {x, y, width, height}, touching
 //
 // Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
 (function (root) {
@@ -17,6 +19,9 @@
   // The Answer struct of wasm/bindings.cpp: digit, confidence, probabilities[10], empty,
   // uncertain, elapsed_ms (4 bytes each), then image[784] bytes.
   const ANSWER_IMAGE_OFFSET = 4 * (2 + CLASSES + 3);
+  const ANSWER_BYTES = ANSWER_IMAGE_OFFSET + PIXELS;
+  // ReadAnswer: count, elapsed_ms, then ReadDigit[count]: an Answer, box[4] floats, touching.
+  const READ_DIGIT_BYTES = ANSWER_BYTES + 20;
 
   // Where digits.js was loaded from: digits.wasm and digits-wasm.js sit next to it.
   const scriptUrl =
@@ -198,6 +203,23 @@
     // Strokes: an array of strokes, each an array of points [x, y] or {x, y}, in any coordinate
     // space (CSS pixels are fine). The result does not depend on size, position or pen width.
     predictStrokes(strokes) {
+      return this._withStrokes(strokes, (xy, lengths, n) =>
+        this._answer(this._core._digits_predict_strokes(this._session, xy, lengths, n)));
+    }
+
+    // A whole number, left to right: {text, empty, elapsedMs, digits: [answer + box + touching]}.
+    // One digit answers exactly as predictStrokes / predictImage do.
+    readStrokes(strokes) {
+      return this._withStrokes(strokes, (xy, lengths, n) =>
+        this._reading(this._core._digits_read_strokes(this._session, xy, lengths, n)));
+    }
+
+    readImage(data, width, height) {
+      return this._withRgba(data, width, height, (p, w, h) =>
+        this._reading(this._core._digits_read_rgba(this._session, p, w, h)));
+    }
+
+    _withStrokes(strokes, call) {
       if (!Array.isArray(strokes)) throw new TypeError('strokes must be an array of strokes');
       let total = 0;
       for (const s of strokes) {
@@ -222,7 +244,7 @@
             f[at++] = y;
           }
         });
-        return this._answer(core._digits_predict_strokes(this._session, xy, lengths, strokes.length));
+        return call(xy, lengths, strokes.length);
       } finally {
         core._free(xy);
         core._free(lengths);
@@ -232,6 +254,11 @@
     // RGBA pixels, e.g. canvas ImageData (or {data, width, height}): dark-on-light,
     // light-on-dark and ink-on-transparent are all detected.
     predictImage(data, width, height) {
+      return this._withRgba(data, width, height, (p, w, h) =>
+        this._answer(this._core._digits_predict_rgba(this._session, p, w, h)));
+    }
+
+    _withRgba(data, width, height, call) {
       if (data && data.data && width === undefined) {
         width = data.width;
         height = data.height;
@@ -248,7 +275,7 @@
       const p = this._alloc(data.length);
       try {
         core.HEAPU8.set(data, p);
-        return this._answer(core._digits_predict_rgba(this._session, p, width, height));
+        return call(p, width, height);
       } finally {
         core._free(p);
       }
@@ -280,6 +307,28 @@
       const p = this._core._malloc(bytes);
       if (!p) throw new Error('Out of memory (' + bytes + ' bytes): the input is too large.');
       return p;
+    }
+
+    _reading(ptr) {
+      const core = this._core;
+      if (!ptr) throw new Error(core.UTF8ToString(core._digits_session_error(this._session)));
+      const count = core.HEAP32[ptr >> 2];
+      const digits = [];
+      for (let i = 0; i < count; ++i) {
+        const at = ptr + 8 + i * READ_DIGIT_BYTES;
+        const d = this._answer(at);
+        const b = (at + ANSWER_BYTES) >> 2;
+        d.box = { x: core.HEAPF32[b], y: core.HEAPF32[b + 1], width: core.HEAPF32[b + 2], height: core.HEAPF32[b + 3] };
+        d.touching = core.HEAP32[b + 4] === 1;
+        delete d.elapsedMs;
+        digits.push(d);
+      }
+      return {
+        text: digits.map((d) => String(d.digit)).join(''),
+        digits: digits,
+        empty: count === 0,
+        elapsedMs: core.HEAPF32[(ptr >> 2) + 1],
+      };
     }
 
     _answer(ptr) {

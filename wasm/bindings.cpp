@@ -8,6 +8,7 @@
 #include <emscripten/emscripten.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -27,10 +28,28 @@ struct Answer {
   std::uint8_t image[digits::kImagePixels];  // the 28x28 the network saw, 0..255 white ink on black
 };
 
+static_assert(sizeof(Answer) == 4 * 15 + digits::kImagePixels, "wasm/api.js reads Answer at these offsets");
+
+// A whole number (digits_read_*): the count, then one ReadDigit per digit, left to right.
+constexpr int kMaxReadDigits = 32;  // digits::ReadOptions' default limit
+struct ReadDigit {
+  Answer answer;
+  float box[4];          // x, y, width, height in the input's coordinates
+  std::int32_t touching;  // 1: cut out of touching ink
+};
+struct ReadAnswer {
+  std::int32_t count;  // 0 when nothing was drawn
+  float elapsed_ms;    // segmentation + preprocessing + inference inside core
+  ReadDigit digits[kMaxReadDigits];
+};
+static_assert(sizeof(ReadDigit) == sizeof(Answer) + 20, "wasm/api.js reads ReadDigit at these offsets");
+static_assert(offsetof(ReadAnswer, digits) == 8, "wasm/api.js reads ReadAnswer at these offsets");
+
 struct Session {
   std::optional<digits::Model> model;  // empty when loading failed (see error)
   digits::PreprocessOptions preprocess;
   Answer answer{};
+  ReadAnswer reading{};
   std::string error;
   std::string info_json;
 };
@@ -66,6 +85,54 @@ Answer* predict_preprocessed(Session* s, const digits::Result<digits::Preprocess
   digits::Prediction p;  // default: empty
   if (!in.empty) p = s->model->predict(in.image);
   return answer(s, in.image, p, start);
+}
+
+ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, double start) {
+  if (!r) {
+    s->error = r.error();
+    return nullptr;
+  }
+  ReadAnswer& a = s->reading;
+  a.count = static_cast<std::int32_t>(r.value().digits.size());
+  for (std::int32_t i = 0; i < a.count && i < kMaxReadDigits; ++i) {
+    const digits::ReadDigit& d = r.value().digits[static_cast<size_t>(i)];
+    answer(s, d.image, d.prediction, start);
+    a.digits[i].answer = s->answer;
+    a.digits[i].box[0] = d.box.x, a.digits[i].box[1] = d.box.y;
+    a.digits[i].box[2] = d.box.width, a.digits[i].box[3] = d.box.height;
+    a.digits[i].touching = d.touching ? 1 : 0;
+  }
+  a.elapsed_ms = static_cast<float>(now_ms() - start);
+  s->error.clear();
+  return &a;
+}
+
+// Flat x,y pairs and per-stroke point counts -> strokes; false (with the error set) when they
+// cannot be. The total is checked before anything is allocated.
+bool to_strokes(Session* s, const float* xy, const std::int32_t* lengths, int count, std::vector<digits::Stroke>& out) {
+  std::size_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    if (lengths[i] < 0) {
+      s->error = "stroke " + std::to_string(i) + " has a negative point count";
+      return false;
+    }
+    total += static_cast<std::size_t>(lengths[i]);
+  }
+  if (total > s->preprocess.max_points) {
+    s->error =
+        "too many points: " + std::to_string(total) + " (at most " + std::to_string(s->preprocess.max_points) + ")";
+    return false;
+  }
+  out.assign(count > 0 ? count : 0, {});
+  std::size_t at = 0;
+  for (int i = 0; i < count; ++i) {
+    out[i].resize(lengths[i]);
+    for (auto& p : out[i]) {
+      p = {xy[2 * at], xy[2 * at + 1]};
+      ++at;
+    }
+  }
+  return true;
 }
 
 void append_json_string(std::string& out, const std::string& text) {
@@ -164,29 +231,27 @@ EMSCRIPTEN_KEEPALIVE Answer* digits_predict_rgba(Session* s, const std::uint8_t*
 EMSCRIPTEN_KEEPALIVE Answer* digits_predict_strokes(Session* s, const float* xy, const std::int32_t* lengths,
                                                     int count) {
   const double start = now_ms();
-  std::size_t total = 0;
-  for (int i = 0; i < count; ++i) {
-    if (lengths[i] < 0) {
-      s->error = "stroke " + std::to_string(i) + " has a negative point count";
-      return nullptr;
-    }
-    total += static_cast<std::size_t>(lengths[i]);
-  }
-  if (total > s->preprocess.max_points) {  // refuse before allocating
-    s->error =
-        "too many points: " + std::to_string(total) + " (at most " + std::to_string(s->preprocess.max_points) + ")";
-    return nullptr;
-  }
-  std::vector<digits::Stroke> strokes(count > 0 ? count : 0);
-  std::size_t at = 0;
-  for (int i = 0; i < count; ++i) {
-    strokes[i].resize(lengths[i]);
-    for (auto& p : strokes[i]) {
-      p = {xy[2 * at], xy[2 * at + 1]};
-      ++at;
-    }
-  }
+  std::vector<digits::Stroke> strokes;
+  if (!to_strokes(s, xy, lengths, count, strokes)) return nullptr;
   return predict_preprocessed(s, digits::preprocess_strokes(strokes, s->preprocess), start);
+}
+
+// A whole number from strokes (as digits_predict_strokes takes them) or RGBA pixels.
+EMSCRIPTEN_KEEPALIVE ReadAnswer* digits_read_strokes(Session* s, const float* xy, const std::int32_t* lengths,
+                                                     int count) {
+  const double start = now_ms();
+  std::vector<digits::Stroke> strokes;
+  if (!to_strokes(s, xy, lengths, count, strokes)) return nullptr;
+  digits::ReadOptions read;
+  read.max_digits = kMaxReadDigits;
+  return read_answer(s, s->model->read_strokes(strokes, read), start);
+}
+
+EMSCRIPTEN_KEEPALIVE ReadAnswer* digits_read_rgba(Session* s, const std::uint8_t* rgba, int width, int height) {
+  const double start = now_ms();
+  digits::ReadOptions read;
+  read.max_digits = kMaxReadDigits;
+  return read_answer(s, s->model->read_image({rgba, width, height, digits::PixelFormat::RGBA8, 0}, read), start);
 }
 
 }  // extern "C"

@@ -9,6 +9,7 @@
   const live = $('live'), fileInput = $('file');
   const result = $('result'), digitView = $('digit'), message = $('message'), confidenceView = $('confidence');
   const announce = $('announce'), bars = $('bars'), seen = $('seen'), status = $('status'), hint = $('pad-hint');
+  const numberList = $('number');
 
   // Strokes in pad-relative coordinates (0..1), so the drawing survives resizes and DPR changes.
   const strokes = [];
@@ -16,6 +17,8 @@
   let activePointer = null;
   let model = null;
   let shown = false;       // a prediction (or the empty message) is on screen
+  let boxes = [];          // the digits of the number on screen, in pad-relative coordinates
+  let chosen = -1;         // which of them shows its bars
   let livePending = false;
 
   // ---- Bars: one row per digit, built once -------------------------------------------------
@@ -47,7 +50,7 @@
     ctx.lineJoin = 'round';
     ctx.strokeStyle = getComputedStyle(pad).getPropertyValue('--ink').trim() || '#111';
     ctx.fillStyle = ctx.strokeStyle;
-    ctx.lineWidth = penWidth(pad.width);
+    ctx.lineWidth = penWidth(Math.min(pad.width, pad.height));
   }
 
   // Smooth path: quadratic curves through the midpoints of successive points.
@@ -74,8 +77,25 @@
     ctx.clearRect(0, 0, pad.width, pad.height);
     strokeStyle();
     for (const s of strokes) drawStroke(s);
+    drawBoxes();
     hint.hidden = strokes.length > 0;
     undoButton.disabled = strokes.length === 0;
+  }
+
+  // Where each digit of the number was found (the chosen one solid, uncertain ones in warning colour).
+  function drawBoxes() {
+    if (boxes.length < 2) return;
+    const w = pad.width, h = pad.height, style = getComputedStyle(pad);
+    ctx.save();
+    ctx.lineWidth = Math.max(1, Math.min(w, h) * 0.004);
+    boxes.forEach((b, i) => {
+      ctx.setLineDash(i === chosen ? [] : [4, 4]);
+      ctx.strokeStyle = b.uncertain ? (style.getPropertyValue('--warn').trim() || '#8a4b00')
+        : (style.getPropertyValue('--accent').trim() || '#1f5fbf');
+      const m = 0.01 * Math.min(w, h);
+      ctx.strokeRect(b.x * w - m, b.y * h - m, b.width * w + 2 * m, b.height * h + 2 * m);
+    });
+    ctx.restore();
   }
 
   function padPoint(e) {
@@ -90,6 +110,7 @@
     pad.setPointerCapture(e.pointerId);
     current = [padPoint(e)];
     strokes.push(current);
+    boxes = [];
     redraw();
   });
 
@@ -135,15 +156,74 @@
     if (!model) return;
     if (strokes.length === 0) return show(null);
     if (inFlight) return inFlight.then(predict);
-    // The pad is square; strokes go to core in pad pixels (core is size- and position-free).
-    const size = pad.getBoundingClientRect().width || 1;
+    // Strokes go to core in pad pixels (core is size- and position-free); boxes come back in them.
+    const rect = pad.getBoundingClientRect();
+    const w = rect.width || 1, h = rect.height || 1;
     const drawn = strokes.length;
     inFlight = Promise.resolve()
-      .then(() => model.predictStrokes(strokes.map((s) => s.map((p) => [p[0] * size, p[1] * size]))))
-      .then((r) => { if (strokes.length === drawn) show(r); },
+      .then(() => model.readStrokes(strokes.map((s) => s.map((p) => [p[0] * w, p[1] * h]))))
+      .then((n) => { if (strokes.length === drawn) showReading(n, w, h); },
         (e) => fail('Could not recognise the drawing: ' + e.message))
       .finally(() => { inFlight = null; });
     return inFlight;
+  }
+
+  // n: a reading (a number); w, h: the size its boxes are measured in, or 0 when they are not
+  // on the pad (an opened image).
+  function showReading(n, w, h) {
+    numberList.textContent = '';
+    numberList.hidden = true;
+    boxes = [];
+    chosen = -1;
+    result.classList.remove('many');
+    if (!n || n.empty || n.digits.length === 1) {
+      result.dataset.number = n && !n.empty ? n.text : '';
+      show(n && !n.empty ? n.digits[0] : n && { empty: true, image: null });
+      redraw();
+      return;
+    }
+    shown = true;
+    result.className = 'result many';
+    result.dataset.digit = '';
+    result.dataset.number = n.text;
+    delete result.dataset.confidence;
+    const unsure = n.digits.map((d, i) => [d, i]).filter((e) => e[0].uncertain);
+    if (unsure.length) result.classList.add('uncertain');
+    digitView.textContent = n.text;
+    const least = n.digits.reduce((m, d) => Math.min(m, d.confidence), 1);
+    confidenceView.textContent = 'least sure digit ' + pct(least);
+    message.textContent = unsure.length
+      ? 'Read ' + n.text + ' — not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1) + ' (' + e[0].digit + ')').join(', ') + '.'
+      : 'Read ' + n.text + '.';
+    announce.textContent = 'Read ' + n.text.split('').join(' ') + '.' +
+      (unsure.length ? ' Not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1)).join(', ') + '.' : '');
+    n.digits.forEach((d, i) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = d.uncertain ? 'uncertain' : '';
+      b.setAttribute('aria-pressed', 'false');
+      b.setAttribute('aria-label', 'Digit ' + (i + 1) + ': ' + d.digit + ', confidence ' + pct(d.confidence) +
+        (d.uncertain ? ', not sure' : ''));
+      b.innerHTML = '<span class="d"></span><span class="c"></span>';
+      b.querySelector('.d').textContent = String(d.digit);
+      b.querySelector('.c').textContent = pct(d.confidence);
+      b.addEventListener('click', () => choose(n, i));
+      li.appendChild(b);
+      numberList.appendChild(li);
+    });
+    numberList.hidden = false;
+    if (w && h) boxes = n.digits.map((d) => ({ x: d.box.x / w, y: d.box.y / h, width: d.box.width / w,
+      height: d.box.height / h, uncertain: d.uncertain }));
+    // The least sure digit first: that is the one to check.
+    choose(n, n.digits.findIndex((d) => d.confidence === least));
+  }
+
+  function choose(n, i) {
+    chosen = i;
+    numberList.querySelectorAll('button').forEach((b, k) => b.setAttribute('aria-pressed', String(k === i)));
+    showBars(n.digits[i]);
+    redraw();
   }
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
@@ -155,6 +235,7 @@
     result.classList.remove('idle', 'empty', 'uncertain');
     if (!r || r.empty) {
       result.dataset.digit = '';
+      result.dataset.number = '';
       delete result.dataset.confidence;
       result.classList.add('empty');
       digitView.textContent = '?';
@@ -179,6 +260,11 @@
     }
     announce.textContent = (r.uncertain ? 'Not sure. Best guess ' : 'Predicted ') + r.digit +
       ', confidence ' + pct(r.confidence) + '.';
+    showBars(r);
+  }
+
+  // The ten bars and the 28x28 of one digit's answer.
+  function showBars(r) {
     r.probabilities.forEach((p, d) => {
       rows[d].fill.style.width = (100 * p).toFixed(2) + '%';
       rows[d].pct.textContent = pct(p);
@@ -202,9 +288,14 @@
     shown = false;
     result.className = 'result idle';
     result.dataset.digit = '';
+    result.dataset.number = '';
+    numberList.textContent = '';
+    numberList.hidden = true;
+    boxes = [];
+    chosen = -1;
     delete result.dataset.confidence;
     digitView.textContent = '?';
-    message.textContent = 'Draw a digit, then press Predict.';
+    message.textContent = 'Write a digit or a number, then press Predict.';
     confidenceView.textContent = '';
     rows.forEach((row) => { row.fill.style.width = '0'; row.pct.textContent = '–'; row.li.classList.remove('top'); });
     drawSeen(null);
@@ -222,6 +313,7 @@
   function undo() {
     if (strokes.length === 0 || activePointer !== null) return;
     strokes.pop();
+    boxes = [];
     redraw();
     if (strokes.length === 0) resetResult();
     else if (shown || live.checked) predict();
@@ -268,7 +360,7 @@
       strokes.length = 0;
       redraw();
       status.textContent = '';
-      show(await model.predictImage(g.getImageData(0, 0, w, h)));
+      showReading(await model.readImage(g.getImageData(0, 0, w, h)), 0, 0);
     } catch (e) {
       fail('Could not read "' + file.name + '" as an image: ' + (e.message || e));
     } finally {
@@ -309,12 +401,12 @@
     }));
   }
 
-  // The same interface as DigitsModel, answered by digits-server's POST api/v1/predict (relative
+  // The same interface as DigitsModel, answered by digits-server's POST api/v1/read (relative
   // URLs: the API sits next to the page). Rejects if the page was not served by digits-server.
   function serverModel() {
     if (!/^https?:$/.test(location.protocol) || !window.fetch) return Promise.reject(new Error('no server'));
     // include=image: the answer carries the 28x28 the model saw, for the page to show.
-    const ask = (body, type) => fetch('api/v1/predict?include=image', { method: 'POST', headers: { 'Content-Type': type }, body })
+    const ask = (body, type) => fetch('api/v1/read?include=image', { method: 'POST', headers: { 'Content-Type': type }, body })
       .then((r) => r.json().then((j) => {
         if (!r.ok) throw new Error(j.error || 'the server answered HTTP ' + r.status);
         return j;
@@ -322,9 +414,9 @@
     return fetch('api/v1/model').then((r) => (r.ok ? r.json() : Promise.reject(new Error('no server'))))
       .then((info) => ({
         info,
-        predictStrokes: (s) => ask(JSON.stringify({ strokes: s }), 'application/json'),
+        readStrokes: (s) => ask(JSON.stringify({ strokes: s }), 'application/json'),
         // The server takes PNG: re-encode whatever image the browser decoded.
-        predictImage: (data) => {
+        readImage: (data) => {
           const c = document.createElement('canvas');
           c.width = data.width;
           c.height = data.height;

@@ -332,12 +332,135 @@ describe('served by digits-server', () => {
         assert.ok(Math.abs(r.barsSum - 100) < 0.5);
         assert.ok(r.seenInk > 30, `the 28x28 view shows the digit (${r.seenInk} ink pixels)`);
       }
-      assert.deepEqual(posts, ['/api/v1/predict', '/api/v1/predict']);
+      // A number through the same fallback.
+      await page.click('#clear');
+      for (const [k, d] of [[0, 4], [1, 2]]) {
+        await b.drawWithMouse(page, place(TEMPLATES[d], { x: 0.05 + 0.45 * k, y: 0.25, w: 0.4, h: 0.45 }));
+      }
+      await page.click('#predict');
+      await page.waitForFunction(() => document.getElementById('result').dataset.number === '42');
+      assert.deepEqual(posts, ['/api/v1/read', '/api/v1/read', '/api/v1/read']);
       assert.deepEqual(problems, []);
     } finally {
       await noWasm.close();
       srv.stop();
     }
+  });
+});
+
+// Numbers: on a wide screen the pad is 3:2, room for a number; each digit is drawn square in
+// pixels (its box's height fraction is 1.5x its width fraction).
+async function writeNumber(page, digits, opts = {}) {
+  const n = digits.length, w = Math.min(0.9 / n, 0.28), h = Math.min(0.8, 1.5 * w);
+  const y = opts.y === undefined ? 0.1 : opts.y;
+  await page.click('#clear');
+  for (let k = 0; k < n; ++k) {
+    const box = { x: 0.05 + k * w, y: y + (opts.baseline ? opts.baseline(k) : 0), w, h };
+    await b.drawWithMouse(page, place(digits[k], box), 2);
+  }
+  await page.click('#predict');
+  return page.evaluate(() => ({
+    number: document.getElementById('result').dataset.number,
+    digit: document.getElementById('result').dataset.digit,
+    chips: [...document.querySelectorAll('#number button')].map((c) => c.querySelector('.d').textContent),
+    pressed: [...document.querySelectorAll('#number button')].map((c) => c.getAttribute('aria-pressed')),
+    announced: document.getElementById('announce').textContent,
+  }));
+}
+
+describe('numbers', () => {
+  const wide = { viewport: { width: 1400, height: 900 } };
+
+  test('a number written with the mouse is read whole, each digit with its bars', async () => {
+    const { page, done } = await open(server.url + '/', Object.assign({ reducedMotion: 'reduce' }, wide));
+    const ratio = await page.evaluate(() => { const r = document.getElementById('pad').getBoundingClientRect(); return r.width / r.height; });
+    assert.ok(Math.abs(ratio - 1.5) < 0.02, `the pad is 3:2 on a wide screen (${ratio})`);
+    for (const text of ['2026', '147', '90', '3815']) {
+      const r = await writeNumber(page, text.split('').map((c) => TEMPLATES[c]), { baseline: (k) => 0.04 * (k % 2) });
+      assert.equal(r.number, text, `wrote ${text}, read ${r.number}`);
+      assert.equal(r.digit, '', 'data-digit is empty for a number');
+      assert.deepEqual(r.chips, text.split(''));
+      assert.equal(r.pressed.filter((p) => p === 'true').length, 1, 'one digit shows its bars');
+      assert.match(r.announced, new RegExp('Read ' + text.split('').join(' ')));
+      // Choosing a digit shows its bars and its 28x28.
+      await page.click('#number li:nth-child(2) button');
+      const d = await b.readResult(page);
+      assert.ok(Math.abs(d.barsSum - 100) < 0.5, `bars sum to ${d.barsSum} %`);
+      assert.ok(d.seenInk > 30);
+      const top = await page.evaluate(() => [...document.querySelectorAll('#bars li')].findIndex((li) => li.classList.contains('top')));
+      assert.equal(String(top), text[1]);
+    }
+    await page.screenshot({ path: path.join(b.ARTIFACTS, 'page-number.png') });
+    // The digits' boxes are drawn on the pad: pixels of the accent colour around the ink.
+    const accent = await page.evaluate(() => {
+      const pad = document.getElementById('pad'), g = pad.getContext('2d');
+      const data = g.getImageData(0, 0, pad.width, pad.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 2] > 150 && data[i] < 80 && data[i + 3] > 200) ++n;
+      return n;
+    });
+    assert.ok(accent > 200, `boxes drawn (${accent} accent pixels)`);
+    // One digit on the same pad answers as before.
+    const one = await writeNumber(page, [TEMPLATES[7]]);
+    assert.equal(one.number, '7');
+    assert.equal(one.digit, '7');
+    assert.deepEqual(one.chips, []);
+    await done();
+  });
+
+  // Real handwriting: numbers made of one held-out writer's pen digits (2-6 digits, gaps of
+  // 0.15-0.5 of a digit's height, heights +/- 10 %), written on the wide pad with the mouse.
+  test('numbers of held-out pen digits written with the mouse are read', async (t) => {
+    const penFile = path.resolve(b.ROOT, '..', 'shared', 'data', 'unipen-dev', 'digits.json');
+    if (!fs.existsSync(penFile)) {
+      t.skip(`pen digits not found at ${penFile}`);
+      return;
+    }
+    const heldOut = JSON.parse(fs.readFileSync(path.join(b.ROOT, 'models', 'metrics.json'), 'utf8')).pen.held_out_sources;
+    const byWriter = new Map();
+    for (const s of JSON.parse(fs.readFileSync(penFile, 'utf8'))) {
+      if (!heldOut.includes(s.writer.split('/')[0])) continue;
+      if (!byWriter.has(s.writer)) byWriter.set(s.writer, []);
+      byWriter.get(s.writer).push(s);
+    }
+    const writers = [...byWriter.values()].filter((v) => v.length >= 10);
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const { page, done } = await open(server.url + '/', Object.assign({ reducedMotion: 'reduce' }, wide));
+    const N = 30;
+    let exact = 0, digits = 0, right = 0;
+    const wrong = [];
+    for (let k = 0; k < N; ++k) {
+      const mine = writers[Math.floor(rand() * writers.length)];
+      const n = 2 + Math.floor(rand() * 5);
+      const picked = Array.from({ length: n }, () => mine[Math.floor(rand() * mine.length)]);
+      // Lay the number out in digit heights, then fit it to the pad (3:2): x in [0.05, 0.95].
+      const strokes = [];
+      let cursor = 0;
+      for (const s of picked) {
+        const pts = s.strokes.flat();
+        const x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+        const y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
+        const hh = (0.9 + 0.2 * rand()) / Math.max(y1 - y0, 0.25 * (x1 - x0));
+        for (const st of s.strokes) strokes.push(st.map(([x, y]) => [cursor + (x - x0) * hh, 1 - (y1 - y) * hh]));
+        cursor += (x1 - x0) * hh + 0.15 + 0.35 * rand();
+      }
+      const width = cursor, scale = Math.min(0.9 / width, 0.7 / 1.5 / 1.1);  // fraction of pad width per unit
+      await page.click('#clear');
+      await b.drawWithMouse(page, strokes.map((st) => st.map(([x, y]) => [0.05 + x * scale, 0.15 + y * scale * 1.5])), 1);
+      await page.click('#predict');
+      const text = picked.map((s) => String(s.label)).join('');
+      const got = await page.evaluate(() => document.getElementById('result').dataset.number);
+      digits += text.length;
+      if (got === text) ++exact, right += text.length;
+      else {
+        wrong.push(`${text}->${got}`);
+        for (let i = 0; i < Math.min(text.length, got.length); ++i) right += text[i] === got[i];
+      }
+    }
+    console.log(`held-out pen numbers through the page: ${exact}/${N} exact, ${right}/${digits} digits in place; misread: ${wrong.join(', ')}`);
+    assert.ok(exact / N >= 0.6, `${exact}/${N} numbers read exactly; misread: ${wrong.join(', ')}`);
+    await done();
   });
 });
 
