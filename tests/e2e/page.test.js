@@ -459,7 +459,8 @@ describe('numbers', () => {
       }
     }
     console.log(`held-out pen numbers through the page: ${exact}/${N} exact, ${right}/${digits} digits in place; misread: ${wrong.join(', ')}`);
-    assert.ok(exact / N >= 0.6, `${exact}/${N} numbers read exactly; misread: ${wrong.join(', ')}`);
+    // Measured 27/30 (the misread ones: a "1" with a long flag read as 7 or 4).
+    assert.ok(exact / N >= 0.8, `${exact}/${N} numbers read exactly; misread: ${wrong.join(', ')}`);
     await done();
   });
 });
