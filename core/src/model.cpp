@@ -500,7 +500,10 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
   if (a.atoms.empty()) return r;
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
-  std::vector<Prediction> p = model.predict_batch(images);
+  // One atom is the whole input: predict it once, as predict_* does.
+  std::vector<Prediction> p =
+      images.size() == 1 ? std::vector<Prediction>{model.predict(a.whole.image)} : model.predict_batch(images);
+  bool whole_predicted = images.size() == 1;
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
     // Candidates: together no wider than a narrow digit; or touching, overlapping or all but
@@ -550,6 +553,7 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
       if (pw.confidence > product) {
         a.atoms.resize(1);
         p.assign(1, pw);
+        whole_predicted = true;
       }
     }
   }
@@ -562,7 +566,7 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     seg.touching = false;  // a wide digit alone is just a wide digit
     seg.strokes.resize(strokes);
     for (std::size_t s = 0; s < strokes; ++s) seg.strokes[s] = static_cast<int>(s);
-    p[0] = model.predict(seg.image);
+    if (!whole_predicted) p[0] = model.predict(seg.image);  // atoms joined into one: the whole's answer
   }
   r.empty = false;
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {

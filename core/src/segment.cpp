@@ -193,10 +193,21 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
     seg.image = pre.value().image;
     return !pre.value().empty;
   };
-  for (auto& a : atoms) {
-    auto ok = make(a.segment.strokes, a.segment);
-    if (!ok) return Error{ok.error()};
-    if (ok.value()) out.atoms.push_back(std::move(a));  // else a dot on its own
+  if (atoms.size() == 1) {  // one digit: the whole input's picture (read_* answers with it)
+    Atoms::Atom& a = atoms[0];
+    float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int s : a.segment.strokes)
+      for (const Point& p : strokes[s])
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+    a.segment.box = {x0, y0, x1 - x0, y1 - y0};
+    a.segment.image = out.whole.image;
+    out.atoms.push_back(std::move(a));
+  } else {
+    for (auto& a : atoms) {
+      auto ok = make(a.segment.strokes, a.segment);
+      if (!ok) return Error{ok.error()};
+      if (ok.value()) out.atoms.push_back(std::move(a));  // else a dot on its own
+    }
   }
   out.join = [make](const Atoms::Atom& a, const Atoms::Atom& b) -> Result<Atoms::Atom> {
     Atoms::Atom j;
@@ -385,7 +396,9 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
 
   // A digit's own pixels, in a window of the same picture, so it is normalised as if it had
   // been drawn alone (the same size rules as for a whole picture).
-  auto make = [ink_p, label_p, parts_p, options](const std::vector<Piece>& pieces, Segment& seg) -> Result<bool> {
+  // `alone`: the picture has only this digit, so its 28x28 is the whole picture's (not redone).
+  auto make = [ink_p, label_p, parts_p, options, whole_image = whole.value().image](
+                  const std::vector<Piece>& pieces, Segment& seg, bool alone) -> Result<bool> {
     const detail::InkPlane& ink = *ink_p;
     const std::vector<int>& label = *label_p;
     const std::vector<Part>& parts = *parts_p;
@@ -411,6 +424,10 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
             by0 = std::min(by0, float(y)), by1 = std::max(by1, float(y + 1));
           }
     seg.box = {ink.x0 + bx0, ink.y0 + by0, bx1 - bx0, by1 - by0};
+    if (alone) {
+      seg.image = whole_image;
+      return true;
+    }
     auto pre = detail::normalize(mine, options);
     if (!pre) return Error{pre.error()};
     seg.image = pre.value().image;
@@ -427,7 +444,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       const float cut_hi = pc.to < (1 << 29) ? pc.to - slant * m.y0 : m.x1;
       a.x0 = std::min(a.x0, std::max(m.x0, cut_lo)), a.x1 = std::max(a.x1, std::min(m.x1, cut_hi));
     }
-    auto ok = make(digits[d], a.segment);
+    auto ok = make(digits[d], a.segment, digits.size() == 1);
     if (!ok) return Error{ok.error()};
     if (!ok.value()) continue;  // a speck on its own
     pieces_p->push_back(digits[d]);
@@ -442,7 +459,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     both.insert(both.end(), (*pieces_p)[b.pieces].begin(), (*pieces_p)[b.pieces].end());
     Atoms::Atom j;
     j.x0 = std::min(a.x0, b.x0), j.x1 = std::max(a.x1, b.x1);
-    auto ok = make(both, j.segment);
+    auto ok = make(both, j.segment, false);
     if (!ok) return Error{ok.error()};
     pieces_p->push_back(both);
     j.pieces = static_cast<int>(pieces_p->size()) - 1;
