@@ -152,8 +152,8 @@ TEST(ReadAccuracy, MnistTestNumbers) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
   std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
-  EXPECT_GE(s.exact_rate(), 0.92);  // measured 94.0 %
-  EXPECT_GE(s.digit_rate(), 0.98);  // 98.4 %
+  EXPECT_GE(s.exact_rate(), 0.92);  // measured 93.7 %
+  EXPECT_GE(s.digit_rate(), 0.98);  // 98.2 %
 }
 
 TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
@@ -165,10 +165,10 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   two.min_digits = two.max_digits = 2;
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, two, /*touch=*/true);
   std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
-  // Measured: 42.7 % exact; of the wrong answers 103 carry an uncertain digit and 69 do not
+  // Measured: 48.0 % exact; of the wrong answers 94 carry an uncertain digit and 62 do not
   // (two narrow digits touching read confidently as one) — the floor keeps that from growing.
   EXPECT_LE(s.unflagged_wrong, s.numbers * 3 / 10);
-  EXPECT_GE(s.exact_rate(), 0.38);
+  EXPECT_GE(s.exact_rate(), 0.44);
 }
 
 void check_pen_numbers(bool as_png, double exact, double digit) {
@@ -181,7 +181,7 @@ void check_pen_numbers(bool as_png, double exact, double digit) {
   EXPECT_GE(s.value().digit_rate(), digit);
 }
 
-// Measured: strokes 88.25 % exact, 96.0 % of digits; PNG 69.75 %, 88.5 % (thick pens close
+// Measured: strokes 88.25 % exact, 96.0 % of digits; PNG 71.25 %, 88.75 % (thick pens close
 // the narrowest gaps, so digits touch).
 TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.85, 0.95); }
 TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.67, 0.87); }

@@ -504,6 +504,25 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
   std::vector<Prediction> p =
       images.size() == 1 ? std::vector<Prediction>{model.predict(a.whole.image)} : model.predict_batch(images);
   bool whole_predicted = images.size() == 1;
+  // Ink too wide for one digit that could not be cut where thin: cut it where thinnest anyway when
+  // the two halves read better than the whole (product of their confidences above its own).
+  if (a.split)
+    for (std::size_t i = 0; i < a.atoms.size(); ++i) {
+      // Alone, a digit is more likely a wide digit than two touching ones: only far too wide.
+      if (!a.atoms[i].may_split || (a.atoms.size() == 1 && a.atoms[i].x1 - a.atoms[i].x0 <= 1.1f * a.height)) continue;
+      auto halves = a.split(a.atoms[i]);
+      if (!halves) return Error{halves.error()};
+      if (halves.value().size() != 2) continue;
+      const Prediction l = model.predict(halves.value()[0].segment.image);
+      const Prediction r = model.predict(halves.value()[1].segment.image);
+      if (l.confidence * r.confidence <= p[i].confidence) continue;
+      a.atoms[i] = std::move(halves.value()[0]);
+      a.atoms.insert(a.atoms.begin() + static_cast<long>(i) + 1, std::move(halves.value()[1]));
+      p[i] = l;
+      p.insert(p.begin() + static_cast<long>(i) + 1, r);
+      whole_predicted = false;
+      ++i;
+    }
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
     // Candidates: together no wider than a narrow digit; or touching, overlapping or all but

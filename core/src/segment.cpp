@@ -336,7 +336,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   // the column, in its middle half, crossed by the least ink, if that is no more than about one
   // stroke (an "0" is crossed by two strokes everywhere). Cuts repeat while a piece is too wide.
   std::vector<std::vector<Piece>> digits;
-  std::vector<bool> touching;
+  std::vector<bool> touching, may_split;
   for (const auto& g : groups) {
     std::vector<int> bigs;
     for (int i : g)
@@ -346,6 +346,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       for (int i : g) d.push_back({i});
       digits.push_back(d);
       touching.push_back(false);
+      may_split.push_back(false);
       continue;
     }
     const Part& p = parts[bigs[0]];
@@ -389,6 +390,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       digits.push_back(d);
       // Cut, or too wide and no place to cut it: either way the answer may be wrong.
       touching.push_back(done.size() > 1 || done[k].second - done[k].first > kSuspect * height);
+      may_split.push_back(done.size() == 1);
     }
   }
   if (digits.size() > static_cast<size_t>(4 * read.max_digits)) return too_many(digits.size(), read.max_digits);
@@ -438,6 +440,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   for (size_t d = 0; d < digits.size(); ++d) {
     Atoms::Atom a;
     a.segment.touching = touching[d];
+    a.may_split = may_split[d];
     for (const Piece& pc : digits[d]) {
       const Mark& m = upright[pc.part];
       const float cut_lo = pc.from > -(1 << 29) ? pc.from - slant * m.y1 : m.x0;
@@ -464,6 +467,35 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     pieces_p->push_back(both);
     j.pieces = static_cast<int>(pieces_p->size()) - 1;
     return j;
+  };
+  result.split = [make, pieces_p, parts_p, label_p, ink_p](const Atoms::Atom& a) -> Result<std::vector<Atoms::Atom>> {
+    std::vector<Atoms::Atom> out;
+    const std::vector<Piece>& mine = (*pieces_p)[a.pieces];
+    const Piece& big = mine[0];  // the wide part (small marks follow it)
+    const Part& p = (*parts_p)[big.part];
+    const int lo = std::max(p.x0, big.from), hi = std::min(p.x1 + 1, big.to), W = ink_p->win.w;
+    if (hi - lo < 8) return out;
+    int cut = -1, best = 1 << 30;
+    for (int x = lo + (hi - lo) / 4; x < hi - (hi - lo) / 4; ++x) {
+      int n = 0;
+      for (int y = p.y0; y <= p.y1; ++y) n += (*label_p)[static_cast<size_t>(y) * W + x] == big.part;
+      if (n < best) best = n, cut = x;
+    }
+    for (auto [from, to] : {std::pair{lo, cut}, std::pair{cut, hi}}) {
+      std::vector<Piece> half{{big.part, from, to}};
+      if (from == lo) half.insert(half.end(), mine.begin() + 1, mine.end());
+      Atoms::Atom h;
+      h.segment.touching = true;
+      const float share0 = float(from - lo) / float(hi - lo), share1 = float(to - lo) / float(hi - lo);
+      h.x0 = a.x0 + (a.x1 - a.x0) * share0, h.x1 = a.x0 + (a.x1 - a.x0) * share1;
+      auto ok = make(half, h.segment, false);
+      if (!ok) return Error{ok.error()};
+      if (!ok.value()) return std::vector<Atoms::Atom>{};
+      pieces_p->push_back(half);
+      h.pieces = static_cast<int>(pieces_p->size()) - 1;
+      out.push_back(std::move(h));
+    }
+    return out;
   };
   return result;
 }

@@ -24,12 +24,16 @@ struct Atoms {
     Segment segment;                      // preprocessed, with its box
     float x0 = INFINITY, x1 = -INFINITY;  // extent along the writing line (slant taken out)
     int pieces = -1;                      // images: a handle to its pixels
+    bool may_split = false;               // images: one ink part too wide for a digit, not cut
   };
   std::vector<Atom> atoms;  // left to right
   float height = 1;         // the writing's digit height, along the line's units
   Preprocessed whole;       // the whole input as one digit (empty: no ink)
   // Two neighbouring atoms preprocessed as one digit.
   std::function<Result<Atom>(const Atom&, const Atom&)> join;
+  // An atom with may_split cut in two at the column of its middle half crossed by the least ink
+  // (both halves `touching`); empty when it cannot be cut (strokes: never set).
+  std::function<Result<std::vector<Atom>>(const Atom&)> split;
 };
 
 Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,

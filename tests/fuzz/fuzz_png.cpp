@@ -1,6 +1,6 @@
 // libFuzzer target: PNG bytes -> decode_png (header checked before allocating) -> preprocess_image,
 // and the segmentation of the same picture into digits (what read_image runs before the network;
-// every digit's box inside the picture, every 28x28 normalised, every join too).
+// every digit's box inside the picture, every 28x28 normalised, every join and split too).
 // What digits-server and the CLI do with an uploaded PNG, minus the network.
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +29,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {
     check(a.atoms[i].segment);
+    if (a.atoms[i].may_split) {
+      auto halves = a.split(a.atoms[i]);
+      if (halves)
+        for (const auto& h : halves.value()) check(h.segment);
+    }
     if (i + 1 < a.atoms.size()) {
       auto j = a.join(a.atoms[i], a.atoms[i + 1]);
       if (j) check(j.value().segment);
