@@ -525,11 +525,11 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     }
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
-    // Candidates: together no wider than a narrow digit; or touching, overlapping or all but
-    // (upright or as written) and no wider than a digit; or near each other, no wider than a
-    // digit, and one of them not read as a digit with confidence. (The network reads the bigger
-    // of two real digits joined as that digit, confidently — "1" + "2" reads "2" — so the
-    // product rule alone over-joins.) Thresholds chosen on read_tests' synthetic numbers.
+    // Candidates: touching, overlapping or all but (upright or as written) and no wider than a
+    // digit; or near each other, no wider than a digit, and one of them not read as a digit with
+    // confidence. (The network reads the bigger of two real digits joined as that digit,
+    // confidently — "1" + "2" reads "2" — so the product rule alone over-joins.) Thresholds
+    // chosen on read_tests' synthetic numbers.
     const Box &lb = left.segment.box, &rb = right.segment.box;
     const float slack = 0.1f * a.height;
     const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
@@ -537,7 +537,7 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
     const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
     const bool close =
-        (overlap && width < 0.85f * tall) || width < 0.75f * tall ||
+        (overlap && width < 0.85f * tall) ||
         (std::min(rb.x - (lb.x + lb.width), right.x0 - left.x1) < 0.15f * a.height && width < 0.9f * tall) ||
         (right.x0 - left.x1 < 0.35f * a.height &&
          std::max(left.x1, right.x1) - std::min(left.x0, right.x0) < 1.0f * tall &&
