@@ -184,7 +184,19 @@ digits::Result<digits::Model> load_model(const Args& a) {
   return m;
 }
 
-int cmd_predict(const Args& a) {
+// A PNG file decoded, or a message that names the file and the problem.
+digits::Result<digits::DecodedImage> decode_file(const std::string& file) {
+  std::vector<std::uint8_t> bytes;
+  std::string err;
+  if (!read_file(file, bytes, err)) return digits::Error{err};
+  auto img = digits::decode_png(bytes.data(), bytes.size());
+  if (!img) return digits::Error{file + ": " + img.error()};
+  return img;
+}
+
+// One JSON line per file from `answer` (Result<std::string>); a message per bad file, exit 1 if any.
+template <typename Answer>
+int per_file(const Args& a, Answer answer) {
   if (a.files.empty()) return usage(2);
   auto model = load_model(a);
   if (!model) {
@@ -193,57 +205,36 @@ int cmd_predict(const Args& a) {
   }
   int failures = 0;
   for (const auto& file : a.files) {
-    std::vector<std::uint8_t> bytes;
-    std::string err;
-    if (!read_file(file, bytes, err)) {
-      std::fprintf(stderr, "digits: %s\n", err.c_str());
+    auto img = decode_file(file);
+    auto line = img ? answer(model.value(), file, img.value()) : digits::Result<std::string>(digits::Error{img.error()});
+    if (line) {
+      std::printf("%s\n", line.value().c_str());
+    } else {
+      std::fprintf(stderr, "digits: %s\n", line.error().c_str());
       ++failures;
-      continue;
     }
-    auto img = digits::decode_png(bytes.data(), bytes.size());
-    if (!img) {
-      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), img.error().c_str());
-      ++failures;
-      continue;
-    }
-    auto p = model.value().predict_image(img.value().view());
-    if (!p) {
-      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), p.error().c_str());
-      ++failures;
-      continue;
-    }
-    std::printf("%s\n", prediction_json(file, p.value()).c_str());
   }
   return failures ? 1 : 0;
 }
 
+int cmd_predict(const Args& a) {
+  return per_file(a, [](digits::Model& m, const std::string& file,
+                        const digits::DecodedImage& img) -> digits::Result<std::string> {
+    auto p = m.predict_image(img.view());
+    if (!p) return digits::Error{file + ": " + p.error()};
+    return prediction_json(file, p.value());
+  });
+}
+
 int cmd_read(const Args& a) {
-  if (a.files.empty()) return usage(2);
-  auto model = load_model(a);
-  if (!model) {
-    std::fprintf(stderr, "digits: %s\n", model.error().c_str());
-    return 1;
-  }
-  int failures = 0;
-  for (const auto& file : a.files) {
-    std::vector<std::uint8_t> bytes;
-    std::string err;
-    digits::Result<digits::DecodedImage> img = digits::Error{""};
-    if (!read_file(file, bytes, err)) {
-      std::fprintf(stderr, "digits: %s\n", err.c_str());
-    } else if (!(img = digits::decode_png(bytes.data(), bytes.size()))) {
-      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), img.error().c_str());
-    } else if (auto r = model.value().read_image(img.value().view()); !r) {
-      std::fprintf(stderr, "digits: %s: %s\n", file.c_str(), r.error().c_str());
-    } else {
-      nlohmann::ordered_json line{{"file", file}};
-      line.update(answer::reading_json(r.value()));
-      std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
-      continue;
-    }
-    ++failures;
-  }
-  return failures ? 1 : 0;
+  return per_file(a, [](digits::Model& m, const std::string& file,
+                        const digits::DecodedImage& img) -> digits::Result<std::string> {
+    auto r = m.read_image(img.view());
+    if (!r) return digits::Error{file + ": " + r.error()};
+    nlohmann::ordered_json line{{"file", file}};
+    line.update(answer::reading_json(r.value()));
+    return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  });
 }
 
 // Synthetic numbers (common/numbers.h): pen digits of the held-out writers, or MNIST images.

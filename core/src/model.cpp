@@ -577,8 +577,7 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     }
   }
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
-    return Error{"found " + std::to_string(a.atoms.size()) + " separate digits, more than the limit of " +
-                 std::to_string(read.max_digits) + "; write at most " + std::to_string(read.max_digits)};
+    return detail::too_many_digits(a.atoms.size(), read.max_digits);
   if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
     auto& seg = a.atoms[0].segment;
     seg.image = a.whole.image;

@@ -110,9 +110,13 @@ std::vector<std::vector<int>> group_marks(const std::vector<Mark>& marks, float 
   return groups;
 }
 
-Error too_many(size_t found, int limit) {
-  return Error{"found " + std::to_string(found) + " separate digits, more than the limit of " + std::to_string(limit) +
-               "; write at most " + std::to_string(limit)};
+// The box around the points of strokes[which...], in the strokes' own units.
+Box stroke_box(const std::vector<Stroke>& strokes, const std::vector<int>& which) {
+  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (int s : which)
+    for (const Point& p : strokes[s])
+      x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+  return {x0, y0, x1 - x0, y1 - y0};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +138,11 @@ float stroke_slant(const std::vector<Stroke>& strokes) {
 }  // namespace
 
 namespace detail {
+
+Error too_many_digits(std::size_t found, int limit) {
+  return Error{"found " + std::to_string(found) + " separate digits, more than the limit of " + std::to_string(limit) +
+               "; write at most " + std::to_string(limit)};
+}
 
 Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,
                            const ReadOptions& read) {
@@ -162,7 +171,7 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
                  std::to_string(kMaxMarks)};
   out.height = digit_height(marks);
   auto groups = group_marks(marks, out.height);
-  if (groups.size() > static_cast<size_t>(4 * read.max_digits)) return too_many(groups.size(), read.max_digits);
+  if (groups.size() > static_cast<size_t>(4 * read.max_digits)) return too_many_digits(groups.size(), read.max_digits);
 
   // Each group's strokes (writing order), box, and extent along the writing line.
   std::vector<Atoms::Atom> atoms;
@@ -179,27 +188,19 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
   }
   std::sort(atoms.begin(), atoms.end(),
             [](const Atoms::Atom& a, const Atoms::Atom& b) { return a.x0 + a.x1 < b.x0 + b.x1; });
-  auto make = [strokes, options](const std::vector<int>& which, Segment& seg) -> Result<bool> {
+  // Refers to `strokes`: the caller uses join while the input lives (segment_internal.h).
+  auto make = [&strokes, options](const std::vector<int>& which, Segment& seg) -> Result<bool> {
     std::vector<Stroke> mine;
-    float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    for (int s : which) {
-      mine.push_back(strokes[s]);
-      for (const Point& p : strokes[s])
-        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    }
+    for (int s : which) mine.push_back(strokes[s]);
     auto pre = preprocess_strokes(mine, options);
     if (!pre) return Error{pre.error()};
-    seg.box = {x0, y0, x1 - x0, y1 - y0};
+    seg.box = stroke_box(strokes, which);
     seg.image = pre.value().image;
     return !pre.value().empty;
   };
   if (atoms.size() == 1) {  // one digit: the whole input's picture (read_* answers with it)
     Atoms::Atom& a = atoms[0];
-    float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    for (int s : a.segment.strokes)
-      for (const Point& p : strokes[s])
-        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    a.segment.box = {x0, y0, x1 - x0, y1 - y0};
+    a.segment.box = stroke_box(strokes, a.segment.strokes);
     a.segment.image = out.whole.image;
     out.atoms.push_back(std::move(a));
   } else {
@@ -393,7 +394,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       may_split.push_back(done.size() == 1);
     }
   }
-  if (digits.size() > static_cast<size_t>(4 * read.max_digits)) return too_many(digits.size(), read.max_digits);
+  if (digits.size() > static_cast<size_t>(4 * read.max_digits)) return too_many_digits(digits.size(), read.max_digits);
   result.height = height;
 
   // A digit's own pixels, in a window of the same picture, so it is normalised as if it had

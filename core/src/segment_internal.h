@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <functional>
 #include <vector>
 
@@ -29,12 +30,16 @@ struct Atoms {
   std::vector<Atom> atoms;  // left to right
   float height = 1;         // the writing's digit height, along the line's units
   Preprocessed whole;       // the whole input as one digit (empty: no ink)
-  // Two neighbouring atoms preprocessed as one digit.
+  // Two neighbouring atoms preprocessed as one digit. For strokes it reads the caller's strokes
+  // (not copied): use join and split only while the input given to stroke_atoms lives.
   std::function<Result<Atom>(const Atom&, const Atom&)> join;
   // An atom with may_split cut in two at the column of its middle half crossed by the least ink
   // (both halves `touching`); empty when it cannot be cut (strokes: never set).
   std::function<Result<std::vector<Atom>>(const Atom&)> split;
 };
+
+// The error for more than ReadOptions::max_digits digits (one message wherever it is found).
+Error too_many_digits(std::size_t found, int limit);
 
 Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,
                            const ReadOptions& read);
