@@ -66,7 +66,8 @@ test-torch: torch
 	ctest --preset torch -j $(JOBS)
 
 
-# The core suite under node (both builds), then the browser end-to-end tests in Chromium.
+# The core suite under node (both builds), then the browser end-to-end tests in Chromium,
+# Firefox ESR and WebKitGTK.
 test-wasm: wasm-relaxed wasm deps-web
 	ctest --preset wasm-relaxed
 	ctest --preset wasm

@@ -12,7 +12,9 @@ groups=("$@")
 declare -A pkgs=(
   [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev"
   [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
-  [web]="chromium fonts-dejavu-core"
+  # The browser tests run on three engines: Chromium, Firefox ESR, and WebKitGTK (Safari's engine)
+  # through WebKitWebDriver on Xvfb.
+  [web]="chromium firefox-esr webkit2gtk-driver xvfb xauth fonts-dejavu-core"
   [fuzz]="clang-19 libclang-rt-19-dev"
   [torch]="libtorch-dev gnuplot-nox time libssl-dev"
   # bench/server/run.sh: wrk, and the reference Flask + PyTorch server it compares against.

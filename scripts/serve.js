@@ -20,12 +20,16 @@ const MIME = {
 };
 
 // options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir}}
+// The server keeps a log of what it answered, `server.requests` ([{method, path, status}]), so a
+// test can check, whatever the browser, that the page asked for nothing it lacks.
 function serve(options) {
   const mounts = Object.assign({}, options.mounts || {});
   if (options.root) mounts[options.prefix || '/'] = options.root;
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
+  const requests = [];
   const server = http.createServer((req, res) => {
     const send = (code, type, body) => {
+      requests.push({ method: req.method, path: req.url, status: code });
       res.writeHead(code, Object.assign({ 'Content-Type': type, 'Cache-Control': 'no-store' }, options.headers));
       res.end(req.method === 'HEAD' ? undefined : body);
     };
@@ -54,6 +58,7 @@ function serve(options) {
     server.listen(options.port || 0, options.host || '127.0.0.1', () => {
       const { port } = server.address();
       server.url = `http://${options.host || '127.0.0.1'}:${port}`;
+      server.requests = requests;
       resolve(server);
     });
   });

@@ -1,76 +1,42 @@
-// Shared helpers for the browser tests: Debian's Chromium driven by playwright-core, the site
-// served by scripts/serve.js, and drawing with real mouse / touch input.
+// Shared helpers for the browser tests, on whichever engine engines.js drives: the site served
+// by scripts/serve.js, drawing with real pointer input, and reading what the page shows.
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const engines = require('./engines.js');
 const { serve } = require('../../scripts/serve.js');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SITE = process.env.DIGITS_SITE || path.join(ROOT, 'build', 'site');
-const ARTIFACTS = process.env.DIGITS_ARTIFACTS || path.join(ROOT, 'build', 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(process.env.DIGITS_ARTIFACTS || path.join(ROOT, 'build', 'test-artifacts'),
+  engines.get().name);
+const PEN = path.resolve(ROOT, '..', 'shared', 'data', 'unipen-dev', 'digits.json');
 
-function launch(extraArgs) {
+// The site as the engine under test is given it (see engines.js: WebKit's copy).
+function site(engine) {
   if (!fs.existsSync(path.join(SITE, 'index.html'))) throw new Error(`${SITE} has no index.html: run make site`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(extraArgs || [])],
-  });
-}
-
-// Records console errors, page errors and failed requests; call check() at the end of a test.
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('requestfailed', (r) => problems.push('request failed: ' + r.url() + ' ' + (r.failure() || {}).errorText));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push('HTTP ' + r.status() + ' ' + r.url()); });
-  return problems;
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return engine.site(SITE, ARTIFACTS);
 }
 
 async function ready(page) {
-  await page.waitForSelector('html[data-ready]', { timeout: 20000 });
+  await page.waitFor(() => document.documentElement.dataset.ready, null, 20000);
   return page.evaluate(() => document.documentElement.dataset.ready);
 }
 
-// Draws strokes given in pad fractions (0..1) with real mouse events: `steps` events per
-// segment (6 for sparse templates, 1 for dense recorded pen strokes).
-async function drawWithMouse(page, strokes, steps = 6) {
-  const box = await page.locator('#pad').boundingBox();
+// Draws strokes given in pad fractions (0..1) with real pointer events, `steps` events per
+// segment (6 for sparse templates, 1 for dense recorded pen strokes); a finger with touch.
+async function draw(page, strokes, { steps = 6, touch = false } = {}) {
+  const box = await page.rect('#pad');
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const s of strokes) {
-    const [x0, y0] = at(s[0]);
-    await page.mouse.move(x0, y0);
-    await page.mouse.down();
-    for (const p of s.slice(1)) {
-      const [x, y] = at(p);
-      await page.mouse.move(x, y, { steps });
-    }
-    await page.mouse.up();
-  }
-}
-
-// The same with touch events through the DevTools protocol (a finger dragging on the pad).
-async function drawWithTouch(page, strokes) {
-  const cdp = await page.context().newCDPSession(page);
-  const box = await page.locator('#pad').boundingBox();
-  const at = ([x, y]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
-  for (const s of strokes) {
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [at(s[0])] });
+    const points = [at(s[0])];
     for (let i = 1; i < s.length; ++i) {
-      const a = at(s[i - 1]), b = at(s[i]);
-      for (let k = 1; k <= 6; ++k) {
-        const t = k / 6;
-        await cdp.send('Input.dispatchTouchEvent', {
-          type: 'touchMove', touchPoints: [{ x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) }],
-        });
-      }
+      const [ax, ay] = at(s[i - 1]), [bx, by] = at(s[i]);
+      for (let k = 1; k <= steps; ++k) points.push([ax + (k / steps) * (bx - ax), ay + (k / steps) * (by - ay)]);
     }
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await page.stroke(points, { touch });
   }
-  await cdp.detach();
 }
 
 async function readResult(page) {
@@ -81,7 +47,8 @@ async function readResult(page) {
       (100 * f.getBoundingClientRect().width) / f.parentElement.getBoundingClientRect().width);
     return {
       digit: r.dataset.digit,
-      confidence: r.dataset.confidence,
+      number: r.dataset.number,
+      confidence: r.dataset.confidence === undefined ? null : r.dataset.confidence,
       message: document.getElementById('message').textContent,
       announced: document.getElementById('announce').textContent,
       barsSum: pcts.reduce((a, b) => a + b, 0),
@@ -109,4 +76,4 @@ function inkPixels(page) {
   });
 }
 
-module.exports = { ROOT, SITE, ARTIFACTS, launch, watch, ready, serve, drawWithMouse, drawWithTouch, readResult, inkPixels };
+module.exports = { ROOT, SITE, ARTIFACTS, PEN, site, ready, serve, draw, readResult, inkPixels };

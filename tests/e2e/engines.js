@@ -1,0 +1,386 @@
+// The browser engines the site is tested on, behind one small page API, so that every test body
+// in page.test.js runs unchanged on each of them:
+//
+//   chromium  Debian's Chromium, driven by playwright-core (Chrome DevTools Protocol)
+//   firefox   Debian's Firefox ESR, driven by puppeteer-core over WebDriver BiDi (headless)
+//   webkit    WebKitGTK's MiniBrowser (Safari's engine), driven by selenium-webdriver through
+//             Debian's WebKitWebDriver; it needs an X display (run under xvfb-run -a)
+//
+// DIGITS_ENGINE picks one (default chromium). What an engine's automation cannot do is listed in
+// its `cannot` map with the reason, and the tests that need it skip with that reason.
+//
+//   const engine = engines.get();                      // from DIGITS_ENGINE
+//   const browser = await engine.launch({ noWasm });   // WebAssembly switched off in the engine
+//   const page = await browser.open(url, { width, height, phone });
+//   await page.click('#predict'); await page.evaluate((a) => ..., arg); page.problems();
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+
+const WATCH = fs.readFileSync(path.join(__dirname, 'page-watch.js'), 'utf8');
+const DESKTOP = { width: 1000, height: 800 };
+
+// ---- the page API every engine implements ---------------------------------------------------
+// Engine-specific methods: _evaluate(fn, arg), _stroke(points, touch),
+// _click, _tap, _press(key, modifiers), _setFile, _resize, _offline, _screenshot, _goto,
+// _reload, _close, _protocolProblems().
+class Page {
+  constructor(engine) {
+    this.engine = engine;
+  }
+
+  // Runs fn(arg) in the page (fn may be async; arg and result are JSON values).
+  evaluate(fn, arg) {
+    return this._evaluate(fn, arg === undefined ? null : arg);
+  }
+
+  // Polls fn(arg) in the page until it returns something truthy.
+  async waitFor(fn, arg, timeout = 15000) {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const v = await this.evaluate(fn, arg);
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${fn.toString().slice(0, 200)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  goto(url) { return this._goto(url); }
+  reload() { return this._reload(); }
+  click(selector) { return this._click(selector); }
+  tap(selector) { return this._tap(selector); }
+  setFile(selector, file) { return this._setFile(selector, file); }
+  resize(width, height) { return this._resize(width, height); }
+  offline(on) { return this._offline(on); }
+  screenshot(file, fullPage = false) { return this._screenshot(file, fullPage); }
+
+  // 'Enter', 'Escape', 'Tab', 'Control+z'.
+  press(keys) {
+    const parts = keys.split('+');
+    return this._press(parts.pop(), parts);
+  }
+
+  // One stroke with real pointer input: points in CSS pixels of the viewport.
+  stroke(points, { touch = false } = {}) { return this._stroke(points, touch); }
+
+  rect(selector) {
+    return this.evaluate((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }, selector);
+  }
+
+  isDisabled(selector) { return this.evaluate((s) => document.querySelector(s).disabled, selector); }
+  textContent(selector) { return this.evaluate((s) => document.querySelector(s).textContent, selector); }
+
+  // CSP violations recorded by page-watch.js since the page was opened (reloads included).
+  violations() { return this.evaluate(() => window.__e2eWatchRead().violations); }
+
+  // Console errors, uncaught errors, failed requests and HTTP errors seen so far.
+  async problems() {
+    if (this.engine.protocolLogs) return this._protocolProblems();
+    try {
+      return await this.evaluate(() => window.__e2eWatchRead().problems);
+    } catch (e) {
+      return ['cannot read the page\'s error log: ' + e.message];
+    }
+  }
+
+  close() { return this._close(); }
+}
+
+// ---- Chromium: playwright-core -------------------------------------------------------------
+const chromium = {
+  name: 'chromium',
+  protocolLogs: true,
+  cannot: {},
+  site: (site) => site,
+  async launch({ noWasm = false } = {}) {
+    const { chromium: pw } = require('playwright-core');
+    const browser = await pw.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // V8 without JIT has no WebAssembly (like browsers in "lockdown" / enhanced-security
+        // modes); --noexpose_wasm no longer hides it in Chromium 156.
+        ...(noWasm ? ['--js-flags=--jitless'] : [])],
+    });
+    return {
+      version: browser.version(),
+      async open(url, { width, height, phone } = {}) {
+        // A fresh context (no cache, no service worker) per page. Reduced motion: the bars are
+        // measured as drawn, without waiting out their transition.
+        const context = await browser.newContext(Object.assign({ reducedMotion: 'reduce' }, phone
+          ? { viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }
+          : { viewport: { width: width || DESKTOP.width, height: height || DESKTOP.height } }));
+        await context.addInitScript(WATCH);
+        const pwPage = await context.newPage();
+        const page = new Page(chromium);
+        const seen = [];
+        pwPage.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
+        pwPage.on('pageerror', (e) => seen.push('page error: ' + e.message));
+        pwPage.on('requestfailed', (r) => seen.push('request failed: ' + r.url() + ' ' + (r.failure() || {}).errorText));
+        pwPage.on('response', (r) => { if (r.status() >= 400) seen.push('HTTP ' + r.status() + ' ' + r.url()); });
+        Object.assign(page, {
+          _protocolProblems: async () => seen.slice(),
+          _evaluate: (fn, arg) => pwPage.evaluate(fn, arg),
+          _goto: (u) => pwPage.goto(u),
+          _reload: () => pwPage.reload(),
+          _click: (s) => pwPage.click(s),
+          _tap: (s) => pwPage.tap(s),
+          _press: (key, mods) => pwPage.keyboard.press([...mods, key].join('+')),
+          _setFile: (s, f) => pwPage.setInputFiles(s, f),
+          _resize: (w, h) => pwPage.setViewportSize({ width: w, height: h }),
+          _offline: (on) => context.setOffline(on),
+          _screenshot: (f, fullPage) => pwPage.screenshot({ path: f, fullPage }),
+          _close: () => context.close(),
+          async _stroke(points, touch) {
+            if (touch) return cdpTouch(context, pwPage, points);
+            await pwPage.mouse.move(points[0][0], points[0][1]);
+            await pwPage.mouse.down();
+            for (const [x, y] of points.slice(1)) await pwPage.mouse.move(x, y);
+            await pwPage.mouse.up();
+          },
+        });
+        await page.goto(url);
+        return page;
+      },
+      close: () => browser.close(),
+    };
+  },
+};
+
+// A finger dragging on the page, through the DevTools protocol.
+async function cdpTouch(context, pwPage, points) {
+  const cdp = await context.newCDPSession(pwPage);
+  const at = ([x, y]) => [{ x, y }];
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(points[0]) });
+  for (const p of points.slice(1)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(p) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
+// ---- Firefox ESR: puppeteer-core over WebDriver BiDi -----------------------------------------
+const firefox = {
+  name: 'firefox',
+  protocolLogs: true,
+  cannot: {
+    // BiDi has no device emulation: a 360 px window works, but not "a phone" (touch points,
+    // isMobile, a device pixel ratio) the way Chromium's DevTools emulation gives it.
+    phone: 'Firefox over WebDriver BiDi cannot emulate a touch phone (no isMobile/hasTouch without CDP)',
+  },
+  site: (site) => site,
+  async launch({ noWasm = false } = {}) {
+    const puppeteer = require('puppeteer-core');
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
+      headless: true,
+      extraPrefsFirefox: Object.assign({ 'ui.prefersReducedMotion': 1 },
+        noWasm ? { 'javascript.options.wasm': false } : {}),
+    });
+    return {
+      version: await browser.version(),
+      async open(url, { width, height } = {}) {
+        const context = await browser.createBrowserContext();
+        const pp = await context.newPage();
+        await pp.setViewport({ width: width || DESKTOP.width, height: height || DESKTOP.height });
+        await pp.evaluateOnNewDocument(WATCH);
+        const page = new Page(firefox);
+        const seen = [];
+        pp.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
+        pp.on('pageerror', (e) => seen.push('page error: ' + e.message));
+        pp.on('requestfailed', (r) => seen.push('request failed: ' + r.url() + ' ' + ((r.failure() || {}).errorText || '')));
+        pp.on('response', (r) => { if (r.status() >= 400) seen.push('HTTP ' + r.status() + ' ' + r.url()); });
+        Object.assign(page, {
+          _protocolProblems: async () => seen.slice(),
+          _evaluate: (fn, arg) => pp.evaluate(fn, arg),
+          _goto: (u) => pp.goto(u),
+          _reload: () => pp.reload(),
+          _click: (s) => pp.click(s),
+          _tap: (s) => pp.tap(s),
+          async _press(key, mods) {
+            for (const m of mods) await pp.keyboard.down(m);
+            await pp.keyboard.press(key);
+            for (const m of mods.reverse()) await pp.keyboard.up(m);
+          },
+          _setFile: async (s, f) => (await pp.$(s)).uploadFile(f),
+          _resize: (w, h) => pp.setViewport({ width: w, height: h }),
+          _offline: (on) => pp.setOfflineMode(on),
+          _screenshot: (f, fullPage) => pp.screenshot({ path: f, fullPage }),
+          _close: () => context.close(),
+          async _stroke(points, touch) {
+            if (touch) {
+              await pp.touchscreen.touchStart(points[0][0], points[0][1]);
+              for (const [x, y] of points.slice(1)) await pp.touchscreen.touchMove(x, y);
+              return pp.touchscreen.touchEnd();
+            }
+            await pp.mouse.move(points[0][0], points[0][1]);
+            await pp.mouse.down();
+            for (const [x, y] of points.slice(1)) await pp.mouse.move(x, y);
+            await pp.mouse.up();
+          },
+        });
+        await page.goto(url);
+        return page;
+      },
+      close: () => browser.close(),
+    };
+  },
+};
+
+// ---- WebKitGTK (Safari's engine): selenium-webdriver + WebKitWebDriver ------------------------
+// WebKitWebDriver reports no console messages and no network events, and cannot run a script
+// before the page's own: the site it is tested on is a copy with page-watch.js loaded first
+// (and precached by the service worker), and problems() reads what page-watch.js recorded.
+// Every page is a new session (a fresh MiniBrowser: no cache, no service worker).
+const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+const webkit = {
+  name: 'webkit',
+  protocolLogs: false,
+  cannot: {
+    phone: 'WebKitWebDriver cannot emulate a touch phone (no touch input, no device emulation)',
+  },
+  // The copy of the site with page-watch.js loaded first, made once per run in `scratch`.
+  site(site, scratch) {
+    const dir = path.join(scratch, 'webkit-site');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.cpSync(site, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'e2e-watch.js'), WATCH);
+    const index = path.join(dir, 'index.html');
+    const html = fs.readFileSync(index, 'utf8').replace(/(<meta http-equiv="Content-Security-Policy"[^>]*>)/,
+      '$1\n  <script src="e2e-watch.js"></script>');
+    if (!html.includes('e2e-watch.js')) throw new Error('index.html has no CSP meta to load page-watch.js after');
+    fs.writeFileSync(index, html);
+    const sw = path.join(dir, 'sw.js');
+    fs.writeFileSync(sw, fs.readFileSync(sw, 'utf8').replace('const FILES = [', 'const FILES = ["e2e-watch.js",'));
+    return dir;
+  },
+  async launch({ noWasm = false } = {}) {
+    const { Builder, By, Key } = require('selenium-webdriver');
+    if (!process.env.DISPLAY) throw new Error('WebKitGTK needs an X display: run the tests under xvfb-run -a');
+    // prefers-reduced-motion follows GTK's gtk-enable-animations; JSC_useWasm=0 removes
+    // WebAssembly from JavaScriptCore (what a locked-down Safari does).
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-webkit-'));
+    fs.mkdirSync(path.join(home, 'gtk-3.0'));
+    fs.writeFileSync(path.join(home, 'gtk-3.0', 'settings.ini'), '[Settings]\ngtk-enable-animations=false\n');
+    const env = Object.assign({}, process.env, { XDG_CONFIG_HOME: home }, noWasm ? { JSC_useWasm: '0' } : {});
+    const port = await freePort();
+    // Its own process group, logging to a file: closing kills MiniBrowser and its web processes
+    // too, and no pipe of theirs keeps node alive.
+    const logFile = path.join(home, 'webdriver.log');
+    const logFd = fs.openSync(logFile, 'w');
+    const driverProc = spawn(process.env.WEBKIT_WEBDRIVER || 'WebKitWebDriver', [`--port=${port}`],
+      { env, stdio: ['ignore', logFd, logFd], detached: true });
+    fs.closeSync(logFd);
+    driverProc.unref();
+    const driverLog = () => fs.readFileSync(logFile, 'utf8');
+    await waitForPort(port, driverProc, driverLog);
+    const KEYS = { Enter: Key.ENTER, Escape: Key.ESCAPE, Tab: Key.TAB, Control: Key.CONTROL, Shift: Key.SHIFT };
+    let version = '';
+    const session = async () => {
+      const driver = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
+        browserName: 'MiniBrowser',
+        'webkitgtk:browserOptions': { binary: process.env.MINIBROWSER || MINIBROWSER, args: ['--automation'] },
+      }).build();
+      version = 'WebKitGTK ' + (await driver.getCapabilities()).get('browserVersion');
+      return driver;
+    };
+    await (await session()).quit();
+    return {
+      version,
+      async open(url, { width, height } = {}) {
+        const driver = await session();
+        const page = new Page(webkit);
+        const resize = async (w, h) => {
+          // The window's outer size: grow it until the viewport is what was asked for.
+          await driver.manage().window().setRect({ width: w, height: h });
+          const inner = await driver.executeScript('return [innerWidth, innerHeight]');
+          if (inner[0] !== w || inner[1] !== h) {
+            await driver.manage().window().setRect({ width: 2 * w - inner[0], height: 2 * h - inner[1] });
+          }
+        };
+        await resize(width || DESKTOP.width, height || DESKTOP.height);
+        const element = (s) => driver.findElement(By.css(s));
+        Object.assign(page, {
+          async _evaluate(fn, arg) {
+            const r = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
+              Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
+                .then((v) => done({ value: v === undefined ? null : v }), (e) => done({ error: String((e && e.stack) || e) }));`, arg);
+            if (r.error !== undefined) throw new Error('in the page: ' + r.error);
+            return r.value;
+          },
+          _goto: (u) => driver.get(u),
+          _reload: () => driver.navigate().refresh(),
+          _click: async (s) => (await element(s)).click(),
+          _tap: () => { throw new Error(webkit.cannot.phone); },
+          async _press(key, mods) {
+            let a = driver.actions({ async: true });
+            for (const m of mods) a = a.keyDown(KEYS[m]);
+            a = a.sendKeys(KEYS[key] || key);
+            for (const m of mods.reverse()) a = a.keyUp(KEYS[m]);
+            await a.perform();
+          },
+          _setFile: async (s, f) => (await element(s)).sendKeys(f),
+          _resize: resize,
+          // No network emulation: the tests take the server down, which is what offline means
+          // to the page.
+          _offline: async () => {},
+          _screenshot: async (f) => fs.writeFileSync(f, Buffer.from(await driver.takeScreenshot(), 'base64')),
+          _close: () => driver.quit(),
+          async _stroke(points, touch) {
+            if (touch) throw new Error(webkit.cannot.phone);
+            const at = ([x, y]) => ({ x: Math.round(x), y: Math.round(y), duration: 0 });
+            let a = driver.actions({ async: true }).move(at(points[0])).press();
+            for (const p of points.slice(1)) a = a.move(at(p));
+            await a.release().perform();
+          },
+        });
+        await page.goto(url);
+        return page;
+      },
+      async close() {
+        try {
+          process.kill(-driverProc.pid, 'SIGTERM');
+        } catch (e) {
+          // Already gone.
+        }
+        fs.rmSync(home, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = require('net').createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitForPort(port, proc, log) {
+  const net = require('net');
+  for (let i = 0; i < 100; ++i) {
+    if (proc.exitCode !== null) throw new Error(`WebKitWebDriver exited ${proc.exitCode}: ${log()}`);
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`WebKitWebDriver did not listen on port ${port}: ${log()}`);
+}
+
+const ENGINES = { chromium, firefox, webkit };
+
+function get(name = process.env.DIGITS_ENGINE || 'chromium') {
+  const engine = ENGINES[name];
+  if (!engine) throw new Error(`DIGITS_ENGINE=${name}: expected one of ${Object.keys(ENGINES).join(', ')}`);
+  return engine;
+}
+
+module.exports = { get, names: Object.keys(ENGINES) };
