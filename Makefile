@@ -109,9 +109,10 @@ bench-native: build torch
 	@/usr/bin/time -f "CLI peak RSS, digits eval on 10000 MNIST images: %M KiB" build/torch/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte >/dev/null
 bench-wasm: wasm
 	node build/wasm/bin/bench_core.js
-# Ours vs TF.js and onnxruntime-web in headless Chromium (latency, time to first prediction, bytes).
+# Ours vs TF.js and onnxruntime-web in Chromium, Firefox ESR and WebKitGTK (latency, time to first
+# prediction, bytes), one table per engine; WebKit needs an X display, hence xvfb-run.
 bench-browser: site deps-web
-	node bench/browser/run.js
+	xvfb-run -a node bench/browser/run.js
 
 clean:
 	rm -rf build

@@ -20,16 +20,17 @@ const MIME = {
 };
 
 // options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir}}
-// The server keeps a log of what it answered, `server.requests` ([{method, path, status}]), so a
-// test can check, whatever the browser, that the page asked for nothing it lacks.
+// The server keeps a log of what it answered, `server.requests` ([{method, path, status, file,
+// bytes}]), so a test can check, whatever the browser, that the page asked for nothing it lacks,
+// and a benchmark can count what a page downloaded.
 function serve(options) {
   const mounts = Object.assign({}, options.mounts || {});
   if (options.root) mounts[options.prefix || '/'] = options.root;
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const requests = [];
   const server = http.createServer((req, res) => {
-    const send = (code, type, body) => {
-      requests.push({ method: req.method, path: req.url, status: code });
+    const send = (code, type, body, file) => {
+      requests.push({ method: req.method, path: req.url, status: code, file, bytes: body ? body.length : 0 });
       res.writeHead(code, Object.assign({ 'Content-Type': type, 'Cache-Control': 'no-store' }, options.headers));
       res.end(req.method === 'HEAD' ? undefined : body);
     };
@@ -49,7 +50,7 @@ function serve(options) {
       if (err || (real !== root && !real.startsWith(root + path.sep))) return send(404, 'text/plain', 'not found\n');
       fs.readFile(real, (err2, body) => {
         if (err2) return send(404, 'text/plain', 'not found\n');
-        send(200, MIME[path.extname(real)] || 'application/octet-stream', body);
+        send(200, MIME[path.extname(real)] || 'application/octet-stream', body, real);
       });
     });
   });

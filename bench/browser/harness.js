@@ -1,6 +1,6 @@
 // Shared by the three benchmark pages; loaded first, as a classic script.
-// The runner injects window.BENCH_PIXELS (784 uint8, MNIST order) before any page script runs,
-// so the input costs no request and no time on the page.
+// The runner passes the input in the URL's fragment (#px=<base64 of 784 uint8, MNIST order>), the
+// same way on every engine, so it costs no request.
 'use strict';
 (() => {
   // Count Workers: a single-threaded run must create none (threaded wasm builds spawn pthread
@@ -11,14 +11,15 @@
     constructor(...args) { super(...args); workers++; }
   };
 
-  const input = Float32Array.from(window.BENCH_PIXELS || [], (v) => v / 255);
+  const b64 = (/[#&]px=([^&]*)/.exec(location.hash) || [])[1] || '';
+  const input = Float32Array.from(atob(decodeURIComponent(b64)), (c) => c.charCodeAt(0) / 255);
 
   // `load` resolves to {predict, info}; predict(Float32Array784) returns the 10 probabilities
   // (or a promise of them), read back into JS.
   window.bench = {
     async start(load) {
       try {
-        if (input.length !== 784) throw new Error('no input: window.BENCH_PIXELS not injected');
+        if (input.length !== 784) throw new Error('no input: the URL has no #px=<784 bytes, base64>');
         const { predict, info } = await load();
         let p = predict(input);
         if (p && p.then) p = await p;
@@ -31,20 +32,37 @@
       }
     },
 
-    // Individually timed calls on the same input, after a warm-up. Sync implementations are not
-    // awaited, so they pay no microtask; async ones (ORT) pay what their users pay.
-    async latency(warmup, calls) {
+    // Timed calls on the same input, after a warm-up. Sync implementations are not awaited, so
+    // they pay no microtask; async ones (ORT) pay what their users pay. batch = 1: each call timed
+    // alone; batch > 1 (for a coarse clock, like WebKit's): each sample is a batch of calls timed
+    // together, divided by the batch size.
+    async latency(warmup, calls, batch = 1) {
       const predict = window.bench.predict;
       const once = async () => { const p = predict(input); return p && p.then ? await p : p; };
       for (let i = 0; i < warmup; i++) await once();
-      const times = new Float64Array(calls);
-      for (let i = 0; i < calls; i++) {
+      const samples = Math.max(1, Math.round(calls / batch));
+      const times = new Float64Array(samples);
+      for (let i = 0; i < samples; i++) {
         const t0 = performance.now();
-        const p = predict(input);
-        if (p && p.then) await p;
-        times[i] = performance.now() - t0;
+        for (let k = 0; k < batch; k++) {
+          const p = predict(input);
+          if (p && p.then) await p;
+        }
+        times[i] = (performance.now() - t0) / batch;
       }
-      return { times: Array.from(times), workers };
+      return { times: Array.from(times), workers, batch };
+    },
+
+    // The clock's resolution: the smallest step performance.now() takes, in ms.
+    resolution() {
+      let best = Infinity;
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        let t = t0;
+        while (t === t0) t = performance.now();
+        best = Math.min(best, t - t0);
+      }
+      return best;
     },
   };
 })();

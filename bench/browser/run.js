@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Browser benchmark: ours (DigitsModel, build/site/digits.js) vs TF.js 4.22 wasm vs onnxruntime-web
-// 1.30 wasm, the same CNN, one thread each, in headless Chromium, one page at a time.
-//   node bench/browser/run.js [--calls 500] [--warmup 50] [--navs 5] [--only digits,tfjs,ort]
-// Prints a markdown table and writes build/bench/browser.json. See README.md next to this file.
+// 1.30 wasm, the same CNN, one thread each, one page at a time, in each browser engine the e2e
+// tests drive (tests/e2e/engines.js: Chromium, Firefox ESR, WebKitGTK; WebKit needs an X display).
+//   node bench/browser/run.js [--engines chromium,firefox,webkit] [--calls 500] [--warmup 50]
+//                             [--navs 5] [--only digits,digits-simd128,tfjs,ort]
+// Prints a markdown table per engine and writes build/bench/browser.json. See README.md here.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 const { execFileSync } = require('child_process');
-const { chromium } = require('playwright-core');
+const engines = require('../../tests/e2e/engines.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODELS = path.join(ROOT, 'build/bench-browser/models');
@@ -22,13 +24,16 @@ const IMPLS = {
 
 const usage = (msg) => Object.assign(new Error(msg), { usage: true });   // printed without a stack
 function parseArgs(argv) {
-  const o = { calls: 500, warmup: 50, navs: 5, only: Object.keys(IMPLS), timeout: 300 };
+  const o = { calls: 500, warmup: 50, navs: 5, only: Object.keys(IMPLS), engines: engines.names, timeout: 900 };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--only' && v) { o.only = v.split(',').map((s) => s.trim()).filter(Boolean); i++; }
+    else if (k === '--engines' && v) { o.engines = v.split(',').map((s) => s.trim()).filter(Boolean); i++; }
     else if (['--calls', '--warmup', '--navs', '--timeout'].includes(k) && Number(v) > 0) { o[k.slice(2)] = Math.floor(Number(v)); i++; }
-    else throw usage(`unknown or bad argument ${k} (usage: run.js [--calls N] [--warmup N] [--navs N] [--only digits,tfjs,ort] [--timeout s])`);
+    else throw usage(`unknown or bad argument ${k} (usage: run.js [--engines chromium,firefox,webkit] [--calls N] [--warmup N] [--navs N] [--only digits,tfjs,ort] [--timeout s])`);
   }
+  const badEngine = o.engines.filter((n) => !engines.names.includes(n));
+  if (badEngine.length || !o.engines.length) throw usage(`--engines takes a list of ${engines.names.join(',')}`);
   const bad = o.only.filter((n) => !IMPLS[n]);
   if (bad.length || !o.only.length) throw usage(`--only takes a list of ${Object.keys(IMPLS).join(',')}`);
   return o;
@@ -58,57 +63,54 @@ const withTimeout = (promise, ms, what) => Promise.race([promise,
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
-// One navigation in a fresh context (so no HTTP cache, no compiled-wasm cache): returns the time to
-// the first prediction and, if asked, every response body and the latency samples of that page.
-async function navigate(browser, base, impl, pixels, opts, full) {
-  const context = await browser.newContext();
+// One navigation in a fresh page (a fresh browser context or session: no HTTP cache, no compiled-
+// wasm cache): returns the time to the first prediction and, if asked, the files the server sent
+// for it and the latency samples of that page.
+async function navigate(browser, server, impl, pixelsHash, opts, full) {
+  const from = server.requests.length;
+  const page = await browser.open(server.url + IMPLS[impl].page + pixelsHash, { watch: false });
   try {
-    const page = await context.newPage();
-    const bodies = [];
-    const consoleErrors = [];
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    // A body the page never reads to the end never "finishes" for body(): hence the timeout.
-    if (full) page.on('response', (r) => bodies.push(withTimeout(r.body(), 30000, 'response body').then((b) => ({ url: r.url(), status: r.status(), body: b }), (e) => ({ url: r.url(), status: r.status(), error: String(e) }))));
-    await page.addInitScript((px) => { window.BENCH_PIXELS = px; }, pixels);
-    await page.goto(base + IMPLS[impl].page);
-    await page.waitForFunction(() => window.benchFirst || window.benchError, null, { timeout: 60000, polling: 50 });
+    await page.waitFor(() => window.benchFirst || window.benchError, null, 60000);
     const err = await page.evaluate(() => window.benchError);
-    if (err) throw new Error(`${impl} page failed: ${err}${consoleErrors.length ? '\nconsole: ' + consoleErrors.join('\n') : ''}`);
+    if (err) throw new Error(`${impl} page failed: ${err}`);
     const first = await page.evaluate(() => window.benchFirst);
     if (!full) return { first };
-    const responses = await Promise.all(bodies);
-    const lat = await withTimeout(page.evaluate(([w, c]) => window.bench.latency(w, c), [opts.warmup, opts.calls]),
-      120000, `${impl} latency loop`);
-    return { first, responses, lat };
+    const requests = server.requests.slice(from);
+    // A coarse clock (WebKit: 1 ms) cannot time one call: time batches long enough for it.
+    const resolution = await page.evaluate(() => window.bench.resolution());
+    const batch = resolution > 0.05 ? 25 : 1;
+    const lat = await withTimeout(page.evaluate(([w, c, k]) => window.bench.latency(w, c, k), [opts.warmup, opts.calls, batch]),
+      300000, `${impl} latency loop`);
+    return { first, requests, lat, resolution };
   } finally {
-    await context.close();
+    await page.close();
   }
 }
 
-function summarizeFiles(responses, base) {
-  const files = responses.map((r) => {
-    if (r.error) throw new Error(`could not read the body of ${r.url}: ${r.error}`);
-    if (r.status >= 400) throw new Error(`HTTP ${r.status} for ${r.url}`);
-    return { url: r.url.replace(base, ''), raw: r.body.length, gzip: zlib.gzipSync(r.body).length };
+// What the server sent for one navigation: raw bytes and gzip size (node zlib, default level).
+function summarizeFiles(requests) {
+  const files = requests.map((r) => {
+    if (r.status >= 400) throw new Error(`HTTP ${r.status} for ${r.path}`);
+    return { url: r.path.replace(/[#?].*/, ''), raw: r.bytes, gzip: zlib.gzipSync(fs.readFileSync(r.file)).length };
   }).sort((a, b) => b.raw - a.raw);
   return { files, raw: files.reduce((s, f) => s + f.raw, 0), gzip: files.reduce((s, f) => s + f.gzip, 0) };
 }
 
-async function benchImpl(browser, base, plainBase, impl, pixels, opts) {
-  // One navigation that records every response body and then the latency loop; its time to first
-  // prediction is not in the median because fetching bodies over CDP competes with the page.
-  const full = await navigate(browser, base, impl, pixels, opts, true);
+async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
+  // One navigation that records the files and then runs the latency loop (on the cross-origin
+  // isolated server: a finer clock); the timed navigations use the plain server, like a real site.
+  const full = await navigate(browser, isolated, impl, pixelsHash, opts, true);
   const navMs = [];
-  for (let i = 0; i < opts.navs; i++) navMs.push((await navigate(browser, plainBase, impl, pixels, opts, false)).first.ms);
+  for (let i = 0; i < opts.navs; i++) navMs.push((await navigate(browser, plain, impl, pixelsHash, opts, false)).first.ms);
   // One thread means no Worker at all (pthreads are Workers); fail rather than report a wrong number.
   if (full.first.info.workers || full.lat.workers) throw new Error(`${impl} created ${full.lat.workers} Worker(s): not single-threaded`);
   const sorted = [...full.lat.times].sort((a, b) => a - b);
   return {
     label: IMPLS[impl].label,
     medianMs: median(sorted), p90Ms: quantile(sorted, 0.9), minMs: sorted[0], meanMs: sorted.reduce((s, t) => s + t, 0) / sorted.length,
-    calls: sorted.length, warmup: opts.warmup,
+    samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup,
     navToFirstPredictionMs: median(navMs), navMsAll: navMs,
-    ...summarizeFiles(full.responses, base),
+    ...summarizeFiles(full.requests),
     info: { ...full.first.info, workersAfterLatency: full.lat.workers },
     probabilities: full.first.probabilities,
   };
@@ -124,15 +126,15 @@ function report(results, reference) {
   // Ratio: this implementation's median over the faster peer's (TF.js or ORT) median, same run.
   const peers = ['tfjs', 'ort'].filter((n) => results[n]).map((n) => results[n].medianMs);
   const fastestPeer = peers.length ? Math.min(...peers) : NaN;
-  lines.push('| impl | median ms | p90 ms | ratio vs faster peer | nav→first prediction ms | bytes raw | bytes gzip |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('| impl | median ms | p90 ms | ratio vs faster peer | nav→first prediction ms | bytes raw | bytes gzip | timed |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const [name, r] of Object.entries(results)) {
     r.ratioVsFasterPeer = r.medianMs / fastestPeer;
-    lines.push(`| ${r.label} | ${fmtMs(r.medianMs)} | ${fmtMs(r.p90Ms)} | ${Number.isFinite(r.ratioVsFasterPeer) ? r.ratioVsFasterPeer.toFixed(2) + 'x' : '-'} | ${r.navToFirstPredictionMs.toFixed(0)} | ${fmtB(r.raw)} | ${fmtB(r.gzip)} |`);
+    lines.push(`| ${r.label} | ${fmtMs(r.medianMs)} | ${fmtMs(r.p90Ms)} | ${Number.isFinite(r.ratioVsFasterPeer) ? r.ratioVsFasterPeer.toFixed(2) + 'x' : '-'} | ${r.navToFirstPredictionMs.toFixed(0)} | ${fmtB(r.raw)} | ${fmtB(r.gzip)} | ${r.batch > 1 ? `${r.samples} batches of ${r.batch} calls` : `${r.samples} calls one by one`} |`);
   }
   lines.push('');
   for (const [name, r] of Object.entries(results)) {
-    lines.push(`${r.label}: ${JSON.stringify(r.info)}; navs ms ${r.navMsAll.map((v) => v.toFixed(0)).join(', ')}`);
+    lines.push(`${r.label}: ${JSON.stringify(r.info)}; clock ${r.clockResolutionMs.toFixed(3)} ms; navs ms ${r.navMsAll.map((v) => v.toFixed(0)).join(', ')}`);
     for (const f of r.files.slice(0, 6)) lines.push(`    ${fmtB(f.raw).padStart(11)} raw ${fmtB(f.gzip).padStart(10)} gzip  ${f.url}`);
     if (r.files.length > 6) lines.push(`    (+${r.files.length - 6} smaller files)`);
   }
@@ -167,40 +169,40 @@ async function main() {
     opts.only = opts.only.filter((n) => !n.startsWith('digits'));
   }
 
-  const server = await serve(true);
+  const isolated = await serve(true);
   const plain = await serve(false);
-  const base = `http://127.0.0.1:${server.address().port}`;
-  const plainBase = `http://127.0.0.1:${plain.address().port}`;
+  const pixelsHash = '#px=' + encodeURIComponent(Buffer.from(reference.pixels).toString('base64'));
   let browser;
-  const cleanup = async () => { if (browser) await browser.close().catch(() => {}); server.close(); plain.close(); };
+  const cleanup = async () => { if (browser) await browser.close().catch(() => {}); isolated.close(); plain.close(); };
   // Global timeout: report, close the browser, exit non-zero even if something hangs.
   const timer = setTimeout(() => {
     console.error(`bench/browser: timed out after ${opts.timeout} s`);
     cleanup().finally(() => process.exit(2));
     setTimeout(() => process.exit(2), 5000).unref();
   }, opts.timeout * 1000);
+  const out = { date: new Date().toISOString(), options: opts, engines: {} };
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    console.log(`Chromium ${browser.version()}, ${opts.calls} timed calls after ${opts.warmup} warm-up, ${opts.navs} navigations each; server ${base}`);
-    const results = {};
-    for (const impl of opts.only) {   // sequential: one page at a time, nothing competes for the CPU
-      process.stdout.write(`${impl}... `);
-      results[impl] = await benchImpl(browser, base, plainBase, impl, reference.pixels, opts);
-      console.log(`median ${fmtMs(results[impl].medianMs)} ms`);
+    for (const name of opts.engines) {
+      const engine = engines.get(name);
+      browser = await engine.launch();
+      const version = browser.version;
+      console.log(`\n## ${name}: ${browser.version}, ${opts.calls} timed calls after ${opts.warmup} warm-up, ${opts.navs} navigations each`);
+      const results = {};
+      for (const impl of opts.only) {   // sequential: one page at a time, nothing competes for the CPU
+        process.stdout.write(`${impl}... `);
+        results[impl] = await benchImpl(browser, isolated, plain, impl, pixelsHash, opts);
+        console.log(`median ${fmtMs(results[impl].medianMs)} ms`);
+      }
+      await browser.close();
+      browser = null;
+      const rep = report(results, reference);
+      console.log('\n' + rep.text);
+      out.engines[name] = { version, agreement: rep.agreement, agreementOk: rep.agreementOk, results };
+      if (!rep.agreementOk) throw new Error(`${name}: TF.js and ORT disagree: the two peer models are not the same network`);
     }
-    const rep = report(results, reference);
-    console.log('\n' + rep.text);
     fs.mkdirSync(path.dirname(OUT_JSON), { recursive: true });
-    fs.writeFileSync(OUT_JSON, JSON.stringify({
-      date: new Date().toISOString(), chromium: browser.version(), options: opts,
-      agreement: rep.agreement, agreementOk: rep.agreementOk, results,
-    }, null, 1));
+    fs.writeFileSync(OUT_JSON, JSON.stringify(out, null, 1));
     console.log(`\nwrote ${path.relative(ROOT, OUT_JSON)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    if (!rep.agreementOk) throw new Error('TF.js and ORT disagree: the two peer models are not the same network');
   } finally {
     clearTimeout(timer);
     await cleanup();

@@ -11,7 +11,8 @@
 //
 //   const engine = engines.get();                      // from DIGITS_ENGINE
 //   const browser = await engine.launch({ noWasm });   // WebAssembly switched off in the engine
-//   const page = await browser.open(url, { width, height, phone });
+//   const page = await browser.open(url, { width, height, phone, watch });
+//   (watch: false leaves out page-watch.js, for benchmarks; WebKit's pages never have it)
 //   await page.click('#predict'); await page.evaluate((a) => ..., arg); page.problems();
 'use strict';
 const fs = require('fs');
@@ -109,13 +110,13 @@ const chromium = {
     });
     return {
       version: browser.version(),
-      async open(url, { width, height, phone } = {}) {
+      async open(url, { width, height, phone, watch = true } = {}) {
         // A fresh context (no cache, no service worker) per page. Reduced motion: the bars are
         // measured as drawn, without waiting out their transition.
         const context = await browser.newContext(Object.assign({ reducedMotion: 'reduce' }, phone
           ? { viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }
           : { viewport: { width: width || DESKTOP.width, height: height || DESKTOP.height } }));
-        await context.addInitScript(WATCH);
+        if (watch) await context.addInitScript(WATCH);
         const pwPage = await context.newPage();
         const page = new Page(chromium);
         const seen = [];
@@ -183,11 +184,11 @@ const firefox = {
     });
     return {
       version: await browser.version(),
-      async open(url, { width, height } = {}) {
+      async open(url, { width, height, watch = true } = {}) {
         const context = await browser.createBrowserContext();
         const pp = await context.newPage();
         await pp.setViewport({ width: width || DESKTOP.width, height: height || DESKTOP.height });
-        await pp.evaluateOnNewDocument(WATCH);
+        if (watch) await pp.evaluateOnNewDocument(WATCH);
         const page = new Page(firefox);
         const seen = [];
         pp.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
