@@ -167,11 +167,9 @@ async function cdpTouch(context, pwPage, points) {
 const firefox = {
   name: 'firefox',
   protocolLogs: true,
-  cannot: {
-    // BiDi has no device emulation: a 360 px window works, but not "a phone" (touch points,
-    // isMobile, a device pixel ratio) the way Chromium's DevTools emulation gives it.
-    phone: 'Firefox over WebDriver BiDi cannot emulate a touch phone (no isMobile/hasTouch without CDP)',
-  },
+  // A phone here is a 360x640 viewport at device pixel ratio 2 driven by touch actions (BiDi has
+  // no isMobile emulation: the page sees a narrow desktop window that gets touch input).
+  cannot: {},
   site: (site) => site,
   async launch({ noWasm = false } = {}) {
     const puppeteer = require('puppeteer-core');
@@ -184,10 +182,11 @@ const firefox = {
     });
     return {
       version: await browser.version(),
-      async open(url, { width, height, watch = true } = {}) {
+      async open(url, { width, height, phone, watch = true } = {}) {
         const context = await browser.createBrowserContext();
         const pp = await context.newPage();
-        await pp.setViewport({ width: width || DESKTOP.width, height: height || DESKTOP.height });
+        await pp.setViewport(phone ? { width: 360, height: 640, deviceScaleFactor: 2 }
+          : { width: width || DESKTOP.width, height: height || DESKTOP.height });
         if (watch) await pp.evaluateOnNewDocument(WATCH);
         const page = new Page(firefox);
         const seen = [];
