@@ -333,9 +333,27 @@ const webkit = {
           async _stroke(points, touch) {
             if (touch) throw new Error(webkit.cannot.phone);
             const at = ([x, y]) => ({ x: Math.round(x), y: Math.round(y), duration: 0 });
-            let a = driver.actions({ async: true }).move(at(points[0])).press();
-            for (const p of points.slice(1)) a = a.move(at(p));
-            await a.release().perform();
+            // The button stays down between perform() calls (WebDriver keeps the input state), so
+            // a long stroke goes in chunks; WebKitWebDriver now and then fails a perform with an
+            // empty error (seen once in ~2 000 strokes): a chunk of absolute moves is retried once,
+            // said on the console, which redraws the same segments.
+            const perform = async (build) => {
+              try {
+                await build(driver.actions({ async: true })).perform();
+              } catch (e) {
+                console.log(`webkit: pointer actions failed (${e.name}: ${e.message || 'no message'}), retrying once`);
+                await new Promise((r) => setTimeout(r, 200));
+                await build(driver.actions({ async: true })).perform();
+              }
+            };
+            await perform((a) => a.move(at(points[0])).press());
+            for (let i = 1; i < points.length; i += 40) {
+              await perform((a) => {
+                for (const p of points.slice(i, i + 40)) a = a.move(at(p));
+                return a;
+              });
+            }
+            await perform((a) => a.release());
           },
         });
         await page.goto(url);
