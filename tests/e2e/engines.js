@@ -92,6 +92,23 @@ class Page {
   close() { return this._close(); }
 }
 
+// ---- what playwright and puppeteer pages share (the same event and mouse APIs) ---------------
+function protocolProblems(p) {
+  const seen = [];
+  p.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
+  p.on('pageerror', (e) => seen.push('page error: ' + e.message));
+  p.on('requestfailed', (r) => seen.push('request failed: ' + r.url() + ' ' + ((r.failure() || {}).errorText || '')));
+  p.on('response', (r) => { if (r.status() >= 400) seen.push('HTTP ' + r.status() + ' ' + r.url()); });
+  return seen;
+}
+
+async function mouseStroke(mouse, points) {
+  await mouse.move(points[0][0], points[0][1]);
+  await mouse.down();
+  for (const [x, y] of points.slice(1)) await mouse.move(x, y);
+  await mouse.up();
+}
+
 // ---- Chromium: playwright-core -------------------------------------------------------------
 const chromium = {
   name: 'chromium',
@@ -119,11 +136,7 @@ const chromium = {
         if (watch) await context.addInitScript(WATCH);
         const pwPage = await context.newPage();
         const page = new Page(chromium);
-        const seen = [];
-        pwPage.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
-        pwPage.on('pageerror', (e) => seen.push('page error: ' + e.message));
-        pwPage.on('requestfailed', (r) => seen.push('request failed: ' + r.url() + ' ' + (r.failure() || {}).errorText));
-        pwPage.on('response', (r) => { if (r.status() >= 400) seen.push('HTTP ' + r.status() + ' ' + r.url()); });
+        const seen = protocolProblems(pwPage);
         Object.assign(page, {
           _protocolProblems: async () => seen.slice(),
           _evaluate: (fn, arg) => pwPage.evaluate(fn, arg),
@@ -138,11 +151,7 @@ const chromium = {
           _screenshot: (f, fullPage) => pwPage.screenshot({ path: f, fullPage }),
           _close: () => context.close(),
           async _stroke(points, touch) {
-            if (touch) return cdpTouch(context, pwPage, points);
-            await pwPage.mouse.move(points[0][0], points[0][1]);
-            await pwPage.mouse.down();
-            for (const [x, y] of points.slice(1)) await pwPage.mouse.move(x, y);
-            await pwPage.mouse.up();
+            return touch ? cdpTouch(context, pwPage, points) : mouseStroke(pwPage.mouse, points);
           },
         });
         await page.goto(url);
@@ -189,11 +198,7 @@ const firefox = {
           : { width: width || DESKTOP.width, height: height || DESKTOP.height });
         if (watch) await pp.evaluateOnNewDocument(WATCH);
         const page = new Page(firefox);
-        const seen = [];
-        pp.on('console', (m) => { if (m.type() === 'error') seen.push('console: ' + m.text()); });
-        pp.on('pageerror', (e) => seen.push('page error: ' + e.message));
-        pp.on('requestfailed', (r) => seen.push('request failed: ' + r.url() + ' ' + ((r.failure() || {}).errorText || '')));
-        pp.on('response', (r) => { if (r.status() >= 400) seen.push('HTTP ' + r.status() + ' ' + r.url()); });
+        const seen = protocolProblems(pp);
         Object.assign(page, {
           _protocolProblems: async () => seen.slice(),
           _evaluate: (fn, arg) => pp.evaluate(fn, arg),
@@ -217,10 +222,7 @@ const firefox = {
               for (const [x, y] of points.slice(1)) await pp.touchscreen.touchMove(x, y);
               return pp.touchscreen.touchEnd();
             }
-            await pp.mouse.move(points[0][0], points[0][1]);
-            await pp.mouse.down();
-            for (const [x, y] of points.slice(1)) await pp.mouse.move(x, y);
-            await pp.mouse.up();
+            return mouseStroke(pp.mouse, points);
           },
         });
         await page.goto(url);
