@@ -121,6 +121,7 @@ const chromium = {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--disable-frame-rate-limit', '--disable-gpu-vsync',
         // V8 without JIT has no WebAssembly (like browsers in "lockdown" / enhanced-security
         // modes); --noexpose_wasm no longer hides it in Chromium 156.
         ...(noWasm ? ['--js-flags=--jitless'] : [])],
