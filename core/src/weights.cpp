@@ -82,16 +82,30 @@ Int8Values quantize_int8(const std::vector<float>& values, std::size_t groups) {
 }
 
 std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
-  // Bitwise-per-byte table, computed on the fly: blobs are read once at load, so a static
-  // table would buy little and cost a global.
-  std::uint32_t table[256];
+  // CRC-32 (zlib's polynomial), slicing by 8: eight bytes per step through eight tables, ~2.5x
+  // fewer instructions than a byte at a time. It was over a third of a model load (the f32 blob is
+  // 2.75 MB), which every CLI run, server start and page load pays. zlib is not in the WebAssembly
+  // build, hence our own; the tables are built on the stack per call (8 KB) to keep core free of
+  // globals.
+  std::uint32_t t[8][256];
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
+    t[0][i] = c;
+  }
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    for (int k = 1; k < 8; ++k) t[k][i] = t[0][t[k - 1][i] & 0xFF] ^ (t[k - 1][i] >> 8);
   }
   std::uint32_t crc = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    const std::uint8_t* p = data + i;
+    const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+                                    std::uint32_t{p[3]} << 24);
+    crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
+          t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; i < size; ++i) crc = t[0][(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 
