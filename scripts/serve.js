@@ -19,10 +19,10 @@ const MIME = {
   '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.map': 'application/json',
 };
 
-// options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir}}
-// The server keeps a log of what it answered, `server.requests` ([{method, path, status, file,
-// bytes}]), so a test can check, whatever the browser, that the page asked for nothing it lacks,
-// and a benchmark can count what a page downloaded.
+// options: {root, prefix = '/', host = '127.0.0.1', port = 0, headers = {}, mounts = {prefix: dir},
+// log = false}. With log, the server keeps what it answered in `server.requests` ([{method, path,
+// status, file, bytes}]), so a test can check, whatever the browser, that the page asked for
+// nothing it lacks, and a benchmark can count what a page downloaded.
 function serve(options) {
   const mounts = Object.assign({}, options.mounts || {});
   if (options.root) mounts[options.prefix || '/'] = options.root;
@@ -30,7 +30,7 @@ function serve(options) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const send = (code, type, body, file) => {
-      requests.push({ method: req.method, path: req.url, status: code, file, bytes: body ? body.length : 0 });
+      if (options.log) requests.push({ method: req.method, path: req.url, status: code, file, bytes: body ? body.length : 0 });
       res.writeHead(code, Object.assign({ 'Content-Type': type, 'Cache-Control': 'no-store' }, options.headers));
       res.end(req.method === 'HEAD' ? undefined : body);
     };

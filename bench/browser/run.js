@@ -46,6 +46,7 @@ const { serve: serveFiles } = require('../../scripts/serve.js');
 // start in Chromium (its own process), for every implementation alike.
 function serve(isolated) {
   return serveFiles({
+    log: true,
     mounts: {
       '/site/': path.join(ROOT, 'build/site'),
       '/node_modules/': path.join(ROOT, 'node_modules'),

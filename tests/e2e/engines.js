@@ -24,14 +24,12 @@ const WATCH = fs.readFileSync(path.join(__dirname, 'page-watch.js'), 'utf8');
 const DESKTOP = { width: 1000, height: 800 };
 
 // ---- the page API every engine implements ---------------------------------------------------
-// Engine-specific methods: _evaluate(fn, arg), _stroke(points, touch),
-// _click, _tap, _press(key, modifiers), _setFile, _resize, _offline, _screenshot, _goto,
-// _reload, _close, _protocolProblems().
+// Each engine's open() gives a Page its own goto(url), reload(), click(selector), tap(selector),
+// setFile(selector, file), resize(width, height), offline(on), screenshot(file, fullPage),
+// problems() (console errors, uncaught errors, failed requests and HTTP errors seen so far) and
+// close(), plus the three primitives the shared methods below build on: _evaluate(fn, arg),
+// _press(key, modifiers) and _stroke(points, touch).
 class Page {
-  constructor(engine) {
-    this.engine = engine;
-  }
-
   // Runs fn(arg) in the page (fn may be async; arg and result are JSON values).
   evaluate(fn, arg) {
     return this._evaluate(fn, arg === undefined ? null : arg);
@@ -47,15 +45,6 @@ class Page {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-
-  goto(url) { return this._goto(url); }
-  reload() { return this._reload(); }
-  click(selector) { return this._click(selector); }
-  tap(selector) { return this._tap(selector); }
-  setFile(selector, file) { return this._setFile(selector, file); }
-  resize(width, height) { return this._resize(width, height); }
-  offline(on) { return this._offline(on); }
-  screenshot(file, fullPage = false) { return this._screenshot(file, fullPage); }
 
   // 'Enter', 'Escape', 'Tab', 'Control+z'.
   press(keys) {
@@ -78,18 +67,6 @@ class Page {
 
   // CSP violations recorded by page-watch.js since the page was opened (reloads included).
   violations() { return this.evaluate(() => window.__e2eWatchRead().violations); }
-
-  // Console errors, uncaught errors, failed requests and HTTP errors seen so far.
-  async problems() {
-    if (this.engine.protocolLogs) return this._protocolProblems();
-    try {
-      return await this.evaluate(() => window.__e2eWatchRead().problems);
-    } catch (e) {
-      return ['cannot read the page\'s error log: ' + e.message];
-    }
-  }
-
-  close() { return this._close(); }
 }
 
 // ---- what playwright and puppeteer pages share (the same event and mouse APIs) ---------------
@@ -112,7 +89,6 @@ async function mouseStroke(mouse, points) {
 // ---- Chromium: playwright-core -------------------------------------------------------------
 const chromium = {
   name: 'chromium',
-  protocolLogs: true,
   cannot: {},
   site: (site) => site,
   async launch({ noWasm = false } = {}) {
@@ -136,21 +112,21 @@ const chromium = {
           : { viewport: { width: width || DESKTOP.width, height: height || DESKTOP.height } }));
         if (watch) await context.addInitScript(WATCH);
         const pwPage = await context.newPage();
-        const page = new Page(chromium);
+        const page = new Page();
         const seen = protocolProblems(pwPage);
         Object.assign(page, {
-          _protocolProblems: async () => seen.slice(),
+          problems: async () => seen.slice(),
           _evaluate: (fn, arg) => pwPage.evaluate(fn, arg),
-          _goto: (u) => pwPage.goto(u),
-          _reload: () => pwPage.reload(),
-          _click: (s) => pwPage.click(s),
-          _tap: (s) => pwPage.tap(s),
+          goto: (u) => pwPage.goto(u),
+          reload: () => pwPage.reload(),
+          click: (s) => pwPage.click(s),
+          tap: (s) => pwPage.tap(s),
           _press: (key, mods) => pwPage.keyboard.press([...mods, key].join('+')),
-          _setFile: (s, f) => pwPage.setInputFiles(s, f),
-          _resize: (w, h) => pwPage.setViewportSize({ width: w, height: h }),
-          _offline: (on) => context.setOffline(on),
-          _screenshot: (f, fullPage) => pwPage.screenshot({ path: f, fullPage }),
-          _close: () => context.close(),
+          setFile: (s, f) => pwPage.setInputFiles(s, f),
+          resize: (w, h) => pwPage.setViewportSize({ width: w, height: h }),
+          offline: (on) => context.setOffline(on),
+          screenshot: (f, fullPage) => pwPage.screenshot({ path: f, fullPage }),
+          close: () => context.close(),
           async _stroke(points, touch) {
             return touch ? cdpTouch(context, pwPage, points) : mouseStroke(pwPage.mouse, points);
           },
@@ -176,7 +152,6 @@ async function cdpTouch(context, pwPage, points) {
 // ---- Firefox ESR: puppeteer-core over WebDriver BiDi -----------------------------------------
 const firefox = {
   name: 'firefox',
-  protocolLogs: true,
   // A phone here is a 360x640 viewport at device pixel ratio 2 driven by touch actions (BiDi has
   // no isMobile emulation: the page sees a narrow desktop window that gets touch input).
   cannot: {},
@@ -198,25 +173,25 @@ const firefox = {
         await pp.setViewport(phone ? { width: 360, height: 640, deviceScaleFactor: 2 }
           : { width: width || DESKTOP.width, height: height || DESKTOP.height });
         if (watch) await pp.evaluateOnNewDocument(WATCH);
-        const page = new Page(firefox);
+        const page = new Page();
         const seen = protocolProblems(pp);
         Object.assign(page, {
-          _protocolProblems: async () => seen.slice(),
+          problems: async () => seen.slice(),
           _evaluate: (fn, arg) => pp.evaluate(fn, arg),
-          _goto: (u) => pp.goto(u),
-          _reload: () => pp.reload(),
-          _click: (s) => pp.click(s),
-          _tap: (s) => pp.tap(s),
+          goto: (u) => pp.goto(u),
+          reload: () => pp.reload(),
+          click: (s) => pp.click(s),
+          tap: (s) => pp.tap(s),
           async _press(key, mods) {
             for (const m of mods) await pp.keyboard.down(m);
             await pp.keyboard.press(key);
             for (const m of mods.reverse()) await pp.keyboard.up(m);
           },
-          _setFile: async (s, f) => (await pp.$(s)).uploadFile(f),
-          _resize: (w, h) => pp.setViewport({ width: w, height: h }),
-          _offline: (on) => pp.setOfflineMode(on),
-          _screenshot: (f, fullPage) => pp.screenshot({ path: f, fullPage }),
-          _close: () => context.close(),
+          setFile: async (s, f) => (await pp.$(s)).uploadFile(f),
+          resize: (w, h) => pp.setViewport({ width: w, height: h }),
+          offline: (on) => pp.setOfflineMode(on),
+          screenshot: (f, fullPage) => pp.screenshot({ path: f, fullPage }),
+          close: () => context.close(),
           async _stroke(points, touch) {
             if (touch) {
               await pp.touchscreen.touchStart(points[0][0], points[0][1]);
@@ -242,7 +217,6 @@ const firefox = {
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const webkit = {
   name: 'webkit',
-  protocolLogs: false,
   cannot: {
     phone: 'WebKitWebDriver cannot emulate a touch phone (no touch input, no device emulation)',
   },
@@ -296,7 +270,7 @@ const webkit = {
       version,
       async open(url, { width, height } = {}) {
         const driver = await session();
-        const page = new Page(webkit);
+        const page = new Page();
         const resize = async (w, h) => {
           // The window's outer size: grow it until the viewport is what was asked for.
           await driver.manage().window().setRect({ width: w, height: h });
@@ -315,10 +289,17 @@ const webkit = {
             if (r.error !== undefined) throw new Error('in the page: ' + r.error);
             return r.value;
           },
-          _goto: (u) => driver.get(u),
-          _reload: () => driver.navigate().refresh(),
-          _click: async (s) => (await element(s)).click(),
-          _tap: () => { throw new Error(webkit.cannot.phone); },
+          async problems() {
+            try {
+              return await page.evaluate(() => window.__e2eWatchRead().problems);
+            } catch (e) {
+              return ['cannot read the page\'s error log: ' + e.message];
+            }
+          },
+          goto: (u) => driver.get(u),
+          reload: () => driver.navigate().refresh(),
+          click: async (s) => (await element(s)).click(),
+          tap: () => { throw new Error(webkit.cannot.phone); },
           async _press(key, mods) {
             let a = driver.actions({ async: true });
             for (const m of mods) a = a.keyDown(KEYS[m]);
@@ -326,13 +307,13 @@ const webkit = {
             for (const m of mods.reverse()) a = a.keyUp(KEYS[m]);
             await a.perform();
           },
-          _setFile: async (s, f) => (await element(s)).sendKeys(f),
-          _resize: resize,
+          setFile: async (s, f) => (await element(s)).sendKeys(f),
+          resize: resize,
           // No network emulation: the tests take the server down, which is what offline means
           // to the page.
-          _offline: async () => {},
-          _screenshot: async (f) => fs.writeFileSync(f, Buffer.from(await driver.takeScreenshot(), 'base64')),
-          _close: () => driver.quit(),
+          offline: async () => {},
+          screenshot: async (f) => fs.writeFileSync(f, Buffer.from(await driver.takeScreenshot(), 'base64')),
+          close: () => driver.quit(),
           async _stroke(points, touch) {
             if (touch) throw new Error(webkit.cannot.phone);
             const at = ([x, y]) => ({ x: Math.round(x), y: Math.round(y), duration: 0 });

