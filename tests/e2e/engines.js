@@ -22,6 +22,8 @@ const { spawn } = require('child_process');
 
 const WATCH = fs.readFileSync(path.join(__dirname, 'page-watch.js'), 'utf8');
 const DESKTOP = { width: 1000, height: 800 };
+// How long a WebKitWebDriver command may take before the driver counts as hung.
+const COMMAND_MS = 90000;
 
 // ---- the page API every engine implements ---------------------------------------------------
 // Each engine's open() gives a Page its own goto(url), reload(), click(selector), tap(selector),
@@ -244,28 +246,78 @@ const webkit = {
     fs.mkdirSync(path.join(home, 'gtk-3.0'));
     fs.writeFileSync(path.join(home, 'gtk-3.0', 'settings.ini'), '[Settings]\ngtk-enable-animations=false\n');
     const env = Object.assign({}, process.env, { XDG_CONFIG_HOME: home }, noWasm ? { JSC_useWasm: '0' } : {});
-    const port = await freePort();
-    // Its own process group, logging to a file: closing kills MiniBrowser and its web processes
-    // too, and no pipe of theirs keeps node alive.
+    // The driver runs in its own process group, logging to a file: stopping it kills MiniBrowser and
+    // its web processes too, and no pipe of theirs keeps node alive.
     const logFile = path.join(home, 'webdriver.log');
-    const logFd = fs.openSync(logFile, 'w');
-    const driverProc = spawn(process.env.WEBKIT_WEBDRIVER || 'WebKitWebDriver', [`--port=${port}`],
-      { env, stdio: ['ignore', logFd, logFd], detached: true });
-    fs.closeSync(logFd);
-    driverProc.unref();
     const driverLog = () => fs.readFileSync(logFile, 'utf8');
-    await waitForPort(port, driverProc, driverLog);
+    let driverProc = null, port = 0;
+    const start = async () => {
+      port = await freePort();
+      const logFd = fs.openSync(logFile, 'a');
+      driverProc = spawn(process.env.WEBKIT_WEBDRIVER || 'WebKitWebDriver', [`--port=${port}`],
+        { env, stdio: ['ignore', logFd, logFd], detached: true });
+      fs.closeSync(logFd);
+      driverProc.unref();
+      await waitForPort(port, driverProc, driverLog);
+    };
+    const stop = () => {
+      try {
+        if (driverProc) process.kill(-driverProc.pid, 'SIGKILL');
+      } catch (e) {
+        // Already gone.
+      }
+      driverProc = null;
+    };
+    // WebKitWebDriver once never answered a command in CI (no error, no timeout of its own), which
+    // stalled the suite until CTest killed it. Every command has a deadline: past it the driver and
+    // its browsers are killed, the test fails naming the command with the end of the driver's log,
+    // and the next page starts a fresh driver. A command slower than a tenth of it is said on the
+    // console (none was in four runs here).
+    const command = async (what, run) => {
+      if (!driverProc) throw new Error(`WebKitWebDriver is not running (${what})`);
+      const t0 = Date.now();
+      let timer;
+      const deadline = new Promise((resolve, reject) => {
+        timer = setTimeout(() => {
+          const log = driverLog().slice(-2000);
+          stop();
+          reject(new Error(`WebKitWebDriver did not answer ${what} in ${COMMAND_MS / 1000} s: killed it. ` +
+            `Its log ends: ${log || '(empty)'}`));
+        }, COMMAND_MS);
+      });
+      try {
+        return await Promise.race([run(), deadline]);
+      } finally {
+        clearTimeout(timer);
+        const took = Date.now() - t0;
+        if (took > COMMAND_MS / 10) console.log(`webkit: ${what} took ${(took / 1000).toFixed(1)} s`);
+      }
+    };
+    await start();
     const KEYS = { Enter: Key.ENTER, Escape: Key.ESCAPE, Tab: Key.TAB, Control: Key.CONTROL, Shift: Key.SHIFT };
     let version = '';
+    // A session is a fresh MiniBrowser. Only here is a hung driver given a second chance: nothing of
+    // the page under test has run yet, so a fresh driver changes nothing the tests check.
     const session = async () => {
-      const driver = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
+      const build = () => new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
         browserName: 'MiniBrowser',
         'webkitgtk:browserOptions': { binary: process.env.MINIBROWSER || MINIBROWSER, args: ['--automation'] },
       }).build();
-      version = 'WebKitGTK ' + (await driver.getCapabilities()).get('browserVersion');
+      let driver;
+      try {
+        if (!driverProc) await start();
+        driver = await command('a new session', build);
+      } catch (e) {
+        console.log(`webkit: ${e.message.split('. ')[0]}; starting a fresh WebKitWebDriver`);
+        stop();
+        await start();
+        driver = await command('a new session', build);
+      }
+      version = 'WebKitGTK ' + (await command('capabilities', () => driver.getCapabilities())).get('browserVersion');
       return driver;
     };
-    await (await session()).quit();
+    const first = await session();
+    await command('quit', () => first.quit());
     return {
       version,
       async open(url, { width, height } = {}) {
@@ -273,19 +325,20 @@ const webkit = {
         const page = new Page();
         const resize = async (w, h) => {
           // The window's outer size: grow it until the viewport is what was asked for.
-          await driver.manage().window().setRect({ width: w, height: h });
-          const inner = await driver.executeScript('return [innerWidth, innerHeight]');
+          await command('setRect', () => driver.manage().window().setRect({ width: w, height: h }));
+          const inner = await command('innerWidth', () => driver.executeScript('return [innerWidth, innerHeight]'));
           if (inner[0] !== w || inner[1] !== h) {
-            await driver.manage().window().setRect({ width: 2 * w - inner[0], height: 2 * h - inner[1] });
+            await command('setRect', () => driver.manage().window().setRect({ width: 2 * w - inner[0], height: 2 * h - inner[1] }));
           }
         };
         await resize(width || DESKTOP.width, height || DESKTOP.height);
-        const element = (s) => driver.findElement(By.css(s));
+        const element = (s) => command(`findElement ${s}`, () => driver.findElement(By.css(s)));
         Object.assign(page, {
           async _evaluate(fn, arg) {
-            const r = await driver.executeAsyncScript(`const done = arguments[arguments.length - 1];
+            const r = await command(`executeAsyncScript ${fn.toString().slice(0, 80)}`, () => driver.executeAsyncScript(
+              `const done = arguments[arguments.length - 1];
               Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
-                .then((v) => done({ value: v === undefined ? null : v }), (e) => done({ error: String((e && e.stack) || e) }));`, arg);
+                .then((v) => done({ value: v === undefined ? null : v }), (e) => done({ error: String((e && e.stack) || e) }));`, arg));
             if (r.error !== undefined) throw new Error('in the page: ' + r.error);
             return r.value;
           },
@@ -296,24 +349,24 @@ const webkit = {
               return ['cannot read the page\'s error log: ' + e.message];
             }
           },
-          goto: (u) => driver.get(u),
-          reload: () => driver.navigate().refresh(),
-          click: async (s) => (await element(s)).click(),
+          goto: (u) => command(`get ${u}`, () => driver.get(u)),
+          reload: () => command('refresh', () => driver.navigate().refresh()),
+          click: async (s) => { const e = await element(s); await command(`click ${s}`, () => e.click()); },
           tap: () => { throw new Error(webkit.cannot.phone); },
           async _press(key, mods) {
             let a = driver.actions({ async: true });
             for (const m of mods) a = a.keyDown(KEYS[m]);
             a = a.sendKeys(KEYS[key] || key);
             for (const m of mods.reverse()) a = a.keyUp(KEYS[m]);
-            await a.perform();
+            await command(`press ${key}`, () => a.perform());
           },
-          setFile: async (s, f) => (await element(s)).sendKeys(f),
+          setFile: async (s, f) => { const e = await element(s); await command(`sendKeys ${s}`, () => e.sendKeys(f)); },
           resize: resize,
           // No network emulation: the tests take the server down, which is what offline means
           // to the page.
           offline: async () => {},
-          screenshot: async (f) => fs.writeFileSync(f, Buffer.from(await driver.takeScreenshot(), 'base64')),
-          close: () => driver.quit(),
+          screenshot: async (f) => fs.writeFileSync(f, Buffer.from(await command('takeScreenshot', () => driver.takeScreenshot()), 'base64')),
+          close: () => (driverProc ? command('quit', () => driver.quit()) : Promise.resolve()),
           async _stroke(points, touch) {
             if (touch) throw new Error(webkit.cannot.phone);
             const at = ([x, y]) => ({ x: Math.round(x), y: Math.round(y), duration: 0 });
@@ -323,11 +376,12 @@ const webkit = {
             // said on the console, which redraws the same segments.
             const perform = async (build) => {
               try {
-                await build(driver.actions({ async: true })).perform();
+                await command('pointer actions', () => build(driver.actions({ async: true })).perform());
               } catch (e) {
+                if (!driverProc) throw e;
                 console.log(`webkit: pointer actions failed (${e.name}: ${e.message || 'no message'}), retrying once`);
                 await new Promise((r) => setTimeout(r, 200));
-                await build(driver.actions({ async: true })).perform();
+                await command('pointer actions', () => build(driver.actions({ async: true })).perform());
               }
             };
             await perform((a) => a.move(at(points[0])).press());
@@ -344,11 +398,7 @@ const webkit = {
         return page;
       },
       async close() {
-        try {
-          process.kill(-driverProc.pid, 'SIGTERM');
-        } catch (e) {
-          // Already gone.
-        }
+        stop();
         fs.rmSync(home, { recursive: true, force: true });
       },
     };
