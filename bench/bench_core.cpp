@@ -24,6 +24,7 @@
 #include <malloc.h>
 
 #include "digits/png.h"  // native only: the browser decodes its own images
+#include "png_internal.h"
 #endif
 
 #ifdef DIGITS_WITH_TORCH
@@ -107,7 +108,12 @@ void bench_preprocessing(int iterations) {
   } else {
     const auto view = decoded.value().view();
     const digits::PreprocessOptions options;
-    row("decode_png, 280x280 RGBA (4 kB)", time_calls(iterations, [&] { digits::decode_png(png.data(), png.size()); }));
+    // Both decoders side by side in this run; decode_png takes the first for this file.
+    const auto fast = time_calls(iterations, [&] { digits::detail::decode_png_fast(png.data(), png.size(), 1 << 24); });
+    const auto libpng = time_calls(iterations, [&] { digits::detail::decode_png_libpng(png.data(), png.size(), 1 << 24); });
+    row("decode_png, 280x280 RGBA (4 kB): lodepng + libdeflate", fast);
+    row("the same PNG through libpng + zlib", libpng);
+    std::printf("| (lodepng + libdeflate / libpng: %.2fx) | | |\n", fast.median_us / libpng.median_us);
     row("ink_plane of it", time_calls(iterations, [&] { digits::detail::ink_plane(view, options); }));
     auto ink = digits::detail::ink_plane(view, options);
     row("normalize of that ink plane",

@@ -1,5 +1,6 @@
-// decode_png (libpng, native only): formats, interlacing, damaged and truncated files, and the
-// pixel limit checked from the header.
+// decode_png (native only): formats, interlacing, damaged and truncated files, the pixel limit
+// checked from the header, and its two decoders (lodepng + libdeflate for what canvases send,
+// libpng for the rest) giving the same pixels.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -7,6 +8,9 @@
 #include <vector>
 
 #include "digits/png.h"
+#include "pen_digits.h"
+#include "pen_eval.h"
+#include "png_internal.h"
 #include "test_util.h"
 
 using digits::decode_png;
@@ -65,6 +69,14 @@ Bytes make_png(int w, int h, int depth, int colour_type, int channels, bool inte
   chunk(png, "IDAT", z);
   chunk(png, "IEND", {});
   return png;
+}
+
+// make_png with extra chunks (type, data) put between IHDR and IDAT.
+Bytes with_chunks(const Bytes& png, const std::vector<std::pair<const char*, Bytes>>& extra) {
+  Bytes out(png.begin(), png.begin() + 8 + 25);
+  for (const auto& [type, data] : extra) chunk(out, type, data);
+  out.insert(out.end(), png.begin() + 8 + 25, png.end());
+  return out;
 }
 
 unsigned ramp(int x, int y, int c) { return static_cast<unsigned>((x * 37 + y * 11 + c * 70) % 256); }
@@ -168,4 +180,103 @@ TEST(Png, PixelLimitIsCheckedFromTheHeader) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("23x17 pixels, more than the limit of 390"), std::string::npos) << r.error();
   EXPECT_TRUE(decode_png(png.data(), png.size(), 23 * 17).ok());
+}
+
+// ---- the two decoders ------------------------------------------------------------------------
+
+namespace {
+
+// The fast path took the file, and gave exactly libpng's image.
+void expect_fast_equals_libpng(const Bytes& png, const std::string& what) {
+  auto fast = digits::detail::decode_png_fast(png.data(), png.size(), 1 << 24);
+  auto ref = digits::detail::decode_png_libpng(png.data(), png.size(), 1 << 24);
+  ASSERT_TRUE(fast.has_value()) << what << ": the fast path declined it";
+  ASSERT_TRUE(ref.ok()) << what << ": " << ref.error();
+  EXPECT_EQ(fast->width, ref.value().width) << what;
+  EXPECT_EQ(fast->height, ref.value().height) << what;
+  EXPECT_EQ(fast->format, ref.value().format) << what;
+  EXPECT_TRUE(fast->pixels == ref.value().pixels) << what << ": pixels differ";
+}
+
+}  // namespace
+
+TEST(PngPaths, EveryCanvasLayoutTakesTheFastPathWithLibpngsPixels) {
+  // 8-bit grey, RGB, grey+alpha, RGBA; odd sizes, a single pixel, a canvas-sized picture.
+  const std::pair<int, int> kLayouts[] = {{0, 1}, {2, 3}, {4, 2}, {6, 4}};
+  for (auto [type, channels] : kLayouts)
+    for (auto [w, h] : {std::pair{1, 1}, {23, 17}, {280, 280}, {3, 400}})
+      expect_fast_equals_libpng(make_png(w, h, 8, type, channels, false, ramp),
+                                "type " + std::to_string(type) + " " + std::to_string(w) + "x" + std::to_string(h));
+  // Chunks that change no pixel do not send a file to libpng.
+  expect_fast_equals_libpng(with_chunks(grey_png(), {{"sRGB", {0}}, {"pHYs", Bytes(9, 1)}, {"tEXt", {'a', 0, 'b'}}}),
+                            "grey with sRGB, pHYs, tEXt");
+  for (const char* f : {"seven-dark-on-light.png", "two-light-on-dark.png", "blank.png", "number-2026.png"})
+    expect_fast_equals_libpng(testutil::read_file(testutil::source_path(std::string("tests/fixtures/") + f)), f);
+}
+
+TEST(PngPaths, EveryRenderedUploadStyleAndMnistDigitAgrees) {
+  // What pen::render_png makes (cairo through libpng: RGB and RGBA, 64 to 400 px, every ink).
+  const std::vector<digits::Stroke> strokes = {{{10, 10}, {60, 12}, {30, 90}}, {{15, 50}, {55, 48}}};
+  for (std::size_t i = 0; i < 90; ++i) {
+    auto png = pen::render_png(strokes, pen::upload_style(i));
+    ASSERT_TRUE(png.ok()) << png.error();
+    expect_fast_equals_libpng(png.value(), "upload style " + std::to_string(i));
+  }
+  // MNIST test digits as grey and grey+alpha PNGs.
+  const auto& mnist = testutil::mnist_test();
+  ASSERT_GE(mnist.images.count, 500);
+  for (int i = 0; i < 500; ++i) {
+    const std::uint8_t* px = mnist.images.pixels.data() + static_cast<std::size_t>(i) * 784;
+    auto grey = [&](int x, int y, int) { return unsigned{px[y * 28 + x]}; };
+    auto alpha = [&](int x, int y, int c) { return c == 0 ? 0u : unsigned{px[y * 28 + x]}; };
+    expect_fast_equals_libpng(make_png(28, 28, 8, 0, 1, false, grey), "MNIST grey " + std::to_string(i));
+    expect_fast_equals_libpng(make_png(28, 28, 8, 4, 2, false, alpha), "MNIST grey+alpha " + std::to_string(i));
+  }
+}
+
+TEST(PngPaths, WhatTheFastPathDeclinesLibpngDecodes) {
+  auto declined = [](const Bytes& png, const std::string& what) {
+    EXPECT_FALSE(digits::detail::decode_png_fast(png.data(), png.size(), 1 << 24).has_value()) << what;
+    auto r = decode_png(png.data(), png.size());
+    EXPECT_TRUE(r.ok()) << what << ": " << (r.ok() ? "" : r.error());
+  };
+  auto sixteen = [](int x, int y, int c) { return ramp(x, y, c) * 257; };
+  declined(make_png(9, 5, 16, 0, 1, false, sixteen), "16-bit grey");
+  declined(make_png(9, 5, 16, 6, 4, false, sixteen), "16-bit RGBA");
+  declined(grey_png(true), "interlaced");
+  declined(make_png(9, 5, 4, 0, 1, false, [](int, int, int) { return 0u; }), "4-bit grey");
+  // Chunks that change pixels in libpng: gamma, transparency.
+  declined(with_chunks(grey_png(), {{"gAMA", {0, 0, 0x3a, 0x98}}}), "gAMA 0.15");
+  declined(with_chunks(make_png(9, 5, 8, 2, 3, false, ramp), {{"tRNS", {0, 1, 0, 2, 0, 3}}}), "RGB with tRNS");
+  // Streams whose scanlines are longer or shorter than the header says.
+  const Bytes tall = make_png(23, 40, 8, 0, 1, false, ramp);
+  Bytes lying = tall;
+  lying[8 + 8 + 7] = 17;  // height 40 -> 17: the stream now overfills the rows
+  std::uint32_t crc = static_cast<std::uint32_t>(crc32(0, lying.data() + 12, 17));
+  for (int i = 0; i < 4; ++i) lying[29 + i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
+  declined(lying, "more image data than rows");
+  // The zlib stream's Adler-32 cut to 3 bytes: libpng wants the stream's end after the last row
+  // (found by fuzz_png_paths; libdeflate alone would accept it).
+  {
+    const Bytes png = grey_png();
+    const std::size_t idat = idat_data(png);
+    std::uint32_t len = 0;
+    for (int i = 0; i < 4; ++i) len = len << 8 | png[idat - 8 + i];
+    Bytes data(png.begin() + idat, png.begin() + idat + len - 1);
+    Bytes cut(png.begin(), png.begin() + idat - 8);
+    chunk(cut, "IDAT", data);
+    chunk(cut, "IEND", {});
+    EXPECT_FALSE(digits::detail::decode_png_fast(cut.data(), cut.size(), 1 << 24).has_value());
+    auto r = decode_png(cut.data(), cut.size());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("Not enough image data"), std::string::npos) << r.error();
+  }
+  // Damage every path refuses: the fast path declines, libpng says what is wrong.
+  Bytes flipped = grey_png();
+  flipped[idat_data(flipped) + 5] ^= 0x10;
+  EXPECT_FALSE(digits::detail::decode_png_fast(flipped.data(), flipped.size(), 1 << 24).has_value());
+  EXPECT_FALSE(decode_png(flipped.data(), flipped.size()).ok());
+  // Over the pixel limit: declined before any allocation, and libpng says so.
+  const Bytes big = grey_png();
+  EXPECT_FALSE(digits::detail::decode_png_fast(big.data(), big.size(), 23 * 17 - 1).has_value());
 }

@@ -1,12 +1,13 @@
-#include "digits/png.h"
-
 #include <png.h>
 
 #include <csetjmp>
 #include <cstring>
 #include <string>
+#include <utility>
 
-// libpng's classic API, set up exactly as its simplified API (png_image_*) sets itself up for
+#include "png_internal.h"
+
+// The reference decoder (decode_png_libpng): libpng's classic API, set up exactly as its simplified API (png_image_*) sets itself up for
 // 8-bit Gray / RGBA output (same transforms, gamma handling, benign errors and messages), with
 // one difference: zlib's Adler-32 check of the image data is off (PNG_IGNORE_ADLER32). Every
 // chunk, the image data included, still has its CRC-32 checked, so a damaged file is still
@@ -86,6 +87,11 @@ bool read_rows(PngReader* r, std::uint8_t* pixels, std::size_t row_bytes) {
 }  // namespace
 
 Result<DecodedImage> decode_png(const std::uint8_t* data, std::size_t size, std::int64_t max_pixels) {
+  if (auto fast = detail::decode_png_fast(data, size, max_pixels)) return std::move(*fast);
+  return detail::decode_png_libpng(data, size, max_pixels);
+}
+
+Result<DecodedImage> detail::decode_png_libpng(const std::uint8_t* data, std::size_t size, std::int64_t max_pixels) {
   if (data == nullptr || size < 8 || png_sig_cmp(data, 0, 8) != 0) return Error{"not a PNG file (bad signature)"};
   PngReader r{};
   r.data = data;

@@ -21,6 +21,7 @@ def write(target, name, data):
 pngs = {n: open(os.path.join(fixtures, n), 'rb').read() for n in sorted(os.listdir(fixtures)) if n.endswith('.png')}
 for name, png in pngs.items():
     write('png', name, png)
+    write('png_paths', name, png)
     url = 'data:image/png;base64,' + base64.b64encode(png).decode()
     write('data_url', name + '.txt', url)
     write('json', name + '.image.json', json.dumps({'image': url}))
