@@ -8,12 +8,14 @@
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "digits/digits.h"
 #include "digits/idx.h"
@@ -61,30 +63,15 @@ bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::str
   return true;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += c;
-    else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else o += c;
-  }
-  return o;
-}
+using json = nlohmann::ordered_json;
 
-std::string prediction_json(const std::string& file, const digits::Prediction& p) {
-  std::ostringstream o;
-  o.precision(6);
-  o << "{\"file\": \"" << json_escape(file) << "\", \"digit\": ";
-  if (p.empty) o << "null";
-  else o << p.digit;
-  o << ", \"confidence\": " << p.confidence << ", \"probabilities\": [";
-  for (int i = 0; i < digits::kNumClasses; ++i) o << (i ? ", " : "") << p.probabilities[i];
-  o << "], \"empty\": " << (p.empty ? "true" : "false") << ", \"uncertain\": " << (p.uncertain ? "true" : "false")
-    << "}";
-  return o.str();
+// One JSON line: {"file", then the answer's fields}. A file name that is not UTF-8 is printed
+// with U+FFFD for its bad bytes rather than failing the line.
+std::string json_line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string file_line(const std::string& file, const json& answer) {
+  json line{{"file", file}};
+  line.update(answer);
+  return json_line(line);
 }
 
 struct Args {
@@ -222,7 +209,7 @@ int cmd_predict(const Args& a) {
                         const digits::DecodedImage& img) -> digits::Result<std::string> {
     auto p = m.predict_image(img.view());
     if (!p) return digits::Error{file + ": " + p.error()};
-    return prediction_json(file, p.value());
+    return file_line(file, answer::prediction_json(p.value()));
   });
 }
 
@@ -231,9 +218,7 @@ int cmd_read(const Args& a) {
                         const digits::DecodedImage& img) -> digits::Result<std::string> {
     auto r = m.read_image(img.view());
     if (!r) return digits::Error{file + ": " + r.error()};
-    nlohmann::ordered_json line{{"file", file}};
-    line.update(answer::reading_json(r.value()));
-    return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return file_line(file, answer::reading_json(r.value()));
   });
 }
 
@@ -373,14 +358,12 @@ int cmd_eval(const Args& a) {
   if (!errors.empty()) std::printf("first errors:\n");
   for (const auto& e : errors) std::printf("  %s\n", e.c_str());
   if (a.json) {
-    std::printf("{\"images\": %ld, \"correct\": %ld, \"empty\": %ld, \"accuracy\": %.6f, \"seconds\": %.3f, \"confusion\": [",
-                n, correct, empty, accuracy, seconds);
-    for (int r = 0; r < 10; ++r) {
-      std::printf("%s[", r ? ", " : "");
-      for (int c = 0; c < 10; ++c) std::printf("%s%ld", c ? ", " : "", confusion[r][c]);
-      std::printf("]");
-    }
-    std::printf("]}\n");
+    json confusion_rows = json::array();
+    for (const auto& row : confusion) confusion_rows.push_back(row);
+    std::printf("%s\n", json_line({{"images", n}, {"correct", correct}, {"empty", empty},
+                                   {"accuracy", answer::round6(static_cast<float>(accuracy))},
+                                   {"seconds", std::round(seconds * 1000) / 1000}, {"confusion", confusion_rows}})
+                             .c_str());
   }
   return 0;
 }
@@ -392,12 +375,11 @@ int cmd_info(const Args& a) {
     return 1;
   }
   const auto& info = model.value().info();
-  std::printf("{\"architecture\": \"%s\", \"blob_version\": %d, \"storage\": \"%s\", \"temperature\": %g",
-              info.architecture.c_str(), info.blob_version, info.storage.c_str(), info.temperature);
+  json j{{"architecture", info.architecture}, {"blob_version", info.blob_version}, {"storage", info.storage},
+         {"temperature", answer::round6(info.temperature)}};
   for (const auto& kv : info.metadata)
-    if (kv.first != "architecture" && kv.first != "storage" && kv.first != "temperature")
-      std::printf(", \"%s\": \"%s\"", json_escape(kv.first).c_str(), json_escape(kv.second).c_str());
-  std::printf("}\n");
+    if (!j.contains(kv.first)) j[kv.first] = kv.second;
+  std::printf("%s\n", json_line(j).c_str());
   return 0;
 }
 
@@ -416,9 +398,15 @@ int cmd_bench(const Args& a) {
   std::vector<digits::Image28> batch(64, img);
   const double tp = timing::throughput(std::max(10, a.iterations / 40), 64, [&] { m.predict_batch(batch); });
   auto strokes = timing::time_calls(a.iterations, [&] { m.predict_strokes(seven); });
-  std::printf("{\"threads\": %d, \"precision\": \"%s\", \"storage\": \"%s\", \"single_median_us\": %.1f, \"single_p99_us\": %.1f, "
-              "\"strokes_median_us\": %.1f, \"batch64_digits_per_s\": %.0f}\n",
-              a.threads, a.precision == digits::Precision::Int8 ? "int8" : "f32", m.info().storage.c_str(), single.median_us, single.p99_us, strokes.median_us, tp);
+  auto one = [](double us) { return std::round(us * 10) / 10; };
+  std::printf("%s\n", json_line({{"threads", a.threads},
+                                 {"precision", a.precision == digits::Precision::Int8 ? "int8" : "f32"},
+                                 {"storage", m.info().storage},
+                                 {"single_median_us", one(single.median_us)},
+                                 {"single_p99_us", one(single.p99_us)},
+                                 {"strokes_median_us", one(strokes.median_us)},
+                                 {"batch64_digits_per_s", std::round(tp)}})
+                           .c_str());
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -91,35 +92,20 @@ bool parse_flags(int argc, char** argv, Flags& f) {
   return true;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      o += '\\', o += c;
-    else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else
-      o += c;
-  }
-  return o;
-}
-
 // What the screenshot shows, for a test to compare with the CLI's answer.
 void print_shown(const studio::App& app, const Flags& f, int width, int height) {
+  using json = nlohmann::ordered_json;
   const auto& an = app.analysis();
   const auto& p = an.answer.prediction;
-  auto digit = [](const digits::Prediction& q) { return q.empty ? std::string("null") : std::to_string(q.digit); };
-  std::printf(
-      "{\"screenshot\": \"%s\", \"width\": %d, \"height\": %d, \"input\": \"%s\", \"index\": %d, \"digit\": %s, "
-      "\"confidence\": %g, \"empty\": %s, \"uncertain\": %s",
-      json_escape(f.screenshot).c_str(), width, height, json_escape(f.input).c_str(), app.image_index(),
-      an.error.empty() ? digit(p).c_str() : "null", p.confidence, p.empty ? "true" : "false",
-      p.uncertain ? "true" : "false");
-  if (auto l = app.label()) std::printf(", \"label\": %d", *l);
-  if (an.compare_answer) std::printf(", \"compare_digit\": %s", digit(an.compare_answer->prediction).c_str());
-  std::printf(", \"layers\": %zu}\n", an.layers.size());
+  auto digit = [](const digits::Prediction& q) { return q.empty ? json(nullptr) : json(q.digit); };
+  json j{{"screenshot", f.screenshot}, {"width", width},      {"height", height},
+         {"input", f.input},           {"index", app.image_index()},
+         {"digit", an.error.empty() ? digit(p) : json(nullptr)},
+         {"confidence", p.confidence}, {"empty", p.empty},   {"uncertain", p.uncertain}};
+  if (auto l = app.label()) j["label"] = *l;
+  if (an.compare_answer) j["compare_digit"] = digit(an.compare_answer->prediction);
+  j["layers"] = an.layers.size();
+  std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
 }
 
 void on_glfw_error(int code, const char* what) {

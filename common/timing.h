@@ -1,4 +1,4 @@
-// Timing helpers shared by bench_core and `digits bench`.
+// Timing helpers shared by bench_core and `digits bench` (and any front end that times calls).
 #pragma once
 
 #include <algorithm>
