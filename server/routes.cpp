@@ -86,8 +86,7 @@ json image_json(const digits::Image28& image) {
 
 digits::Prediction predict(Context& ctx, digits::Model& model, const digits::Preprocessed& in) {
   ctx.metrics.predicted(in.empty);
-  if (in.empty) return digits::Prediction{};
-  return model.predict(in.image);
+  return model.predict(in);
 }
 
 // Body rules checked before httplib reads a body: cpp-httplib 0.11.4 enforces its payload limit

@@ -150,6 +150,17 @@ TEST(Model, EmptyInputIsEmptyNotADigit) {
   auto s = model().predict_strokes({});
   ASSERT_TRUE(s.ok());
   EXPECT_TRUE(s.value().empty);
+  // The rule lives in predict(const Preprocessed&): no ink, no network, no digit; with ink it is
+  // predict() of the image.
+  Preprocessed blank;
+  blank.empty = true;
+  blank.image.fill(0.5f);
+  const Prediction none = model().predict(blank);
+  EXPECT_TRUE(none.empty);
+  EXPECT_EQ(none.digit, -1);
+  auto seven = preprocess_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}});
+  ASSERT_TRUE(seven.ok() && !seven.value().empty);
+  EXPECT_EQ(model().predict(seven.value()).probabilities, model().predict(seven.value().image).probabilities);
 }
 
 TEST(Model, RecognisesDigitsDrawnAsStrokes) {

@@ -196,7 +196,14 @@
     constructor(core, session, simd) {
       this._core = core;
       this._session = session;
-      this.info = JSON.parse(core.UTF8ToString(core._digits_session_info(session)));
+      this.info = { metadata: {} };
+      for (let i = 0; ; ++i) {
+        const k = core._digits_session_info_key(session, i);
+        if (!k) break;
+        const key = core.UTF8ToString(k), value = core.UTF8ToString(core._digits_session_info_value(session, i));
+        if (key.startsWith('metadata.')) this.info.metadata[key.slice(9)] = value;
+        else this.info[key] = key === 'blob_version' || key === 'temperature' ? Number(value) : value;
+      }
       this.info.simd = simd;  // which build runs: 'relaxed' or 'simd128'
     }
 

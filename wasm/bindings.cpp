@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,7 @@ struct Session {
   Answer answer{};
   ReadAnswer reading{};
   std::string error;
-  std::string info_json;
+  std::vector<std::pair<std::string, std::string>> info;  // see digits_session_info_key
 };
 
 double now_ms() {
@@ -81,10 +82,7 @@ Answer* predict_preprocessed(Session* s, const digits::Result<digits::Preprocess
     s->error = pre.error();
     return nullptr;
   }
-  const digits::Preprocessed& in = pre.value();
-  digits::Prediction p;  // default: empty
-  if (!in.empty) p = s->model->predict(in.image);
-  return answer(s, in.image, p, start);
+  return answer(s, pre.value().image, s->model->predict(pre.value()), start);
 }
 
 ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, double start) {
@@ -135,23 +133,6 @@ bool to_strokes(Session* s, const float* xy, const std::int32_t* lengths, int co
   return true;
 }
 
-void append_json_string(std::string& out, const std::string& text) {
-  out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
 
 extern "C" {
@@ -176,28 +157,24 @@ EMSCRIPTEN_KEEPALIVE void digits_session_close(Session* s) { delete s; }
 
 EMSCRIPTEN_KEEPALIVE const char* digits_session_error(Session* s) { return s ? s->error.c_str() : ""; }
 
-// Facts about the model as a JSON object: {"architecture", "precision", "storage", "temperature",
-// "blob_version", "metadata": {...}}.
-EMSCRIPTEN_KEEPALIVE const char* digits_session_info(Session* s) {
-  const digits::ModelInfo& info = s->model->info();
-  std::string& j = s->info_json;
-  j = "{\"architecture\":";
-  append_json_string(j, info.architecture);
-  j += ",\"precision\":";
-  j += info.precision == digits::Precision::Int8 ? "\"int8\"" : "\"f32\"";
-  j += ",\"storage\":";
-  append_json_string(j, info.storage);
-  j += ",\"blob_version\":" + std::to_string(info.blob_version);
-  j += ",\"temperature\":" + std::to_string(info.temperature);
-  j += ",\"metadata\":{";
-  for (size_t i = 0; i < info.metadata.size(); ++i) {
-    if (i) j += ',';
-    append_json_string(j, info.metadata[i].first);
-    j += ':';
-    append_json_string(j, info.metadata[i].second);
+// Facts about the model as (key, value) text pairs, for api.js to make its `info` object of:
+// architecture, precision, storage, blob_version, temperature, then "metadata.<key>" for each
+// entry of the blob's metadata. Null past the last. (Text, not JSON: nothing here escapes.)
+EMSCRIPTEN_KEEPALIVE const char* digits_session_info_key(Session* s, int i) {
+  if (s->info.empty()) {
+    const digits::ModelInfo& info = s->model->info();
+    s->info = {{"architecture", info.architecture},
+               {"precision", info.precision == digits::Precision::Int8 ? "int8" : "f32"},
+               {"storage", info.storage},
+               {"blob_version", std::to_string(info.blob_version)},
+               {"temperature", std::to_string(info.temperature)}};
+    for (const auto& kv : info.metadata) s->info.emplace_back("metadata." + kv.first, kv.second);
   }
-  j += "}}";
-  return j.c_str();
+  return i >= 0 && static_cast<std::size_t>(i) < s->info.size() ? s->info[i].first.c_str() : nullptr;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* digits_session_info_value(Session* s, int i) {
+  return i >= 0 && static_cast<std::size_t>(i) < s->info.size() ? s->info[i].second.c_str() : nullptr;
 }
 
 // An already normalised 28x28 image (784 floats, 0..1, white ink on black): network only.

@@ -416,6 +416,11 @@ std::vector<Prediction> Model::predict_batch(const std::vector<Image28>& images)
   return out;
 }
 
+Prediction Model::predict(const Preprocessed& input) {
+  if (input.empty) return Prediction{};
+  return predict(input.image);
+}
+
 Prediction Model::predict(const Image28& image) {
   Prediction p;
   impl_->run(*impl_->single, &image, 1, &p);
@@ -475,8 +480,7 @@ Result<std::vector<std::pair<std::string, float>>> Model::activation_ranges(cons
 namespace {
 Result<Prediction> predict_preprocessed(Model& m, const Result<Preprocessed>& pre) {
   if (!pre) return Error{pre.error()};
-  if (pre.value().empty) return Prediction{};
-  return m.predict(pre.value().image);
+  return m.predict(pre.value());
 }
 }  // namespace
 

@@ -224,6 +224,9 @@ class Model {
 
   // Runs the network on an already normalised 28x28 image (see preprocess_*).
   Prediction predict(const Image28& image);
+  // Runs it on what preprocess_* made: no ink (input.empty) gives a Prediction with empty = true
+  // and no digit, without running the network. Every predict_* below goes through here.
+  Prediction predict(const Preprocessed& input);
   // Same for many images; faster per image than calling predict() in a loop.
   std::vector<Prediction> predict_batch(const std::vector<Image28>& images);
 
