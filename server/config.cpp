@@ -12,7 +12,9 @@ struct Flag {
   const char* env;   // fallback environment variable
 };
 
-// One table, so that flags and their variables cannot drift apart.
+// The flags parse() accepts, each with the environment variable it falls back to. A flag is
+// written in three places: here, in apply() (its field and its check) and in usage(); a flag
+// here but not in apply() would be accepted and ignored, so apply() ends by refusing it.
 const Flag kFlags[] = {
     {"host", "DIGITS_HOST"},
     {"port", "DIGITS_PORT"},
@@ -102,6 +104,8 @@ digits::Result<bool> apply(Config& c, const std::string& name, const std::string
       c.access_log = AccessLog::Off;
     else
       return bad("stderr, stdout or off");
+  } else {
+    return digits::Error{"--" + name + " is listed in kFlags but apply() does not set it"};
   }
   return true;
 }

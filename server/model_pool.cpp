@@ -18,27 +18,18 @@ digits::Result<std::unique_ptr<ModelPool>> ModelPool::create(const std::vector<s
 
 ModelPool::Lease ModelPool::acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (waiters_.empty() && !idle_.empty()) {
-    digits::Model* m = idle_.back();
-    idle_.pop_back();
-    return Lease(*this, m);
-  }
-  Waiter me;
-  waiters_.push_back(&me);
-  me.wake.wait(lock, [&] { return me.model != nullptr; });
-  return Lease(*this, me.model);
+  returned_.wait(lock, [&] { return !idle_.empty(); });
+  digits::Model* m = idle_.back();
+  idle_.pop_back();
+  return Lease(*this, m);
 }
 
 void ModelPool::give_back(digits::Model* m) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (waiters_.empty()) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
     idle_.push_back(m);
-    return;
   }
-  Waiter* next = waiters_.front();
-  waiters_.pop_front();
-  next->model = m;
-  next->wake.notify_one();  // under the lock: `next` lives on its thread's stack until it wakes
+  returned_.notify_one();
 }
 
 }  // namespace server

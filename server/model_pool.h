@@ -2,18 +2,13 @@
 //
 // A digits::Model is not thread-safe (it owns XNNPACK runtimes and their scratch buffers), so each
 // request checks a Model out for its inference only (decoding and preprocessing need none) and
-// gives it back. The pool is sized by --threads (default: one per core, since inference is
-// CPU-bound), independently of the worker threads (--connections, 64 by default): one Model per
-// worker would cost ~4 MB each for no extra throughput. A checkout waits while all are busy, and
-// waiters are served first come, first served: a returned Model is handed straight to the oldest
-// waiter (a shared condition variable would let the returning thread barge in and take it again,
-// and would wake every waiter to find out whose turn it is).
+// gives it back. The server runs exactly one worker thread per Model (service.cpp), so a checkout
+// finds an idle Model; were that ever not so, it would wait for one to come back.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -53,12 +48,8 @@ class ModelPool {
 
   std::vector<std::unique_ptr<digits::Model>> models_;
   std::mutex mutex_;
+  std::condition_variable returned_;
   std::vector<digits::Model*> idle_;
-  struct Waiter {
-    std::condition_variable wake;
-    digits::Model* model = nullptr;  // set by give_back()
-  };
-  std::deque<Waiter*> waiters_;  // oldest first
 };
 
 }  // namespace server

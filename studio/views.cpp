@@ -12,6 +12,16 @@ namespace studio {
 
 namespace {
 
+// A named key pressed this frame. Dear ImGui 1.87 made ImGuiKey values real keys and later
+// removed GetKeyIndex; Debian 12 ships 1.86, where they are indices into io.KeyMap.
+bool key_pressed(ImGuiKey key, bool repeat = true) {
+#if IMGUI_VERSION_NUM >= 18700
+  return ImGui::IsKeyPressed(key, repeat);
+#else
+  return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key), repeat);
+#endif
+}
+
 constexpr float kPadSide = 280;   // pixels; strokes are kept in these units
 constexpr float kPenWidth = 16;   // what the pad draws with (core normalises the width anyway)
 constexpr float kStageBox = 100;  // each preprocessing stage is fitted into this square
@@ -326,10 +336,10 @@ void features_panel(App& app, TextureCache& textures) {
 void handle_keys(App& app) {
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;  // typing a path: arrows move the caret, not the dataset
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) app.step(-1);
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) app.step(+1);
-  if (io.KeyCtrl && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Z))) app.undo_stroke();
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) app.clear_pad();
+  if (key_pressed(ImGuiKey_LeftArrow)) app.step(-1);
+  if (key_pressed(ImGuiKey_RightArrow)) app.step(+1);
+  if (io.KeyCtrl && key_pressed(ImGuiKey_Z)) app.undo_stroke();
+  if (key_pressed(ImGuiKey_Escape, false)) app.clear_pad();
 }
 
 }  // namespace

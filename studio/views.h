@@ -12,7 +12,6 @@ namespace studio {
 // What the panels remember between frames that is not the App's business.
 struct UiState {
   char model_path[512] = "";
-  char compare_path[512] = "";
   char input_path[512] = "";
   char labels_path[512] = "";
   std::string status;  // the last error or notice, shown under the panels

@@ -1,7 +1,8 @@
 // The one place that knows there are two XNNPACKs.
 //
-// Native builds use Debian 12's libxnnpack-dev (a Feb 2022 snapshot); the WebAssembly build
-// compiles Debian trixie's source (Nov 2024). Every subgraph call the model makes has the same
+// The WebAssembly build and, by default, the native one compile Debian trixie's source (Nov
+// 2024); the torch preset (DIGITS_XNNPACK_FROM_SOURCE=OFF) links Debian 12's libxnnpack-dev (a
+// Feb 2022 snapshot), because libtorch itself links that one. Every subgraph call the model makes has the same
 // signature in both. What differs is how a runtime is bound to its buffers: 2024 splits the old
 // xnn_setup_runtime into xnn_reshape_runtime + xnn_setup_runtime_v2 (the old call still exists
 // but is deprecated). Neither header has a version macro; XNN_FLAG_KEEP_DIMS appeared with the

@@ -272,7 +272,7 @@ const webkit = {
     // stalled the suite until CTest killed it. Every command has a deadline: past it the driver and
     // its browsers are killed, the test fails naming the command with the end of the driver's log,
     // and the next page starts a fresh driver. A command slower than a tenth of it is said on the
-    // console (none was in four runs here).
+    // console (none was in a full local run).
     const command = async (what, run) => {
       if (!driverProc) throw new Error(`WebKitWebDriver is not running (${what})`);
       const t0 = Date.now();
