@@ -17,7 +17,7 @@
 
 namespace {
 
-// Layout shared with wasm/api.js (readAnswer): keep both in sync.
+// Layout shared with wasm/api.js (readAnswer); the static_asserts below pin it.
 struct Answer {
   std::int32_t digit;  // 0..9, -1 when empty
   float confidence;    // 0..1
@@ -28,7 +28,14 @@ struct Answer {
   std::uint8_t image[digits::kImagePixels];  // the 28x28 the network saw, 0..255 white ink on black
 };
 
-static_assert(sizeof(Answer) == 4 * 15 + digits::kImagePixels, "wasm/api.js reads Answer at these offsets");
+// wasm/api.js reads these structs at fixed offsets (ANSWER_IMAGE_OFFSET, ANSWER_BYTES,
+// READ_DIGIT_BYTES there): every field is pinned here, so a change to either side that the other
+// does not follow stops the build instead of shifting every answer.
+static_assert(offsetof(Answer, digit) == 0 && offsetof(Answer, confidence) == 4, "wasm/api.js: Answer");
+static_assert(offsetof(Answer, probabilities) == 8 && digits::kNumClasses == 10, "wasm/api.js: Answer");
+static_assert(offsetof(Answer, empty) == 48 && offsetof(Answer, uncertain) == 52, "wasm/api.js: Answer");
+static_assert(offsetof(Answer, elapsed_ms) == 56 && offsetof(Answer, image) == 60, "wasm/api.js: Answer");
+static_assert(sizeof(Answer) == 60 + digits::kImagePixels, "wasm/api.js: ANSWER_BYTES");
 
 // A whole number (digits_read_*): the count, then one ReadDigit per digit, left to right.
 constexpr int kMaxReadDigits = 32;  // digits::ReadOptions' default limit
@@ -42,8 +49,12 @@ struct ReadAnswer {
   float elapsed_ms;    // segmentation + preprocessing + inference inside core
   ReadDigit digits[kMaxReadDigits];
 };
-static_assert(sizeof(ReadDigit) == sizeof(Answer) + 20, "wasm/api.js reads ReadDigit at these offsets");
-static_assert(offsetof(ReadAnswer, digits) == 8, "wasm/api.js reads ReadAnswer at these offsets");
+static_assert(offsetof(ReadDigit, box) == sizeof(Answer) && offsetof(ReadDigit, touching) == sizeof(Answer) + 16,
+              "wasm/api.js: ReadDigit");
+static_assert(sizeof(ReadDigit) == sizeof(Answer) + 20, "wasm/api.js: READ_DIGIT_BYTES");
+static_assert(offsetof(ReadAnswer, count) == 0 && offsetof(ReadAnswer, elapsed_ms) == 4 &&
+                  offsetof(ReadAnswer, digits) == 8,
+              "wasm/api.js: ReadAnswer");
 
 struct Session {
   std::optional<digits::Model> model;  // empty when loading failed (see error)
