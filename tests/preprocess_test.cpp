@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "digits/digits.h"
 #include "test_util.h"
@@ -188,4 +189,48 @@ TEST(Preprocess, MicroscopicStrokesAreEmptyNotUndefinedBehaviour) {
   auto r = preprocess_strokes({{{0, 2.35e-41f}, {2.33e-41f, 2.39e-41f}, {2.33e-41f, 3.70e-39f}}});
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_TRUE(r.value().empty);
+}
+
+// preprocess_ink, the public way in for callers that make their own ink (the trainer): MNIST's
+// grey taken as ink normalises to nearly what preprocess_image makes of the picture (which also
+// stretches the ink's contrast).
+TEST(PreprocessInk, MnistInkNormalisesAsItsImage) {
+  const auto& mnist = testutil::mnist_test();
+  ASSERT_GE(mnist.images.count, 100);
+  float worst = 0;
+  for (int i = 0; i < 100; ++i) {
+    GrayPlane ink{28, 28, std::vector<float>(784)};
+    for (int k = 0; k < 784; ++k) ink.values[k] = mnist.images.pixels[static_cast<size_t>(i) * 784 + k] / 255.0f;
+    auto a = preprocess_ink(ink);
+    auto b = preprocess_image(mnist.images.view(i));
+    ASSERT_TRUE(a.ok() && b.ok()) << i;
+    EXPECT_EQ(a.value().empty, b.value().empty) << i;
+    worst = std::max(worst, testutil::max_abs_diff(a.value().image, b.value().image));
+  }
+  std::printf("preprocess_ink vs preprocess_image on 100 MNIST digits: max |difference| %.4f\n", worst);
+  EXPECT_LT(worst, 0.02f);  // 0.004 when written: a 1/255 contrast step
+}
+
+TEST(PreprocessInk, BadPlanesAreErrorsAndPenWidthChangesTheInk) {
+  GrayPlane bar{40, 40, std::vector<float>(1600, 0.0f)};
+  for (int y = 8; y < 32; ++y)
+    for (int x = 18; x < 22; ++x) bar.values[y * 40 + x] = 1.0f;
+  auto sum = [](const GrayPlane& p) { double s = 0; for (float v : p.values) s += v; return s; };
+  auto thick = change_pen_width(bar, true), thin = change_pen_width(bar, false);
+  ASSERT_TRUE(thick.ok() && thin.ok());
+  EXPECT_GT(sum(thick.value()), sum(bar));
+  EXPECT_LT(sum(thin.value()), sum(bar));
+  EXPECT_GT(sum(change_pen_width(bar, true, true).value()), sum(thick.value()));  // 8 neighbours grow more
+
+  GrayPlane short_plane{40, 40, std::vector<float>(1599, 0.0f)};
+  auto r = preprocess_ink(short_plane);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("1599 values is not 40x40"), std::string::npos) << r.error();
+  EXPECT_FALSE(change_pen_width(short_plane, true).ok());
+  GrayPlane nan = bar;
+  nan.values[5] = std::nanf("");
+  EXPECT_FALSE(preprocess_ink(nan).ok());
+  PreprocessOptions small;
+  small.max_pixels = 1599;
+  EXPECT_FALSE(preprocess_ink(bar, small).ok());
 }

@@ -684,4 +684,36 @@ Result<PreprocessStages> preprocess_strokes_stages(const std::vector<Stroke>& st
   return stages;
 }
 
+namespace {
+
+Result<detail::Plane> plane_of(const GrayPlane& ink, const PreprocessOptions& options) {
+  if (ink.width <= 0 || ink.height <= 0 ||
+      ink.values.size() != static_cast<std::size_t>(ink.width) * static_cast<std::size_t>(ink.height))
+    return Error{"ink plane of " + std::to_string(ink.values.size()) + " values is not " + std::to_string(ink.width) +
+                 "x" + std::to_string(ink.height)};
+  if (static_cast<std::int64_t>(ink.width) * ink.height > options.max_pixels)
+    return Error{"ink plane is " + std::to_string(ink.width) + "x" + std::to_string(ink.height) +
+                 " pixels, more than the limit of " + std::to_string(options.max_pixels)};
+  for (float v : ink.values)
+    if (!std::isfinite(v)) return Error{"ink plane values must be finite numbers (0 = paper, 1 = ink)"};
+  detail::Plane p(ink.width, ink.height, detail::Plane::Uninitialised{});
+  std::copy(ink.values.begin(), ink.values.end(), p.v.begin());
+  return p;
+}
+
+}  // namespace
+
+Result<Preprocessed> preprocess_ink(const GrayPlane& ink, const PreprocessOptions& options) {
+  auto p = plane_of(ink, options);
+  if (!p) return Error{p.error()};
+  return detail::normalize(p.value(), options);
+}
+
+Result<GrayPlane> change_pen_width(const GrayPlane& ink, bool thicker, bool square) {
+  auto p = plane_of(ink, PreprocessOptions{});
+  if (!p) return Error{p.error()};
+  const detail::Plane out = detail::morph_step(p.value(), thicker, square);
+  return GrayPlane{out.w, out.h, {out.v.begin(), out.v.end()}};
+}
+
 }  // namespace digits

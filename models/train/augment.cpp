@@ -3,22 +3,22 @@
 #include <cmath>
 #include <vector>
 
-#include "preprocess_internal.h"
-
 namespace train {
 
-using digits::detail::Plane;
+using digits::GrayPlane;
 
 namespace {
 
 constexpr int kCanvas = 48;  // room for a rotated, enlarged 28x28 digit
 
-float sample(const Plane& p, float x, float y) {  // bilinear, paper outside
+float sample(const GrayPlane& p, float x, float y) {  // bilinear, paper outside
   x -= 0.5f;
   y -= 0.5f;
   const int x0 = static_cast<int>(std::floor(x)), y0 = static_cast<int>(std::floor(y));
   const float fx = x - x0, fy = y - y0;
-  auto at = [&](int xx, int yy) { return (xx < 0 || yy < 0 || xx >= p.w || yy >= p.h) ? 0.0f : p.at(xx, yy); };
+  auto at = [&](int xx, int yy) {
+    return (xx < 0 || yy < 0 || xx >= p.width || yy >= p.height) ? 0.0f : p.values[static_cast<size_t>(yy) * p.width + xx];
+  };
   return (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
 }
 
@@ -49,14 +49,14 @@ void gaussian_blur(std::vector<float>& f, int n, float sigma) {
     }
 }
 
-Plane from_mnist(const std::uint8_t* px) {
-  Plane p(28, 28);
-  for (int i = 0; i < 28 * 28; ++i) p.v[i] = px[i] / 255.0f;
+GrayPlane from_mnist(const std::uint8_t* px) {
+  GrayPlane p{28, 28, std::vector<float>(28 * 28)};
+  for (int i = 0; i < 28 * 28; ++i) p.values[i] = px[i] / 255.0f;
   return p;
 }
 
-digits::Image28 finish(const Plane& p, const std::uint8_t* fallback) {
-  auto r = digits::detail::normalize(p, digits::PreprocessOptions{});
+digits::Image28 finish(const GrayPlane& p, const std::uint8_t* fallback) {
+  auto r = digits::preprocess_ink(p);
   if (r && !r.value().empty) return r.value().image;
   return preprocess_plain(fallback);
 }
@@ -64,7 +64,7 @@ digits::Image28 finish(const Plane& p, const std::uint8_t* fallback) {
 }  // namespace
 
 digits::Image28 preprocess_plain(const std::uint8_t* mnist28) {
-  auto r = digits::detail::normalize(from_mnist(mnist28), digits::PreprocessOptions{});
+  auto r = digits::preprocess_ink(from_mnist(mnist28));
   if (r && !r.value().empty) return r.value().image;
   digits::Image28 raw{};
   for (int i = 0; i < 28 * 28; ++i) raw[i] = mnist28[i] / 255.0f;
@@ -73,7 +73,7 @@ digits::Image28 preprocess_plain(const std::uint8_t* mnist28) {
 
 digits::Image28 augment(const std::uint8_t* mnist28, std::mt19937& rng, const AugmentOptions& o) {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f), p01(0.0f, 1.0f);
-  const Plane src = from_mnist(mnist28);
+  const GrayPlane src = from_mnist(mnist28);
 
   // Forward transform A = R * Shear * Scale; we need its inverse to sample.
   const float th = u(rng) * o.max_rotation_deg * 3.14159265f / 180.0f;
@@ -101,20 +101,20 @@ digits::Image28 augment(const std::uint8_t* mnist28, std::mt19937& rng, const Au
     }
   }
 
-  Plane out(kCanvas, kCanvas);
+  GrayPlane out{kCanvas, kCanvas, std::vector<float>(kCanvas * kCanvas)};
   for (int y = 0; y < kCanvas; ++y)
     for (int x = 0; x < kCanvas; ++x) {
       const float px = x + 0.5f - kCanvas / 2.0f - tx + dxf[y * kCanvas + x];
       const float py = y + 0.5f - kCanvas / 2.0f - ty + dyf[y * kCanvas + x];
-      out.at(x, y) = sample(src, i00 * px + i01 * py + 14.0f, i10 * px + i11 * py + 14.0f);
+      out.values[static_cast<size_t>(y) * kCanvas + x] = sample(src, i00 * px + i01 * py + 14.0f, i10 * px + i11 * py + 14.0f);
     }
 
   const float t = p01(rng);
   if (t < o.thicken_probability) {
-    out = digits::detail::morph_step(out, true, false);
+    out = digits::change_pen_width(out, true).value();  // a 48x48 plane of 0..1 values: cannot fail
   } else if (t < o.thicken_probability + o.thin_probability) {
-    Plane thin = digits::detail::morph_step(out, false, false);
-    for (size_t i = 0; i < out.v.size(); ++i) out.v[i] = 0.5f * (out.v[i] + thin.v[i]);
+    const GrayPlane thin = digits::change_pen_width(out, false).value();
+    for (size_t i = 0; i < out.values.size(); ++i) out.values[i] = 0.5f * (out.values[i] + thin.values[i]);
   }
   return finish(out, mnist28);
 }

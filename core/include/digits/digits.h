@@ -140,6 +140,17 @@ Result<PreprocessStages> preprocess_image_stages(const ImageView& image, const P
 Result<PreprocessStages> preprocess_strokes_stages(const std::vector<Stroke>& strokes,
                                                    const PreprocessOptions& options = {});
 
+// For callers that make their own ink (the trainer's augmentation): an ink plane (1 = ink)
+// normalised exactly as preprocess_image normalises the ink it finds (crop, fit 20x20, pen
+// width, centre of mass). A size other than width * height, over max_pixels, or a value that is
+// not finite is an error.
+Result<Preprocessed> preprocess_ink(const GrayPlane& ink, const PreprocessOptions& options = {});
+
+// One step of the pen-width rule's morphology (what preprocessing does to a too thin or too thick
+// pen): the ink grown (`thicker`) or shrunk by one pixel towards its 4 neighbours, or its 8 with
+// `square`. Same size errors as preprocess_ink.
+Result<GrayPlane> change_pen_width(const GrayPlane& ink, bool thicker, bool square = false);
+
 // ---------------------------------------------------------------------------------------------
 // Reading numbers: where the digits are
 // ---------------------------------------------------------------------------------------------
