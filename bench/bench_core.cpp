@@ -18,6 +18,7 @@
 #include "digits/digits.h"
 #include "digits/weights.h"
 #include "preprocess_internal.h"
+#include "files.h"
 #include "timing.h"
 
 #ifndef __EMSCRIPTEN__
@@ -37,9 +38,10 @@ using timing::Stats;
 using timing::throughput;
 using timing::time_calls;
 
+// The file's bytes; empty when it cannot be read (each use says what is missing).
 std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+  auto r = frontend::read_file(path);
+  return r ? std::move(r.value()) : std::vector<std::uint8_t>{};
 }
 
 // Real inputs: the preprocessed MNIST images of the parity fixture.

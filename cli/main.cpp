@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "digits/idx.h"
 #include "digits/png.h"
 #include "answer_json.h"
+#include "files.h"
 #include "numbers.h"
 #include "pen_eval.h"
 #include "timing.h"
@@ -49,19 +49,6 @@ int usage(int code) {
   return code;
 }
 
-bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    error = "cannot open " + path;
-    return false;
-  }
-  out.assign(std::istreambuf_iterator<char>(f), {});
-  if (f.bad()) {
-    error = "cannot read " + path;
-    return false;
-  }
-  return true;
-}
 
 using json = nlohmann::ordered_json;
 
@@ -162,20 +149,14 @@ digits::Result<digits::Model> load_model(const Args& a) {
   digits::ModelOptions options;
   options.threads = a.threads;
   options.precision = a.precision;
-  if (path.empty()) return digits::Model::load_default(options);
-  std::vector<std::uint8_t> blob;
-  std::string err;
-  if (!read_file(path, blob, err)) return digits::Error{err};
-  auto m = digits::Model::load(blob.data(), blob.size(), options);
-  if (!m) return digits::Error{path + ": " + m.error()};
-  return m;
+  return frontend::load_model(path, options);
 }
 
 // A PNG file decoded, or a message that names the file and the problem.
 digits::Result<digits::DecodedImage> decode_file(const std::string& file) {
-  std::vector<std::uint8_t> bytes;
-  std::string err;
-  if (!read_file(file, bytes, err)) return digits::Error{err};
+  auto read = frontend::read_file(file);
+  if (!read) return digits::Error{read.error()};
+  const auto& bytes = read.value();
   auto img = digits::decode_png(bytes.data(), bytes.size());
   if (!img) return digits::Error{file + ": " + img.error()};
   return img;
@@ -248,13 +229,12 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
 }
 
 int cmd_eval_pen(const Args& a) {
-  std::vector<std::uint8_t> bytes;
-  std::string err;
-  if (!read_file(a.pen, bytes, err)) {
-    std::fprintf(stderr, "digits: %s\n", err.c_str());
+  auto bytes = frontend::read_file(a.pen);
+  if (!bytes) {
+    std::fprintf(stderr, "digits: %s\n", bytes.error().c_str());
     return 1;
   }
-  auto samples = pen::parse(bytes.data(), bytes.size());
+  auto samples = pen::parse(bytes.value().data(), bytes.value().size());
   if (!samples) {
     std::fprintf(stderr, "digits: %s: %s\n", a.pen.c_str(), samples.error().c_str());
     return 1;
@@ -287,18 +267,17 @@ int cmd_eval_pen(const Args& a) {
 int cmd_eval(const Args& a) {
   if (!a.pen.empty()) return cmd_eval_pen(a);
   if (a.images.empty() || a.labels.empty()) return usage(2);
-  std::vector<std::uint8_t> ib, lb;
-  std::string err;
-  if (!read_file(a.images, ib, err) || !read_file(a.labels, lb, err)) {
-    std::fprintf(stderr, "digits: %s\n", err.c_str());
+  auto ib = frontend::read_file(a.images), lb = frontend::read_file(a.labels);
+  if (!ib || !lb) {
+    std::fprintf(stderr, "digits: %s\n", (ib ? lb : ib).error().c_str());
     return 1;
   }
-  auto images = digits::parse_idx_images(ib.data(), ib.size());
+  auto images = digits::parse_idx_images(ib.value().data(), ib.value().size());
   if (!images) {
     std::fprintf(stderr, "digits: %s: %s\n", a.images.c_str(), images.error().c_str());
     return 1;
   }
-  auto labels = digits::parse_idx_labels(lb.data(), lb.size());
+  auto labels = digits::parse_idx_labels(lb.value().data(), lb.value().size());
   if (!labels) {
     std::fprintf(stderr, "digits: %s: %s\n", a.labels.c_str(), labels.error().c_str());
     return 1;

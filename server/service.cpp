@@ -5,8 +5,8 @@
 
 #include <climits>
 #include <cstdint>
-#include <fstream>
 
+#include "files.h"
 #include "model_pool.h"
 #include "routes.h"
 #include "static_files.h"
@@ -25,13 +25,6 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-digits::Result<std::vector<std::uint8_t>> read_blob(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return digits::Error{"cannot open model file " + path};
-  std::vector<std::uint8_t> bytes(std::istreambuf_iterator<char>(f), {});
-  if (f.bad()) return digits::Error{"cannot read model file " + path};
-  return bytes;
-}
 
 }  // namespace
 
@@ -62,8 +55,8 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
 
   std::vector<std::uint8_t> blob;
   if (!config.model.empty()) {
-    auto b = read_blob(config.model);
-    if (!b) return digits::Error{b.error()};
+    auto b = frontend::read_file(config.model);
+    if (!b) return digits::Error{"model file: " + b.error()};
     blob = std::move(b).value();
   }
   digits::ModelOptions options;

@@ -6,30 +6,26 @@
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
+#include <utility>
+
+#include "files.h"
 
 namespace studio {
 
 namespace {
 
+// "cannot open PATH" etc., or "" with the bytes in `out`.
 std::string read_file(const std::string& path, std::vector<std::uint8_t>& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return "cannot open " + path;
-  out.assign(std::istreambuf_iterator<char>(f), {});
-  if (f.bad()) return "cannot read " + path;
+  auto r = frontend::read_file(path);
+  if (!r) return r.error();
+  out = std::move(r.value());
   return {};
 }
 
 digits::Result<NamedModel> load_named(const std::string& path) {
-  if (path.empty()) {
-    auto m = digits::Model::load_default();
-    if (!m) return digits::Error{"embedded model: " + m.error()};
-    return NamedModel{"embedded", std::move(m.value())};
-  }
-  std::vector<std::uint8_t> blob;
-  if (auto err = read_file(path, blob); !err.empty()) return digits::Error{err};
-  auto m = digits::Model::load(blob.data(), blob.size());
-  if (!m) return digits::Error{path + ": " + m.error()};
-  return NamedModel{path, std::move(m.value())};
+  auto m = frontend::load_model(path);
+  if (!m) return digits::Error{m.error()};
+  return NamedModel{path.empty() ? "embedded" : path, std::move(m.value())};
 }
 
 bool starts_with(const std::vector<std::uint8_t>& bytes, std::initializer_list<std::uint8_t> prefix) {

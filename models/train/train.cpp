@@ -36,6 +36,7 @@
 #include "digits/idx.h"
 #include "digits/png.h"
 #include "digits/weights.h"
+#include "files.h"
 #include "pen_augment.h"
 #include "pen_eval.h"
 
@@ -93,13 +94,14 @@ TORCH_MODULE(Net);
 
 constexpr float kMean = 0.1307f, kStd = 0.3081f;
 
+// The file's bytes, or the trainer stops saying which file (the inputs come from `make deps`).
 std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    std::cerr << "digits-train: cannot read " << path << " (run `make deps` to fetch MNIST)\n";
+  auto r = frontend::read_file(path);
+  if (!r) {
+    std::cerr << "digits-train: " << r.error() << " (run `make deps` to fetch MNIST)\n";
     std::exit(2);
   }
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+  return std::move(r.value());
 }
 
 torch::Tensor to_tensor(const std::vector<digits::Image28>& images) {
