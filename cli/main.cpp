@@ -21,6 +21,7 @@
 #include "digits/png.h"
 #include "answer_json.h"
 #include "files.h"
+#include "flags.h"
 #include "numbers.h"
 #include "pen_eval.h"
 #include "timing.h"
@@ -73,74 +74,20 @@ struct Args {
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
-  for (int i = 2; i < argc; ++i) {
-    std::string s = argv[i];
-    auto value = [&](std::string& dst) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "digits: %s needs a value\n", s.c_str());
-        return false;
-      }
-      dst = argv[++i];
-      return true;
-    };
-    if (s == "--model") {
-      if (!value(a.model)) return false;
-    } else if (s == "--images") {
-      if (!value(a.images)) return false;
-    } else if (s == "--labels") {
-      if (!value(a.labels)) return false;
-    } else if (s == "--pen") {
-      if (!value(a.pen)) return false;
-    } else if (s == "--sources") {
-      if (!value(a.sources)) return false;
-      if (a.sources != "held-out" && a.sources != "train" && a.sources != "all") {
-        std::fprintf(stderr, "digits: --sources is held-out, train or all, not '%s'\n", a.sources.c_str());
-        return false;
-      }
-    } else if (s == "--as") {
-      if (!value(a.as)) return false;
-      if (a.as != "strokes" && a.as != "png") {
-        std::fprintf(stderr, "digits: --as is strokes or png, not '%s'\n", a.as.c_str());
-        return false;
-      }
-    } else if (s == "--limit") {
-      std::string v;
-      if (!value(v)) return false;
-      a.limit = std::atol(v.c_str());
-    } else if (s == "--numbers") {
-      std::string v;
-      if (!value(v)) return false;
-      a.numbers = std::atoi(v.c_str());
-      if (a.numbers < 1) {
-        std::fprintf(stderr, "digits: --numbers must be a positive number\n");
-        return false;
-      }
-    } else if (s == "--threads" || s == "--iterations") {
-      std::string v;
-      if (!value(v)) return false;
-      const int n = std::atoi(v.c_str());
-      if (n < 1) {
-        std::fprintf(stderr, "digits: %s must be a positive number\n", s.c_str());
-        return false;
-      }
-      (s == "--threads" ? a.threads : a.iterations) = n;
-    } else if (s == "--precision") {
-      std::string v;
-      if (!value(v)) return false;
-      if (v != "f32" && v != "int8") {
-        std::fprintf(stderr, "digits: --precision is f32 or int8, not '%s'\n", v.c_str());
-        return false;
-      }
-      a.precision = v == "int8" ? digits::Precision::Int8 : digits::Precision::F32;
-    } else if (s == "--json") {
-      a.json = true;
-    } else if (s.size() > 1 && s[0] == '-') {
-      std::fprintf(stderr, "digits: unknown option %s\n", s.c_str());
-      return false;
-    } else {
-      a.files.push_back(s);
-    }
+  std::string precision = "f32";
+  frontend::Flags flags;
+  flags.text("model", &a.model).text("images", &a.images).text("labels", &a.labels).text("pen", &a.pen);
+  flags.choice("sources", &a.sources, {"held-out", "train", "all"}).choice("as", &a.as, {"strokes", "png"});
+  flags.number("limit", &a.limit, 0, 1L << 40).number("numbers", &a.numbers, 1, 1000000);
+  flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
+  flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
+  auto files = flags.parse(argc, argv, 2);
+  if (!files) {
+    std::fprintf(stderr, "digits: %s\n", files.error().c_str());
+    return false;
   }
+  a.files = std::move(files.value());
+  a.precision = precision == "int8" ? digits::Precision::Int8 : digits::Precision::F32;
   return true;
 }
 

@@ -15,9 +15,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "app.h"
+#include "flags.h"
 #include "screenshot.h"
 #include "textures.h"
 #include "views.h"
@@ -47,47 +49,23 @@ int usage(int code) {
 }
 
 bool parse_flags(int argc, char** argv, Flags& f) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string s = argv[i];
-    if (s == "--help" || s == "-h") std::exit(usage(0));
-    auto value = [&](std::string& dst) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "digits-studio: %s needs a value\n", s.c_str());
-        return false;
-      }
-      dst = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (s == "--model") {
-      if (!value(f.model)) return false;
-    } else if (s == "--compare") {
-      if (!value(f.compare)) return false;
-    } else if (s == "--input") {
-      if (!value(f.input)) return false;
-    } else if (s == "--labels") {
-      if (!value(f.labels)) return false;
-    } else if (s == "--screenshot") {
-      if (!value(f.screenshot)) return false;
-    } else if (s == "--index") {
-      if (!value(v)) return false;
-      char* end = nullptr;
-      f.index = static_cast<int>(std::strtol(v.c_str(), &end, 10));
-      if (*end || f.index < 0) {
-        std::fprintf(stderr, "digits-studio: --index is an image number from 0, not '%s'\n", v.c_str());
-        return false;
-      }
-    } else if (s == "--size") {
-      if (!value(v)) return false;
-      if (std::sscanf(v.c_str(), "%dx%d", &f.width, &f.height) != 2 || f.width < 320 || f.height < 240 ||
-          f.width > 8192 || f.height > 8192) {
-        std::fprintf(stderr, "digits-studio: --size is WIDTHxHEIGHT, at least 320x240, not '%s'\n", v.c_str());
-        return false;
-      }
-    } else {
-      std::fprintf(stderr, "digits-studio: unknown option %s\n", s.c_str());
-      return usage(2), false;
-    }
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") std::exit(usage(0));
+  frontend::Flags flags;
+  flags.text("model", &f.model).text("compare", &f.compare).text("input", &f.input).text("labels", &f.labels);
+  flags.text("screenshot", &f.screenshot).number("index", &f.index, 0, 1 << 30);
+  flags.custom("size", [&f](const std::string& v) -> std::optional<std::string> {
+    int w = 0, h = 0;
+    char tail = 0;
+    if (std::sscanf(v.c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 320 || h < 240 || w > 8192 || h > 8192)
+      return "WIDTHxHEIGHT, at least 320x240 and at most 8192x8192";
+    f.width = w, f.height = h;
+    return std::nullopt;
+  });
+  auto rest = flags.parse(argc, argv, 1);
+  if (!rest || !rest.value().empty()) {
+    std::fprintf(stderr, "digits-studio: %s\n", rest ? ("unexpected argument '" + rest.value()[0] + "'").c_str() : rest.error().c_str());
+    return usage(2), false;
   }
   return true;
 }
