@@ -61,6 +61,18 @@ Flags& Flags::number(const char* name, int* to, int min, int max) {
   });
 }
 
+Flags& Flags::real(const char* name, double* to, double min, double max) {
+  return custom(name, [=](const std::string& v) -> std::optional<std::string> {
+    char* end = nullptr;
+    errno = 0;
+    const double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+    if (v.empty() || errno != 0 || *end != '\0' || !(d >= min && d <= max))
+      return "a number from " + std::to_string(min) + " to " + std::to_string(max);
+    *to = d;
+    return std::nullopt;
+  });
+}
+
 Flags& Flags::on(const char* name, bool* to) {
   flags_.push_back({name, false, [to](const std::string&) -> std::optional<std::string> {
                       *to = true;

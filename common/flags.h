@@ -26,6 +26,8 @@ class Flags {
   // A whole number in [min, max].
   Flags& number(const char* name, long* to, long min, long max);
   Flags& number(const char* name, int* to, int min, int max);
+  // A decimal number in [min, max].
+  Flags& real(const char* name, double* to, double min, double max);
   // A value checked by `set`, which stores it and returns nullopt, or says what was expected
   // ("WIDTHxHEIGHT, at least 320x240").
   Flags& custom(const char* name, std::function<std::optional<std::string>(const std::string&)> set);

@@ -25,6 +25,6 @@ if [ ${#pen_args[@]} -gt 0 ]; then
   [ -s "$tmp/pen-errors.png" ] || { echo "FAIL: no gallery of pen validation errors"; exit 1; }
   "$digits" info --model "$tmp/digits-f32.dgt" | grep -q '"pen_data_sha256"' || { echo "FAIL: blob lacks pen_data_sha256"; exit 1; }
 fi
-"$digits" info --model "$tmp/digits-int8.dgt" | grep -q '"storage": "int8"'
-"$digits" predict --model "$tmp/digits-f32.dgt" "$root/tests/fixtures/two-light-on-dark.png" | grep -q '"empty": false'
+"$digits" info --model "$tmp/digits-int8.dgt" | grep -q '"storage":"int8"'
+"$digits" predict --model "$tmp/digits-f32.dgt" "$root/tests/fixtures/two-light-on-dark.png" | grep -q '"empty":false'
 echo "trainer smoke: ok"

@@ -37,6 +37,7 @@
 #include "digits/png.h"
 #include "digits/weights.h"
 #include "files.h"
+#include "flags.h"
 #include "pen_augment.h"
 #include "pen_eval.h"
 
@@ -235,38 +236,30 @@ double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<di
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "digits-train: " << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--data") o.data = next();
-    else if (a == "--out") o.out = next();
-    else if (a == "--fixture") o.fixture = next();
-    else if (a == "--pen") o.pen = next();
-    else if (a == "--pen-share") o.pen_share = std::stod(next());
-    else if (a == "--pen-png") o.pen_png = std::stod(next());
-    else if (a == "--epochs") o.epochs = std::stoi(next());
-    else if (a == "--batch") o.batch = std::stoi(next());
-    else if (a == "--lr") o.lr = std::stod(next());
-    else if (a == "--threads") o.threads = std::stoi(next());
-    else if (a == "--train-limit") o.train_limit = std::stoi(next());
-    else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--recalibrate") o.recalibrate = true;
-    else if (a == "--augment-preview") o.augment_preview = next();
-    else {
-      std::cerr << "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
-                   "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
-                   "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F]\n"
-                   "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
-                   "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
-      std::exit(a == "--help" ? 0 : 2);
+  const char* usage =
+      "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
+      "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
+      "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F]\n"
+      "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
+      "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help") {
+      std::cout << usage;
+      std::exit(0);
     }
+  long seed = o.seed;
+  frontend::Flags flags;
+  flags.text("data", &o.data).text("out", &o.out).text("fixture", &o.fixture).text("pen", &o.pen);
+  flags.real("pen-share", &o.pen_share, 0, 1).real("pen-png", &o.pen_png, 0, 1).real("lr", &o.lr, 1e-6, 1);
+  flags.number("epochs", &o.epochs, 1, 1000).number("batch", &o.batch, 1, 65536).number("threads", &o.threads, 1, 1024);
+  flags.number("train-limit", &o.train_limit, 0, 1 << 30).number("seed", &seed, 0, 0xffffffffL);
+  flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview);
+  auto rest = flags.parse(argc, argv, 1);
+  if (!rest || !rest.value().empty()) {
+    std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
+    std::exit(2);
   }
+  o.seed = static_cast<unsigned>(seed);
   return o;
 }
 
