@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(base)
 
+# Boost 1.81 (Beast and Asio, header-only; Boost.URL) is named by version: plain libboost-dev is
+# 1.74, which conflicts with it. cpp-httplib is only the server tests' HTTP client.
 declare -A pkgs=(
-  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev liblodepng-dev libdeflate-dev"
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libboost1.81-dev libboost-url1.81-dev libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev liblodepng-dev libdeflate-dev"
   [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
   # The browser tests run on three engines: Chromium, Firefox ESR, and WebKitGTK (Safari's engine)
   # through WebKitWebDriver on Xvfb.

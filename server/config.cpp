@@ -20,6 +20,7 @@ const Flag kFlags[] = {
     {"port", "DIGITS_PORT"},
     {"threads", "DIGITS_THREADS"},
     {"connections", "DIGITS_CONNECTIONS"},
+    {"connections-per-ip", "DIGITS_CONNECTIONS_PER_IP"},
     {"max-buffered", "DIGITS_MAX_BUFFERED"},
     {"site", "DIGITS_SITE"},
     {"model", "DIGITS_MODEL"},
@@ -76,6 +77,9 @@ digits::Result<bool> apply(Config& c, const std::string& name, const std::string
   } else if (name == "connections") {
     if (!parse_long(v, 1, 100000, n)) return bad("a number of connections (1-100000)");
     c.connections = static_cast<int>(n);
+  } else if (name == "connections-per-ip") {
+    if (!parse_long(v, 1, 100000, n)) return bad("a number of connections (1-100000)");
+    c.connections_per_ip = static_cast<int>(n);
   } else if (name == "site") {
     c.site = v;
   } else if (name == "model") {
@@ -118,8 +122,9 @@ int default_threads() {
 }
 
 std::string usage() {
-  return "usage: digits-server [--host ADDR] [--port N] [--threads N] [--connections N] [--max-buffered SIZE]\n"
-         "                     [--site DIR] [--model BLOB] [--precision int8|f32] [--max-body SIZE] [--max-batch N]\n"
+  return "usage: digits-server [--host ADDR] [--port N] [--threads N] [--connections N]\n"
+         "                     [--connections-per-ip N] [--max-buffered SIZE] [--site DIR]\n"
+         "                     [--model BLOB] [--precision int8|f32] [--max-body SIZE] [--max-batch N]\n"
          "                     [--cors-origin ORIGIN] [--request-timeout S] [--idle-timeout S]\n"
          "                     [--access-log stderr|stdout|off]\n"
          "\n"
@@ -131,6 +136,8 @@ std::string usage() {
          "  --port N               TCP port (default 8080; 0 picks a free port and prints it)\n"
          "  --threads N            models, i.e. inferences at once (default: CPU cores; ~4 MB each)\n"
          "  --connections N        open connections at once (default 1000); more are answered 503\n"
+         "  --connections-per-ip N  open connections at once from one address (default 100); more are\n"
+         "                         answered 503. Behind a proxy every client shares its address: raise it\n"
          "  --max-buffered SIZE    memory all connections may hold for requests and answers (default\n"
          "                         256M); beyond it reading pauses until deadlines or readers free some\n"
          "  --site DIR             static files to serve (default build/site here or next to the binary)\n"

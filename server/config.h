@@ -19,14 +19,17 @@ struct Config {
   // Models, i.e. inferences at once (a Model is not thread-safe; ~4 MB each). 0 = CPU cores.
   int threads = 0;
   // Open connections at once (idle keep-alive ones included); one more is answered 503. A
-  // connection costs a buffer, not a thread (see event_server.h).
+  // connection costs a buffer, not a thread (see http_server.h).
   int connections = 1000;
+  // Of those, open at once from one remote address: one client (or one slowloris) cannot take
+  // them all. Behind a reverse proxy every client has the proxy's address: raise it to match.
+  int connections_per_ip = 100;
   std::string site;   // static files; empty = build/site in the working directory or next to the binary
   std::string model;  // weights blob; empty = the blob embedded at build time
   digits::Precision precision = digits::Precision::Int8;
   std::size_t max_body = 1 << 20;  // bytes
   std::size_t max_batch = 64;      // items in one POST /api/v1/predict/batch
-  std::size_t max_buffered = 256u << 20;  // bytes all connections may hold; see event_server.h
+  std::size_t max_buffered = 256u << 20;  // bytes all connections may hold; see http_server.h
   std::string cors_origin;         // empty = no CORS headers; "*" or one origin
   int request_timeout_s = 10;      // reading a request / writing a response
   int idle_timeout_s = 5;          // keep-alive connection with no request

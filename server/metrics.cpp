@@ -103,7 +103,7 @@ std::string Metrics::render() const {
   o += "# TYPE digits_http_requests_in_flight gauge\n";
   o += "digits_http_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
   if (connections) {
-    const EventServer::Stats c = connections();
+    const HttpServer::Stats c = connections();
     o += "# HELP digits_http_connections Open connections by what they are doing.\n";
     o += "# TYPE digits_http_connections gauge\n";
     o += "digits_http_connections{state=\"idle\"} " + std::to_string(c.idle) + "\n";

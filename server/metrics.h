@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "event_server.h"
+#include "http_server.h"
 
 namespace server {
 
@@ -35,7 +35,7 @@ class Metrics {
   std::string render() const;
 
   // Where the connection gauges come from (the server's event loop); unset in unit tests.
-  std::function<EventServer::Stats()> connections;
+  std::function<HttpServer::Stats()> connections;
 
  private:
   // Upper bounds in seconds (Prometheus "le"), from a fast inference to a slow upload.

@@ -1,7 +1,5 @@
 #include "routes.h"
 
-#include <httplib.h>
-
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -23,16 +21,8 @@ std::string openapi_json() {
 
 namespace {
 
-using httplib::Request;
-using httplib::Response;
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-using HandlerResponse = httplib::Server::HandlerResponse;
-
-// cpp-httplib runs one request on one worker thread from the pre-routing handler to the logger,
-// and hands the logger only const objects, so the request's start time travels in a thread_local.
-thread_local Clock::time_point t_start;
-thread_local bool t_started = false;
 
 double ms_since(Clock::time_point t0) {
   return std::round(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() * 1000) / 1000;
@@ -65,13 +55,6 @@ bool allows(const char* allow, const std::string& method) {
 
 bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0 || path == "/predict"; }
 
-// A request answered before its body was read leaves that body on the connection; ask the
-// client to close it rather than parse the body as the next request.
-void close_if_body_pending(const Request& req, Response& res) {
-  if (req.get_header_value<std::uint64_t>("Content-Length") > 0 || req.has_header("Transfer-Encoding"))
-    res.set_header("Connection", "close");
-}
-
 using answer::prediction_json;
 using answer::round6;
 
@@ -89,32 +72,30 @@ digits::Prediction predict(Context& ctx, digits::Model& model, const digits::Pre
   return model.predict(in);
 }
 
-// Body rules checked before httplib reads a body: cpp-httplib 0.11.4 enforces its payload limit
-// only for Content-Length bodies, and would inflate a gzip body without any limit.
+// Body rules checked before a body is read: no compressed bodies (a small gzip body can inflate
+// without limit), no chunked ones (their size is unknown until the end), none over the limit.
 std::optional<Problem> check_body_headers(const Context& ctx, const Request& req) {
-  const std::string encoding = req.get_header_value("Content-Encoding");
+  const std::string encoding = req.header("Content-Encoding");
   if (!encoding.empty() && encoding != "identity")
     return Problem{415, "compressed request bodies (Content-Encoding: " + encoding.substr(0, 20) +
                             ") are not accepted; send the body uncompressed"};
   if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length"))
     return Problem{411, "send the body with a Content-Length header (chunked bodies are not accepted)"};
-  const auto length = req.get_header_value<std::uint64_t>("Content-Length");
+  const auto length = std::strtoull(req.header("Content-Length").c_str(), nullptr, 10);
   if (length > ctx.config.max_body)
     return Problem{413, "request body is " + std::to_string(length) + " bytes, more than the limit of " +
                             std::to_string(ctx.config.max_body)};
   return std::nullopt;
 }
 
-HandlerResponse route_request(Context& ctx, const Request& req, Response& res) {
-  t_start = Clock::now();
-  t_started = true;
-  ctx.metrics.started();
+// What can be answered from the head alone; nullopt: read the body and call answer_request.
+std::optional<Response> answer_head(const Context& ctx, const Request& req) {
+  Response res;
   if (const RouteSpec* spec = find_route(req.path)) {
     if (!allows(spec->allow, req.method)) {
       res.set_header("Allow", spec->allow);
       send_error(res, 405, req.path + " does not allow " + req.method.substr(0, 16) + "; use " + spec->allow);
-      close_if_body_pending(req, res);
-      return HandlerResponse::Handled;
+      return res;
     }
     if (req.method == "OPTIONS") {
       res.status = 204;
@@ -124,68 +105,31 @@ HandlerResponse route_request(Context& ctx, const Request& req, Response& res) {
         res.set_header("Access-Control-Allow-Headers", "Content-Type");
         res.set_header("Access-Control-Max-Age", "600");
       }
-      return HandlerResponse::Handled;
+      return res;
     }
     if (req.method == "POST") {
       if (auto p = check_body_headers(ctx, req)) {
         send_error(res, p->status, p->message);
-        close_if_body_pending(req, res);
-        return HandlerResponse::Handled;
+        return res;
       }
     }
-    return HandlerResponse::Unhandled;  // on to the route's handler
+    return std::nullopt;  // on to the route's handler
   }
   if (req.path.rfind("/api/", 0) == 0) {
     send_error(res, 404, "no such API route; see /openapi.json");
-    close_if_body_pending(req, res);
-    return HandlerResponse::Handled;
+    return res;
   }
-  if (req.method == "GET" || req.method == "HEAD") {
-    if (ctx.site)
-      ctx.site->serve(req, res);
-    else
-      send_error(res, 404, "this server has no site directory (start it with --site DIR)");
-    return HandlerResponse::Handled;
-  }
+  if (req.method == "GET" || req.method == "HEAD") return std::nullopt;  // a static file
   res.set_header("Allow", "GET, HEAD");
   send_error(res, 405, "static files allow only GET and HEAD");
-  close_if_body_pending(req, res);
-  return HandlerResponse::Handled;
-}
-
-// Errors httplib produces itself (bad request line, URI too long, body over the limit) get the
-// same JSON shape as ours.
-HandlerResponse error_body(const Context& ctx, Response& res) {
-  if (!res.body.empty() || res.content_provider_) return HandlerResponse::Unhandled;
-  std::string message;
-  switch (res.status) {
-    case 400:
-      message = "the request is not valid HTTP";
-      break;
-    case 404:
-      message = "no such route";
-      break;
-    case 413:
-      message = "request body is larger than the limit of " + std::to_string(ctx.config.max_body) + " bytes";
-      break;
-    case 414:
-      message = "the URL is too long";
-      break;
-    case 416:
-      message = "the requested range is not satisfiable";
-      break;
-    default:
-      message = res.status >= 500 ? "internal error" : "the request was refused";
-  }
-  send_error(res, res.status, message);
-  return HandlerResponse::Handled;
+  return res;
 }
 
 void add_cors(const Context& ctx, const Request& req, Response& res) {
   if (ctx.config.cors_origin.empty() || !is_api(req.path)) return;
   if (ctx.config.cors_origin == "*") {
     res.set_header("Access-Control-Allow-Origin", "*");
-  } else if (req.get_header_value("Origin") == ctx.config.cors_origin) {
+  } else if (req.header("Origin") == ctx.config.cors_origin) {
     res.set_header("Access-Control-Allow-Origin", ctx.config.cors_origin);
     res.set_header("Vary", "Origin");
   }
@@ -203,22 +147,24 @@ std::string utc_now() {
   return buf;
 }
 
-void log_request(Context& ctx, const Request& req, const Response& res) {
-  const double seconds = t_started ? std::chrono::duration<double>(Clock::now() - t_start).count() : -1;
-  t_started = false;
+// Every answer ends here: CORS, the metrics and the access log.
+Response finish(Context& ctx, const Request& req, Response res) {
+  add_cors(ctx, req, res);
+  const double seconds = std::chrono::duration<double>(Clock::now() - req.received).count();
   ctx.metrics.finished(classify(req.method, req.path), res.status, seconds);
-  if (!ctx.access_log) return;
+  if (!ctx.access_log) return res;
   const json line{{"time", utc_now()},
                   {"remote", req.remote_addr},
                   {"method", req.method},
                   {"path", req.path.substr(0, 512)},
                   {"status", res.status},
-                  {"bytes", res.body.empty() ? res.content_length_ : res.body.size()},
-                  {"ms", seconds < 0 ? json(nullptr) : json(std::round(seconds * 1e6) / 1e3)}};
+                  {"bytes", res.body->size()},
+                  {"ms", std::round(seconds * 1e6) / 1e3}};
   const std::string text = dump(line) + "\n";
   std::lock_guard<std::mutex> lock(ctx.access_log_mutex);
   std::fwrite(text.data(), 1, text.size(), ctx.access_log);
   std::fflush(ctx.access_log);
+  return res;
 }
 
 // --- one handler per route ------------------------------------------------------------------
@@ -230,11 +176,11 @@ void log_request(Context& ctx, const Request& req, const Response& res) {
 void handle_predict(Context& ctx, const Request& req, Response& res) {
   auto model = ctx.models->acquire();
   const auto t0 = Clock::now();
-  auto in = parse_predict(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  auto in = parse_predict(req.header("Content-Type"), req.body, ctx.limits);
   if (!in) return send_error(res, in.problem.status, in.problem.message);
   json out = prediction_json(predict(ctx, *model, *in.value));
   out["model"] = ctx.model_name;
-  if (req.get_param_value("include") == "image") out["image"] = image_json(in.value->image);
+  if (req.param("include") == "image") out["image"] = image_json(in.value->image);
   out["elapsed_ms"] = ms_since(t0);
   send_json(res, 200, out);
 }
@@ -243,13 +189,13 @@ void handle_predict(Context& ctx, const Request& req, Response& res) {
 void handle_read(Context& ctx, const Request& req, Response& res) {
   auto model = ctx.models->acquire();
   const auto t0 = Clock::now();
-  auto in = parse_input(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  auto in = parse_input(req.header("Content-Type"), req.body, ctx.limits);
   if (!in) return send_error(res, in.problem.status, in.problem.message);
   auto r = in.value->is_strokes ? model->read_strokes(in.value->strokes) : model->read_image(in.value->image.view());
   if (!r) return send_error(res, 400, r.error());
   ctx.metrics.predicted(r.value().empty, std::max<std::size_t>(1, r.value().digits.size()));
   json out = answer::reading_json(r.value());
-  if (req.get_param_value("include") == "image")
+  if (req.param("include") == "image")
     for (std::size_t i = 0; i < r.value().digits.size(); ++i) out["digits"][i]["image"] = image_json(r.value().digits[i].image);
   out["model"] = ctx.model_name;
   out["elapsed_ms"] = ms_since(t0);
@@ -261,7 +207,7 @@ void handle_read(Context& ctx, const Request& req, Response& res) {
 void handle_batch(Context& ctx, const Request& req, Response& res) {
   auto model = ctx.models->acquire();
   const auto t0 = Clock::now();
-  auto batch = parse_batch(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  auto batch = parse_batch(req.header("Content-Type"), req.body, ctx.limits);
   if (!batch) return send_error(res, batch.problem.status, batch.problem.message);
   const auto& items = *batch.value;
   std::vector<digits::Image28> images;
@@ -293,7 +239,7 @@ void handle_batch(Context& ctx, const Request& req, Response& res) {
 // {"success": false, "error": ...} with a 4xx for anything that is not a digit (a blank image too).
 void handle_compat(Context& ctx, const Request& req, Response& res) {
   auto model = ctx.models->acquire();
-  auto in = parse_compat(req.get_header_value("Content-Type"), req.body, ctx.limits);
+  auto in = parse_compat(req.header("Content-Type"), req.body, ctx.limits);
   if (!in) return send_json(res, in.problem.status, json{{"success", false}, {"error", in.problem.message}});
   if (in.value->empty)
     return send_json(res, 422, json{{"success", false}, {"error", "no digit found: the image is blank"}});
@@ -327,45 +273,72 @@ void handle_model(Context& ctx, Response& res) {
                  {"metadata", std::move(meta)}});
 }
 
+void handle_openapi(Response& res) {
+  res.set_header("Cache-Control", "no-cache");
+  res.set_body(openapi_json(), "application/json; charset=utf-8");
+}
+
+void handle_readyz(const Context& ctx, Response& res) {
+  if (ctx.ready)
+    send_json(res, 200, json{{"status", "ready"}});
+  else
+    send_json(res, 503, json{{"status", "not ready"}});
+}
+
+void handle_metrics(const Context& ctx, Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_body(ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// A request answer_head let through, body and all.
+Response answer_request(Context& ctx, const Request& req) {
+  Response res;
+  const std::string& p = req.path;
+  if (req.method == "POST") {
+    if (p == "/api/v1/predict") handle_predict(ctx, req, res);
+    else if (p == "/api/v1/predict/batch") handle_batch(ctx, req, res);
+    else if (p == "/api/v1/read") handle_read(ctx, req, res);
+    else if (p == "/predict") handle_compat(ctx, req, res);
+  } else if (p == "/api/v1/model") {
+    handle_model(ctx, res);
+  } else if (p == "/openapi.json") {
+    handle_openapi(res);
+  } else if (p == "/healthz") {
+    send_json(res, 200, json{{"status", "ok"}});
+  } else if (p == "/readyz") {
+    handle_readyz(ctx, res);
+  } else if (p == "/metrics") {
+    handle_metrics(ctx, res);
+  } else if (ctx.site) {
+    ctx.site->serve(req, res);
+  } else {
+    send_error(res, 404, "this server has no site directory (start it with --site DIR)");
+  }
+  return res;
+}
+
 }  // namespace
 
-void install_routes(httplib::Server& http, Context& ctx) {
-  http.set_pre_routing_handler([&ctx](const Request& req, Response& res) { return route_request(ctx, req, res); });
-  http.set_error_handler(
-      httplib::Server::HandlerWithResponse([&ctx](const Request&, Response& res) { return error_body(ctx, res); }));
-  http.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
-    send_error(res, 500, "internal error");  // no details: they may name files or memory
-  });
-  http.set_post_routing_handler([&ctx](const Request& req, Response& res) { add_cors(ctx, req, res); });
-  http.set_logger([&ctx](const Request& req, const Response& res) { log_request(ctx, req, res); });
-  // curl and others ask before sending a large body: refuse an oversized one before it is sent.
-  http.set_expect_100_continue_handler([&ctx](const Request& req, Response& res) {
-    if (req.get_header_value<std::uint64_t>("Content-Length") <= ctx.config.max_body) return 100;
-    send_error(res, 413, "request body is larger than the limit of " + std::to_string(ctx.config.max_body) + " bytes");
-    res.set_header("Connection", "close");
-    return 413;
-  });
-
-  http.Post("/api/v1/predict", [&ctx](const Request& req, Response& res) { handle_predict(ctx, req, res); });
-  http.Post("/api/v1/predict/batch", [&ctx](const Request& req, Response& res) { handle_batch(ctx, req, res); });
-  http.Post("/api/v1/read", [&ctx](const Request& req, Response& res) { handle_read(ctx, req, res); });
-  http.Post("/predict", [&ctx](const Request& req, Response& res) { handle_compat(ctx, req, res); });
-  http.Get("/api/v1/model", [&ctx](const Request&, Response& res) { handle_model(ctx, res); });
-  http.Get(R"(/openapi\.json)", [](const Request&, Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(openapi_json(), "application/json; charset=utf-8");
-  });
-  http.Get("/healthz", [](const Request&, Response& res) { send_json(res, 200, json{{"status", "ok"}}); });
-  http.Get("/readyz", [&ctx](const Request&, Response& res) {
-    if (ctx.ready)
-      send_json(res, 200, json{{"status", "ready"}});
-    else
-      send_json(res, 503, json{{"status", "not ready"}});
-  });
-  http.Get("/metrics", [&ctx](const Request&, Response& res) {
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
+HttpServer::Routes make_routes(Context& ctx) {
+  HttpServer::Routes routes;
+  routes.before_body = [&ctx](const Request& head) -> std::optional<Response> {
+    auto early = answer_head(ctx, head);
+    if (!early) return std::nullopt;
+    ctx.metrics.started();
+    return finish(ctx, head, std::move(*early));
+  };
+  routes.answer = [&ctx](const Request& req) {
+    ctx.metrics.started();
+    Response res;
+    try {
+      res = answer_request(ctx, req);
+    } catch (...) {
+      res = Response{};
+      send_error(res, 500, "internal error");  // no details: they may name files or memory
+    }
+    return finish(ctx, req, std::move(res));
+  };
+  return routes;
 }
 
 }  // namespace server

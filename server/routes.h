@@ -8,18 +8,15 @@
 #include <string>
 
 #include "config.h"
+#include "http_server.h"
 #include "metrics.h"
 #include "model_pool.h"
 #include "requests.h"
 #include "static_files.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace server {
 
-// What the handlers share. Owned by Service; outlives the httplib::Server using it.
+// What the handlers share. Owned by Service; outlives the HttpServer using it.
 struct Context {
   Config config;
   Limits limits;
@@ -32,7 +29,9 @@ struct Context {
   std::mutex access_log_mutex;  // one whole line at a time
 };
 
-void install_routes(httplib::Server& http, Context& ctx);
+// The routes for HttpServer: what is decided from the head (methods, body headers, OPTIONS,
+// unknown API paths) and the handlers; every answer is counted, logged and given CORS headers.
+HttpServer::Routes make_routes(Context& ctx);
 
 // The OpenAPI document (server/openapi.json, embedded at build time).
 std::string openapi_json();

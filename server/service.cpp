@@ -77,31 +77,21 @@ digits::Result<std::unique_ptr<Service>> Service::create(const Config& config) {
     ctx.site = s->site_.get();
   }
 
-  const std::string security_headers =
-      "Content-Security-Policy: " + std::string(kContentSecurityPolicy) +
-      "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
-  EventServer::Options front;
+  HttpServer::Options front;
   front.workers = ctx.config.threads;  // one per model: a request never waits for a model
   front.max_connections = config.connections;
+  front.max_connections_per_ip = config.connections_per_ip;
   front.max_body = config.max_body;
   front.max_buffered = config.max_buffered;
   front.request_timeout_s = config.request_timeout_s;
   front.idle_timeout_s = config.idle_timeout_s;
-  front.error_headers = security_headers;
-  s->http_ = std::make_unique<EventServer>(front);
-  ctx.metrics.connections = [events = s->http_.get()] { return events->stats(); };
-  auto& http = s->http_->routes();
-  http.set_payload_max_length(config.max_body);
-  // Only for the Keep-Alive header httplib writes ("timeout=..., max=..."): the event loop keeps
-  // the time, and closes no connection for its number of requests.
-  http.set_keep_alive_timeout(config.idle_timeout_s);
-  http.set_keep_alive_max_count(1000);
-  http.set_default_headers({
+  front.headers = {
       {"Content-Security-Policy", kContentSecurityPolicy},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
-  });
-  install_routes(http, ctx);
+  };
+  s->http_ = std::make_unique<HttpServer>(front, make_routes(ctx));
+  ctx.metrics.connections = [http = s->http_.get()] { return http->stats(); };
   return s;
 }
 

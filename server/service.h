@@ -6,7 +6,7 @@
 #include <string>
 
 #include "config.h"
-#include "event_server.h"
+#include "http_server.h"
 #include "digits/digits.h"
 
 namespace server {
@@ -40,7 +40,7 @@ class Service {
   std::unique_ptr<Context> ctx_;
   std::unique_ptr<ModelPool> models_;
   std::unique_ptr<StaticFiles> site_;
-  std::unique_ptr<EventServer> http_;
+  std::unique_ptr<HttpServer> http_;
 };
 
 // build/site in the working directory, else ../site next to the binary; "" if neither exists.

@@ -1,7 +1,6 @@
 #include "static_files.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -223,10 +222,11 @@ StaticFiles::Lookup StaticFiles::lookup(const std::string& url_path) {
   return out;
 }
 
-void StaticFiles::serve(const httplib::Request& req, httplib::Response& res) {
+void StaticFiles::serve(const Request& req, Response& res) {
   auto found = lookup(req.path);
   if (found.status == 301) {
-    res.set_redirect(found.location, 301);
+    res.status = 301;
+    res.set_header("Location", found.location);
     return;
   }
   if (found.status != 200) {
@@ -234,12 +234,12 @@ void StaticFiles::serve(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   const auto& f = found.file;
-  const bool gz = !f->gzipped.empty() && accepts_gzip(req.get_header_value("Accept-Encoding"));
+  const bool gz = !f->gzipped.empty() && accepts_gzip(req.header("Accept-Encoding"));
   const std::string etag = gz ? f->etag.substr(0, f->etag.size() - 1) + "-gz\"" : f->etag;
   res.set_header("Cache-Control", f->cache_control);
   res.set_header("ETag", etag);
   if (!f->gzipped.empty()) res.set_header("Vary", "Accept-Encoding");
-  if (req.has_header("If-None-Match") && etag_matches(req.get_header_value("If-None-Match"), etag)) {
+  if (req.has_header("If-None-Match") && etag_matches(req.header("If-None-Match"), etag)) {
     res.status = 304;
     return;
   }
@@ -247,7 +247,7 @@ void StaticFiles::serve(const httplib::Request& req, httplib::Response& res) {
   if (gz) res.set_header("Content-Encoding", "gzip");
   // Aliasing constructor: the body shares the cached entry's lifetime without copying it.
   std::shared_ptr<const std::string> body(f, gz ? &f->gzipped : &f->bytes);
-  set_body(res, std::move(body), f->mime);
+  res.set_body(std::move(body), f->mime);
 }
 
 }  // namespace server

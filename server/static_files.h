@@ -1,7 +1,7 @@
 // The web app's files (build/site): safe path resolution, MIME types, caching headers and gzip.
 //
 // A URL path maps to a file only if every segment is a plain name (no "..", ".", or dotfiles)
-// and the file's realpath stays inside the root's realpath, so neither "%2e%2e" (httplib decodes
+// and the file's realpath stays inside the root's realpath, so neither "%2e%2e" (the server decodes
 // it before we see it) nor a symlink pointing outside can escape. Files are read once and kept in
 // memory with their gzip form and ETag until their size, mtime or inode changes.
 #pragma once
@@ -13,11 +13,7 @@
 #include <unordered_map>
 
 #include "digits/digits.h"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "http.h"
 
 namespace server {
 
@@ -42,11 +38,11 @@ class StaticFiles {
     std::shared_ptr<const StaticFile> file;  // when 200
     std::string location;                    // when 301
   };
-  // url_path is httplib's req.path (already percent-decoded).
+  // url_path is Request::path (already percent-decoded).
   Lookup lookup(const std::string& url_path);
 
   // Answers GET/HEAD for url_path: 200 (gzip if accepted), 304, 301 or a JSON 404.
-  void serve(const httplib::Request& req, httplib::Response& res);
+  void serve(const Request& req, Response& res);
 
   const std::string& root() const { return root_; }
 

@@ -1,5 +1,6 @@
 // digits-server without HTTP: body parsing (requests.h), flags (config.h), MIME types and
-// Accept-Encoding (static_files.h), metrics text (metrics.h).
+// Accept-Encoding (static_files.h), metrics text (metrics.h), the request and response values
+// the routes see (http.h).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -7,7 +8,7 @@
 #include <string>
 
 #include "config.h"
-#include "http_framing.h"
+#include "http.h"
 #include "metrics.h"
 #include "requests.h"
 #include "static_files.h"
@@ -227,7 +228,7 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
   };
   auto c = server::parse_config(
       {"--port", "9100", "--max-body=2M", "--precision", "f32", "--cors-origin", "*", "--connections", "8",
-       "--max-buffered", "512M"},
+       "--max-buffered", "512M", "--connections-per-ip=3"},
       getenv);
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c.value().port, 9100);       // the flag wins over DIGITS_PORT
@@ -238,6 +239,7 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
   EXPECT_EQ(c.value().cors_origin, "*");
   EXPECT_EQ(c.value().idle_timeout_s, 5);
   EXPECT_EQ(c.value().connections, 8);
+  EXPECT_EQ(c.value().connections_per_ip, 3);
   EXPECT_EQ(c.value().max_buffered, 512u << 20);
 
   auto none = [](const char*) -> const char* { return nullptr; };
@@ -251,7 +253,8 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
                                                                             {"--threads", "-1"},
                                                                             {"--access-log", "syslog"},
                                                                             {"--idle-timeout", "0"},
-                                                                            {"--max-buffered", "1K"}})
+                                                                            {"--max-buffered", "1K"},
+                                                                            {"--connections-per-ip", "0"}})
     EXPECT_FALSE(server::parse_config(bad, none)) << bad[0];
   env["DIGITS_PORT"] = "eighty";
   auto e = server::parse_config({}, getenv);
@@ -295,72 +298,43 @@ TEST(ServerMetrics, CountsByRouteAndStatusWithCumulativeBuckets) {
   EXPECT_NE(text.find("digits_http_requests_in_flight 1\n"), std::string::npos);
 }
 
-// --- HTTP framing (server/http_framing.h): where a request ends ------------------------------
+// --- the routes' view of a request (server/http.h) -------------------------------------------
 
-namespace {
-server::Framing frame(std::string in, std::size_t max_head = 4096, std::size_t max_body = 1024) {
-  return server::frame_request(in, max_head, max_body);
-}
-}  // namespace
-
-TEST(HttpFraming, FindsTheEndOfHeadAndBody) {
-  const std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-  EXPECT_EQ(frame(get.substr(0, get.size() - 1)).kind, server::Framing::NeedMore);
-  auto f = frame(get + "GET /next");  // pipelined: only the first request
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_EQ(f.length, get.size());
-  const std::string post = "POST /p HTTP/1.1\r\ncontent-LENGTH:  5 \r\n\r\n";
-  EXPECT_EQ(frame(post + "abcd").kind, server::Framing::NeedMore);
-  f = frame(post + "abcdeGET");
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_EQ(f.length, post.size() + 5);
-  EXPECT_FALSE(f.close_after);
+TEST(HttpRequest, HeadersAreFoundWhateverTheirCase) {
+  server::Request r;
+  r.headers = {{"content-type", "image/png"}, {"X-Twice", "first"}, {"x-twice", "second"}};
+  r.params = {{"include", "image"}};
+  EXPECT_EQ(r.header("Content-Type"), "image/png");
+  EXPECT_EQ(r.header("X-TWICE"), "first");
+  EXPECT_EQ(r.header("Missing"), "");
+  EXPECT_TRUE(r.has_header("CONTENT-TYPE"));
+  EXPECT_FALSE(r.has_header("Content-Length"));
+  EXPECT_EQ(r.param("include"), "image");
+  EXPECT_EQ(r.param("Include"), "");  // query keys are case-sensitive
 }
 
-TEST(HttpFraming, ChunkedBodiesEndAfterTheLastChunkAndTrailers) {
-  const std::string head = "POST /p HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n";
-  const std::string body = "5\r\nhello\r\na;ext=1\r\n0123456789\r\n0\r\n";
-  EXPECT_EQ(frame(head + body).kind, server::Framing::NeedMore);
-  auto f = frame(head + body + "\r\nGET");
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_EQ(f.length, head.size() + body.size() + 2);
-  const std::string trailers = "X-Check: 1\r\nY: 2\r\n\r\n";
-  f = frame(head + body + trailers + "GET");
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_EQ(f.length, head.size() + body.size() + trailers.size());
-  EXPECT_EQ(frame(head + "zz\r\n").kind, server::Framing::Invalid);
-  EXPECT_EQ(frame(head + "5\r\nhelloXX0\r\n\r\n").kind, server::Framing::Invalid);  // no CRLF after the data
-  f = frame(head + "800\r\n");  // 2048 bytes of data > max_body 1024
-  ASSERT_EQ(f.kind, server::Framing::Invalid);
-  EXPECT_EQ(f.status, 413);
+// A body follows the head when the server must read (or drain) it.
+TEST(HttpRequest, HasBodyFromLengthOrTransferEncoding) {
+  server::Request r;
+  EXPECT_FALSE(r.has_body());
+  r.headers = {{"Content-Length", "0"}};
+  EXPECT_FALSE(r.has_body());
+  r.headers = {{"Content-Length", "00"}};
+  EXPECT_FALSE(r.has_body());
+  r.headers = {{"Content-Length", "10"}};
+  EXPECT_TRUE(r.has_body());
+  r.headers = {{"Transfer-Encoding", "chunked"}};
+  EXPECT_TRUE(r.has_body());
 }
 
-TEST(HttpFraming, AmbiguousOrOversizedRequestsAreRefused) {
-  auto f = frame("POST /p HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-  ASSERT_EQ(f.kind, server::Framing::Invalid);
-  EXPECT_EQ(f.status, 400);
-  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd").status, 400);
-  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nContent-Length: -3\r\n\r\n").status, 400);
-  EXPECT_EQ(frame("POST /p HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status, 400);
-  EXPECT_EQ(frame("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a')).status, 431);  // before the head even ends
-  EXPECT_EQ(frame("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a') + "\r\n\r\n").status, 431);
-  // A body over the limit is not waited for: the head alone goes on (to be answered 413), then close.
-  const std::string big = "POST /p HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
-  f = frame(big);
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_EQ(f.length, big.size());
-  EXPECT_TRUE(f.close_after);
-}
-
-TEST(HttpFraming, ExpectContinueIsTakenOverByTheLoop) {
-  std::string in = "POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n";
-  auto f = server::frame_request(in, 4096, 1024);
-  EXPECT_EQ(f.kind, server::Framing::NeedMore);
-  EXPECT_TRUE(f.send_continue);
-  EXPECT_EQ(in, "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n");  // httplib must not answer 100 again
-  in += "abcd";
-  f = server::frame_request(in, 4096, 1024);
-  ASSERT_EQ(f.kind, server::Framing::Complete);
-  EXPECT_FALSE(f.send_continue);
-  EXPECT_EQ(f.length, in.size());
+TEST(HttpResponse, SetHeaderReplacesAndBodyCarriesItsType) {
+  server::Response res;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("cache-control", "no-store");
+  ASSERT_EQ(res.headers.size(), 1u);
+  EXPECT_EQ(res.headers[0].second, "no-store");
+  auto shared = std::make_shared<const std::string>("abc");
+  res.set_body(shared, "text/plain");
+  EXPECT_EQ(res.body.get(), shared.get());  // shared, not copied
+  EXPECT_EQ(server::find_field(res.headers, "Content-Type").value_or(""), "text/plain");
 }

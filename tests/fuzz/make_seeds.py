@@ -65,13 +65,17 @@ for int8 in (False, True):
         write('weights', name + '.unsealed', body)
     else:
         write('weights', name + '.unsealed', body + b'\0')
-# HTTP framing (the event loop's first look at a connection's bytes): the request shapes it handles.
+# HTTP request heads (the server's first look at a connection's bytes): the shapes it handles.
 strokes_body = b'{"strokes":[]}'
-write('http_framing', 'get', b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-write('http_framing', 'post', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+write('http_request', 'get', b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+write('http_request', 'post', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
       b'Content-Length: %d\r\n\r\n' % len(strokes_body) + strokes_body)
-write('http_framing', 'chunked', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+write('http_request', 'chunked', b'POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
       b'5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n')
-write('http_framing', 'expect', b'POST /predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n')
-write('http_framing', 'pipelined', b'GET /healthz HTTP/1.1\r\n\r\nGET /readyz HTTP/1.1\r\n\r\n')
+write('http_request', 'expect', b'POST /predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n')
+write('http_request', 'pipelined', b'GET /healthz HTTP/1.1\r\n\r\nGET /readyz HTTP/1.1\r\n\r\n')
+write('http_request', 'encoded', b'GET /%2e%2e/secret.txt?include=image&x=%zz HTTP/1.1\r\nHost: x\r\n'
+      b'Origin: https://example.org\r\n\r\n')
+write('http_request', 'options', b'OPTIONS /api/v1/read HTTP/1.0\r\nContent-Encoding: gzip\r\n'
+      b'Content-Length: 99999999999\r\n\r\n')
 print('seeds written to', out)
