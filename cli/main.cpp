@@ -254,7 +254,12 @@ int cmd_eval(const Args& a) {
     batch.push_back(pre.value().image);
     index.push_back(i);
   }
-  auto preds = model.value().predict_batch(batch);
+  auto ran = model.value().predict_batch(batch);
+  if (!ran) {
+    std::fprintf(stderr, "digits: %s\n", ran.error().c_str());
+    return 1;
+  }
+  const auto& preds = ran.value();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long confusion[10][10] = {};
   long correct = 0;

@@ -60,7 +60,9 @@ digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>&
       has_ink[k] = true;
     }
   }
-  const auto preds = model.predict_batch(batch);
+  const auto ran = model.predict_batch(batch);
+  if (!ran) return digits::Error{"evaluate: " + ran.error()};
+  const auto& preds = ran.value();
   std::size_t next = 0;
   for (std::size_t k = 0; k < which.size(); ++k) {
     const Sample& s = samples[which[k]];

@@ -67,7 +67,8 @@ json image_json(const digits::Image28& image) {
   return a;
 }
 
-digits::Prediction predict(Context& ctx, digits::Model& model, const digits::Preprocessed& in) {
+// Fails only when XNNPACK does (answered 500: nothing the client can change).
+digits::Result<digits::Prediction> predict(Context& ctx, digits::Model& model, const digits::Preprocessed& in) {
   ctx.metrics.predicted(in.empty);
   return model.predict(in);
 }
@@ -178,7 +179,9 @@ void handle_predict(Context& ctx, const Request& req, Response& res) {
   const auto t0 = Clock::now();
   auto in = parse_predict(req.header("Content-Type"), req.body, ctx.limits);
   if (!in) return send_error(res, in.problem.status, in.problem.message);
-  json out = prediction_json(predict(ctx, *model, *in.value));
+  auto p = predict(ctx, *model, *in.value);
+  if (!p) return send_error(res, 500, p.error());
+  json out = prediction_json(p.value());
   out["model"] = ctx.model_name;
   if (req.param("include") == "image") out["image"] = image_json(in.value->image);
   out["elapsed_ms"] = ms_since(t0);
@@ -219,7 +222,11 @@ void handle_batch(Context& ctx, const Request& req, Response& res) {
       ++empty;
   }
   std::vector<digits::Prediction> preds;
-  if (!images.empty()) preds = model->predict_batch(images);
+  if (!images.empty()) {
+    auto ran = model->predict_batch(images);
+    if (!ran) return send_error(res, 500, ran.error());
+    preds = std::move(ran.value());
+  }
   ctx.metrics.predicted(false, images.size());
   ctx.metrics.predicted(true, empty);
   json results = json::array();
@@ -243,7 +250,9 @@ void handle_compat(Context& ctx, const Request& req, Response& res) {
   if (!in) return send_json(res, in.problem.status, json{{"success", false}, {"error", in.problem.message}});
   if (in.value->empty)
     return send_json(res, 422, json{{"success", false}, {"error", "no digit found: the image is blank"}});
-  const auto p = predict(ctx, *model, *in.value);
+  const auto ran = predict(ctx, *model, *in.value);
+  if (!ran) return send_json(res, 500, json{{"success", false}, {"error", ran.error()}});
+  const auto& p = ran.value();
   json probs = json::array();
   for (float v : p.probabilities) probs.push_back(round6(v));
   send_json(res, 200,

@@ -64,7 +64,8 @@ TEST(Model, LogitsMatchTheTrainersLibtorchLogits) {
     std::memcpy(img.data(), p, 784 * 4);
     std::memcpy(ref, p + 784 * 4, 40);
     auto pred = model().predict(img);
-    for (int c = 0; c < 10; ++c) worst = std::max(worst, std::fabs(pred.logits[c] - ref[c]));
+    ASSERT_TRUE(pred.ok()) << pred.error();
+    for (int c = 0; c < 10; ++c) worst = std::max(worst, std::fabs(pred.value().logits[c] - ref[c]));
   }
   EXPECT_LE(worst, 1e-4f) << "max |logit difference| over " << n << " fixture images";
   RecordProperty("max_logit_difference", std::to_string(worst));
@@ -75,12 +76,15 @@ TEST(Model, BatchGivesTheSameAnswersAsSingleCalls) {
   ASSERT_GT(m.images.count, 0);
   std::vector<Image28> imgs;
   for (int i = 0; i < 70; ++i) imgs.push_back(preprocess_image(m.images.view(i)).value().image);
-  auto batch = model().predict_batch(imgs);
+  auto ran = model().predict_batch(imgs);
+  ASSERT_TRUE(ran.ok()) << ran.error();
+  const auto& batch = ran.value();
   ASSERT_EQ(batch.size(), imgs.size());
   for (size_t i = 0; i < imgs.size(); ++i) {
     auto one = model().predict(imgs[i]);
-    EXPECT_EQ(one.digit, batch[i].digit);
-    for (int c = 0; c < 10; ++c) EXPECT_NEAR(one.probabilities[c], batch[i].probabilities[c], 1e-5f);
+    ASSERT_TRUE(one.ok()) << one.error();
+    EXPECT_EQ(one.value().digit, batch[i].digit);
+    for (int c = 0; c < 10; ++c) EXPECT_NEAR(one.value().probabilities[c], batch[i].probabilities[c], 1e-5f);
   }
 }
 
@@ -155,12 +159,14 @@ TEST(Model, EmptyInputIsEmptyNotADigit) {
   Preprocessed blank;
   blank.empty = true;
   blank.image.fill(0.5f);
-  const Prediction none = model().predict(blank);
+  const Prediction none = model().predict(blank).value();  // no network: nothing can fail
   EXPECT_TRUE(none.empty);
   EXPECT_EQ(none.digit, -1);
   auto seven = preprocess_strokes({{{20, 8}, {80, 8}, {62, 40}, {45, 95}}});
   ASSERT_TRUE(seven.ok() && !seven.value().empty);
-  EXPECT_EQ(model().predict(seven.value()).probabilities, model().predict(seven.value().image).probabilities);
+  auto via_pre = model().predict(seven.value()), via_image = model().predict(seven.value().image);
+  ASSERT_TRUE(via_pre.ok() && via_image.ok());
+  EXPECT_EQ(via_pre.value().probabilities, via_image.value().probabilities);
 }
 
 TEST(Model, RecognisesDigitsDrawnAsStrokes) {
@@ -220,7 +226,10 @@ TEST(Model, MnistTestAccuracyIsAtLeast99_6PercentForF32AndInt8) {
     imgs.push_back(pre.value().image);
   }
   auto accuracy = [&](Model& model) {
-    auto preds = model.predict_batch(imgs);
+    auto ran = model.predict_batch(imgs);
+    EXPECT_TRUE(ran.ok()) << ran.error();
+    if (!ran) return 0.0;
+    const auto& preds = ran.value();
     int correct = 0;
     for (int i = 0; i < m.images.count; ++i) correct += preds[i].digit == m.labels[i];
     return correct / 10000.0;
@@ -263,7 +272,8 @@ TEST(Model, InspectShowsEveryLayerAndAgreesWithPredict) {
         EXPECT_FLOAT_EQ(p1.values[(y * 14 + x) * 32 + c], m);
       }
   auto p = model().predict(img);
-  for (int c = 0; c < 10; ++c) EXPECT_NEAR(layers.value()[7].values[c], p.logits[c], 1e-4f);
+  ASSERT_TRUE(p.ok()) << p.error();
+  for (int c = 0; c < 10; ++c) EXPECT_NEAR(layers.value()[7].values[c], p.value().logits[c], 1e-4f);
 }
 
 TEST(Model, Int8PrecisionAgreesWithF32AndNeedsRanges) {
@@ -272,8 +282,9 @@ TEST(Model, Int8PrecisionAgreesWithF32AndNeedsRanges) {
   for (int d : {0, 1, 4, 7}) {
     auto img = preprocess_strokes(testutil::digit_strokes(d)).value().image;
     auto a = model().predict(img), b = q.predict(img);
-    EXPECT_EQ(a.digit, b.digit);
-    EXPECT_NEAR(a.confidence, b.confidence, 0.05f);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a.value().digit, b.value().digit);
+    EXPECT_NEAR(a.value().confidence, b.value().confidence, 0.05f);
   }
   // A blob without activation ranges cannot run in int8, and says so.
   auto bytes = testutil::read_file(testutil::source_path("models/digits-f32.dgt"));

@@ -287,7 +287,7 @@ TEST_F(Server, PredictsStrokesPixelsAndDataUrls) {
   auto r = post_json("/api/v1/predict", json{{"pixels", px}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(json::parse(r->body)["digit"], reference_model().predict(four).digit);
+  EXPECT_EQ(json::parse(r->body)["digit"], reference_model().predict(four).value().digit);
   // Any size: the seven fixture (300x300 gray) as pixels.
   auto png = fixture("seven-dark-on-light.png");
   auto img = digits::decode_png(png.data(), png.size()).value();

@@ -92,7 +92,12 @@ Answer* predict_preprocessed(Session* s, const digits::Result<digits::Preprocess
     s->error = pre.error();
     return nullptr;
   }
-  return answer(s, pre.value().image, s->model->predict(pre.value()), start);
+  auto p = s->model->predict(pre.value());
+  if (!p) {
+    s->error = p.error();
+    return nullptr;
+  }
+  return answer(s, pre.value().image, p.value(), start);
 }
 
 ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, double start) {
@@ -199,11 +204,15 @@ EMSCRIPTEN_KEEPALIVE Answer* digits_predict28(Session* s, const float* pixels) {
     }
     image[i] = v;
   }
-  digits::Prediction p;
   bool any_ink = false;
   for (float v : image) any_ink = any_ink || v > 0.0f;
-  if (any_ink) p = s->model->predict(image);
-  return answer(s, image, p, start);
+  if (!any_ink) return answer(s, image, digits::Prediction{}, start);
+  auto p = s->model->predict(image);
+  if (!p) {
+    s->error = p.error();
+    return nullptr;
+  }
+  return answer(s, image, p.value(), start);
 }
 
 // RGBA pixels (width*height*4 bytes, e.g. canvas ImageData): preprocessing + network.

@@ -110,7 +110,8 @@ struct Model::Impl {
   Result<Runner*> runner(std::size_t batch);
   Result<RuntimePtr> build(std::size_t batch, bool probe) const;
   // Runs `count` images through a runner and writes their predictions to `out`.
-  void run(Runner& r, const Image28* images, std::size_t count, Prediction* out);
+  // Runs images[0..count) through r (count <= r.batch) into out.
+  Result<bool> run(Runner& r, const Image28* images, std::size_t count, Prediction* out);
   Result<bool> prepare_int8();
 };
 
@@ -392,9 +393,10 @@ Prediction Model::make_prediction(const std::array<float, kNumClasses>& logits) 
   return p;
 }
 
-void Model::Impl::run(Runner& r, const Image28* images, std::size_t count, Prediction* out) {
+Result<bool> Model::Impl::run(Runner& r, const Image28* images, std::size_t count, Prediction* out) {
   for (std::size_t b = 0; b < count; ++b) fill_input(r.input.data() + b * kImagePixels, images[b], mean, std);
-  xnn_invoke_runtime(r.runtime.get());
+  const xnn_status s = xnn_invoke_runtime(r.runtime.get());
+  if (s != xnn_status_success) return Error{xnn_error("run the network (xnn_invoke_runtime)", s)};
   for (std::size_t b = 0; b < count; ++b) {
     Prediction& p = out[b];
     for (int c = 0; c < kNumClasses; ++c) {
@@ -403,27 +405,36 @@ void Model::Impl::run(Runner& r, const Image28* images, std::size_t count, Predi
     }
     decide(p, options.uncertain_below);
   }
+  return true;
 }
 
-std::vector<Prediction> Model::predict_batch(const std::vector<Image28>& images) {
+Result<std::vector<Prediction>> Model::predict_batch(const std::vector<Image28>& images) {
   std::vector<Prediction> out(images.size());
   std::size_t i = 0;
   if (images.size() >= kBatch) {
     auto big = impl_->runner(kBatch);
-    for (; big && images.size() - i >= kBatch; i += kBatch) impl_->run(*big.value(), &images[i], kBatch, &out[i]);
+    if (!big) return Error{"could not set up a batch of " + std::to_string(kBatch) + ": " + big.error()};
+    for (; images.size() - i >= kBatch; i += kBatch) {
+      auto ran = impl_->run(*big.value(), &images[i], kBatch, &out[i]);
+      if (!ran) return Error{ran.error()};
+    }
   }
-  for (; i < images.size(); ++i) impl_->run(*impl_->single, &images[i], 1, &out[i]);
+  for (; i < images.size(); ++i) {
+    auto ran = impl_->run(*impl_->single, &images[i], 1, &out[i]);
+    if (!ran) return Error{ran.error()};
+  }
   return out;
 }
 
-Prediction Model::predict(const Preprocessed& input) {
+Result<Prediction> Model::predict(const Preprocessed& input) {
   if (input.empty) return Prediction{};
   return predict(input.image);
 }
 
-Prediction Model::predict(const Image28& image) {
+Result<Prediction> Model::predict(const Image28& image) {
   Prediction p;
-  impl_->run(*impl_->single, &image, 1, &p);
+  auto ran = impl_->run(*impl_->single, &image, 1, &p);
+  if (!ran) return Error{ran.error()};
   return p;
 }
 
@@ -494,6 +505,12 @@ Result<Prediction> Model::predict_strokes(const std::vector<Stroke>& strokes) {
 
 namespace {
 
+// One prediction as a batch of one.
+Result<std::vector<Prediction>> one(Result<Prediction> p) {
+  if (!p) return Error{p.error()};
+  return std::vector<Prediction>{p.value()};
+}
+
 // Atoms to digits: neighbours that may be one digit are joined when the network reads them
 // better as one (its confidence in the joined digit above the product of its confidences in the
 // two), greedily from the left, so a digit of three atoms can form too.
@@ -505,8 +522,9 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
   // One atom is the whole input: predict it once, as predict_* does.
-  std::vector<Prediction> p =
-      images.size() == 1 ? std::vector<Prediction>{model.predict(a.whole.image)} : model.predict_batch(images);
+  auto first = images.size() == 1 ? one(model.predict(a.whole.image)) : model.predict_batch(images);
+  if (!first) return Error{first.error()};
+  std::vector<Prediction> p = std::move(first.value());
   bool whole_predicted = images.size() == 1;
   // Ink too wide for one digit that could not be cut where thin: cut it where thinnest anyway when
   // the two halves read better than the whole (product of their confidences above its own).
@@ -517,8 +535,9 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
       auto halves = a.split(a.atoms[i]);
       if (!halves) return Error{halves.error()};
       if (halves.value().size() != 2) continue;
-      const Prediction l = model.predict(halves.value()[0].segment.image);
-      const Prediction r = model.predict(halves.value()[1].segment.image);
+      auto lr = model.predict(halves.value()[0].segment.image), rr = model.predict(halves.value()[1].segment.image);
+      if (!lr || !rr) return Error{(lr ? rr : lr).error()};
+      const Prediction l = lr.value(), r = rr.value();
       if (l.confidence * r.confidence <= p[i].confidence) continue;
       a.atoms[i] = std::move(halves.value()[0]);
       a.atoms.insert(a.atoms.begin() + static_cast<long>(i) + 1, std::move(halves.value()[1]));
@@ -549,7 +568,9 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     if (close && !left.segment.touching && !right.segment.touching) {
       auto joined = a.join(left, right);
       if (!joined) return Error{joined.error()};
-      const Prediction pj = model.predict(joined.value().segment.image);
+      auto pjr = model.predict(joined.value().segment.image);
+      if (!pjr) return Error{pjr.error()};
+      const Prediction pj = pjr.value();
       if (pj.confidence > p[i].confidence * p[i + 1].confidence) {
         a.atoms[i] = std::move(joined.value());
         p[i] = pj;
@@ -572,7 +593,9 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
       product *= p[k].confidence;
     }
     if (x1 - x0 <= 0.9f * std::max(a.height, y1 - y0)) {
-      const Prediction pw = model.predict(a.whole.image);
+      auto pwr = model.predict(a.whole.image);
+      if (!pwr) return Error{pwr.error()};
+      const Prediction pw = pwr.value();
       if (pw.confidence > product) {
         a.atoms.resize(1);
         p.assign(1, pw);
@@ -588,7 +611,11 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     seg.touching = false;  // a wide digit alone is just a wide digit
     seg.strokes.resize(strokes);
     for (std::size_t s = 0; s < strokes; ++s) seg.strokes[s] = static_cast<int>(s);
-    if (!whole_predicted) p[0] = model.predict(seg.image);  // atoms joined into one: the whole's answer
+    if (!whole_predicted) {  // atoms joined into one: the whole's answer
+      auto whole = model.predict(seg.image);
+      if (!whole) return Error{whole.error()};
+      p[0] = whole.value();
+    }
   }
   r.empty = false;
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {

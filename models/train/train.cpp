@@ -228,7 +228,12 @@ digits::Model load_exported(const std::vector<std::uint8_t>& blob, digits::Preci
 
 double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<digits::Image28>& images,
                      const std::vector<std::uint8_t>& labels, digits::Precision precision) {
-  auto preds = load_exported(blob, precision).predict_batch(images);
+  auto ran = load_exported(blob, precision).predict_batch(images);
+  if (!ran) {
+    std::cerr << "digits-train: core could not run the exported blob: " << ran.error() << "\n";
+    std::exit(1);
+  }
+  const auto& preds = ran.value();
   size_t ok = 0;
   for (size_t i = 0; i < preds.size(); ++i) ok += preds[i].digit == labels[i];
   return double(ok) / preds.size();
@@ -680,7 +685,12 @@ int main(int argc, char** argv) {
 
   // MNIST test calibration as core computes it (calibrated probabilities, fitted threshold).
   digits::Model core_model = load_exported(f32, digits::Precision::F32);
-  const auto mnist_preds = core_model.predict_batch(test_pre);
+  auto mnist_ran = core_model.predict_batch(test_pre);
+  if (!mnist_ran) {
+    std::cerr << "digits-train: core could not run the exported blob: " << mnist_ran.error() << "\n";
+    std::exit(1);
+  }
+  const auto& mnist_preds = mnist_ran.value();
   const std::vector<int> mnist_labels(test_labels.begin(), test_labels.end());
 
   nlohmann::json m = {

@@ -233,13 +233,16 @@ class Model {
 
   const ModelInfo& info() const;
 
-  // Runs the network on an already normalised 28x28 image (see preprocess_*).
-  Prediction predict(const Image28& image);
+  // Runs the network on an already normalised 28x28 image (see preprocess_*). It fails only if
+  // XNNPACK reports that running the network failed: a message, never a made-up answer.
+  Result<Prediction> predict(const Image28& image);
   // Runs it on what preprocess_* made: no ink (input.empty) gives a Prediction with empty = true
   // and no digit, without running the network. Every predict_* below goes through here.
-  Prediction predict(const Preprocessed& input);
-  // Same for many images; faster per image than calling predict() in a loop.
-  std::vector<Prediction> predict_batch(const std::vector<Image28>& images);
+  Result<Prediction> predict(const Preprocessed& input);
+  // Same for many images; faster per image than calling predict() in a loop. The first call
+  // with 64 or more images sets up a batch runtime; if that fails, so does the call (it does not
+  // quietly go on one image at a time).
+  Result<std::vector<Prediction>> predict_batch(const std::vector<Image28>& images);
 
   // Preprocess + predict. An input with no ink gives a Prediction with empty = true.
   Result<Prediction> predict_image(const ImageView& image);
