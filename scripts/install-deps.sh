@@ -52,8 +52,11 @@ if [ ${#want[@]} -gt 0 ]; then
   echo "install-deps: installing ${want[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (or install: ${want[*]})" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+  # A fresh machine's own apt run (or a second install-deps) may hold dpkg's lock: wait for it
+  # rather than fail.
+  lock=(-o DPkg::Lock::Timeout=600)
+  apt-get "${lock[@]}" update -qq
+  apt-get "${lock[@]}" install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
 
 # The relaxed-SIMD WebAssembly build (wasm-relaxed preset) runs Debian's Emscripten 3.1.6 with
