@@ -58,8 +58,7 @@ std::pair<int, std::string> refusal(const error_code& ec, std::size_t max_head, 
 // The Request the routes see for a parsed head; nullopt when its target is not a URL path.
 std::optional<Request> to_request(const http::request_header<>& h, const std::string& ip) {
   // The url_view points into the header's own buffer, which outlives this function's use of it.
-  const auto raw = h.target();
-  auto target = boost::urls::parse_origin_form(boost::core::string_view(raw.data(), raw.size()));
+  auto target = boost::urls::parse_origin_form(h.target());
   if (!target) return std::nullopt;
   Request r;
   r.method = str(h.method_string());
