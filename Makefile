@@ -9,7 +9,7 @@ PEN ?= ../shared/data/unipen-dev/digits.json
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm fuzz test-fuzz train bench bench-native bench-wasm bench-browser asan test-asan clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm fuzz test-fuzz train bench bench-native bench-wasm bench-browser asan test-asan test-deploy clean
 
 all: build
 
@@ -57,7 +57,7 @@ site: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS) --target site
 
-test: test-native test-asan test-torch test-wasm test-fuzz
+test: test-native test-asan test-torch test-wasm test-fuzz test-deploy
 
 test-native: build
 	ctest --preset native -j $(JOBS)
@@ -82,6 +82,14 @@ fuzz test-fuzz: deps
 	ctest --preset fuzz -R _regressions
 	ctest --preset fuzz -E _regressions | grep -E "Test +#|stat::number_of_executed_units|DONE +cov|tests passed|tests failed|ERROR"; \
 	  exit $${PIPESTATUS[0]}
+
+# deploy/ exercised: deploy/Dockerfile's image built with podman over a Debian 12 base that
+# mmdebstrap makes (no registry), run as deploy/k8s.yaml runs it (non-root, read-only root
+# filesystem, no capabilities) and checked; then deploy/k8s.yaml validated against the Kubernetes
+# schema. About 2 minutes once built.
+test-deploy: build site
+	@scripts/install-deps.sh deploy
+	tests/deploy/run.sh
 
 # The whole C++ suite under AddressSanitizer + UndefinedBehaviorSanitizer (part of make test).
 asan test-asan: deps

@@ -2,7 +2,7 @@
 # Installs what the build needs and is missing: Debian packages (apt-get) and npm packages
 # (npm ci, pinned with integrity hashes in package-lock.json). Idempotent: a second run only checks.
 #
-#   scripts/install-deps.sh [base] [wasm] [web] [fuzz] [torch] [server-bench] [studio]      (default: base)
+#   scripts/install-deps.sh [base] [wasm] [web] [fuzz] [torch] [server-bench] [studio] [deploy]   (default: base)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,11 +23,14 @@ declare -A pkgs=(
   [server-bench]="wrk python3-flask python3-torch python3-numpy python3-pil procps"
   # digits-studio (Dear ImGui, GLFW, OpenGL) and its headless test: Xvfb with Mesa's software GL.
   [studio]="libimgui-dev libglfw3-dev libgl-dev xvfb xauth libgl1-mesa-dri"
+  # make test-deploy: podman builds and runs the image (runc: crun refuses these machines'
+  # hybrid cgroups), mmdebstrap makes its Debian 12 base image.
+  [deploy]="podman runc mmdebstrap"
 )
 
 want=()
 for g in "${groups[@]}"; do
-  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, fuzz, torch, server-bench, studio)" >&2; exit 2; }
+  [ -n "${pkgs[$g]+x}" ] || { echo "install-deps: unknown group '$g' (base, wasm, web, fuzz, torch, server-bench, studio, deploy)" >&2; exit 2; }
   for p in ${pkgs[$g]}; do
     # nodesource's nodejs bundles npm; either origin is fine.
     if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
