@@ -100,8 +100,10 @@ void cut_gap(std::vector<digits::Stroke>& s, float gap, std::mt19937& rng) {
   const digits::Stroke& st = s[k];
   for (std::size_t i = 0; i < st.size(); ++i) {
     if (i > 0) at += std::hypot(st[i].x - st[i - 1].x, st[i].y - st[i - 1].y);
-    if (at <= from) before.push_back(st[i]);
-    else if (at >= to) after.push_back(st[i]);
+    if (at <= from)
+      before.push_back(st[i]);
+    else if (at >= to)
+      after.push_back(st[i]);
   }
   if (before.size() < 2 || after.size() < 2) return;
   s[k] = std::move(before);

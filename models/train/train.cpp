@@ -15,9 +15,9 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -224,7 +224,8 @@ void load_blob_into(Net& net, const digits::WeightsBlob& blob) {
   conv("conv1", net->c1, net->b1);
   conv("conv2", net->c2, net->b2);
   conv("conv3", net->c3, net->b3);
-  set(net->f1->weight, get("fc1.weight").reshape({512, 3, 3, 128}).permute({0, 3, 1, 2}).reshape({512, 1152}), "fc1.weight");
+  set(net->f1->weight, get("fc1.weight").reshape({512, 3, 3, 128}).permute({0, 3, 1, 2}).reshape({512, 1152}),
+      "fc1.weight");
   set(net->f1->bias, get("fc1.bias"), "fc1.bias");
   set(net->f2->weight, get("fc2.weight"), "fc2.weight");
   set(net->f2->bias, get("fc2.bias"), "fc2.bias");
