@@ -157,17 +157,25 @@ void Score::add(const std::string& truth, const digits::Reading& r) {
     bool flagged = false;
     for (const auto& d : r.digits) flagged |= d.prediction.uncertain;
     ++(flagged ? flagged_wrong : unflagged_wrong);
+    miscounted += r.text.size() != truth.size();
+    if (misses.size() < 40) misses.push_back(truth + "->" + r.text);
   }
 }
 
 std::string summary(const Score& s) {
-  char line[200];
+  char line[240];
   std::snprintf(line, sizeof line,
                 "%ld numbers: %.2f %% read exactly, %.2f %% of %ld digits right; wrong numbers with an "
-                "uncertain digit %ld, without %ld; %.3f ms per number\n",
+                "uncertain digit %ld, without %ld; %ld with another count of digits; %.3f ms per number\n",
                 s.numbers, 100 * s.exact_rate(), 100 * s.digit_rate(), s.digits, s.flagged_wrong, s.unflagged_wrong,
-                s.numbers ? 1e3 * s.seconds / s.numbers : 0.0);
-  return line;
+                s.miscounted, s.numbers ? 1e3 * s.seconds / s.numbers : 0.0);
+  std::string out = line;
+  if (!s.misses.empty()) {
+    out += "  misread:";
+    for (const auto& m : s.misses) out += " " + m;
+    out += "\n";
+  }
+  return out;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "digits/digits.h"
 #include "numbers.h"
@@ -144,6 +145,37 @@ TEST(ReadImage, BlankNoiseAndLimits) {
 // measure (each test prints its figures), so a regression fails; issue 16's targets (95 % of
 // numbers exact, 98.5 % of digits) are not met yet.
 // ---------------------------------------------------------------------------------------------
+
+// The score counts what a reader would: exact numbers, digits by edit distance, and which wrong
+// answers had another count of digits (a digit split or two joined), naming the first misses.
+TEST(ReadAccuracy, ScoreCountsMissesAndMiscountedNumbers) {
+  auto reading = [](const std::string& text, bool uncertain) {
+    digits::Reading r;
+    r.text = text;
+    r.empty = text.empty();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      digits::ReadDigit d;
+      d.prediction.digit = text[i] - '0';
+      d.prediction.uncertain = uncertain && i == 0;
+      r.digits.push_back(d);
+    }
+    return r;
+  };
+  numbers::Score s;
+  s.add("2026", reading("2026", false));
+  s.add("2026", reading("2028", true));  // one misread, flagged
+  s.add("117", reading("47", false));    // "11" joined into a 4: another count, not flagged
+  s.add("53", reading("543", false));    // a 5's flag read as a digit of its own
+  EXPECT_EQ(s.numbers, 4);
+  EXPECT_EQ(s.exact, 1);
+  EXPECT_EQ(s.digits, 13);
+  EXPECT_EQ(s.digit_errors, 1 + 2 + 1);
+  EXPECT_EQ(s.flagged_wrong, 1);
+  EXPECT_EQ(s.unflagged_wrong, 2);
+  EXPECT_EQ(s.miscounted, 2);
+  EXPECT_EQ(s.misses, (std::vector<std::string>{"2026->2028", "117->47", "53->543"}));
+  EXPECT_NE(numbers::summary(s).find("misread: 2026->2028 117->47 53->543"), std::string::npos) << numbers::summary(s);
+}
 
 TEST(ReadAccuracy, MnistTestNumbers) {
   const auto& m = testutil::mnist_test();
