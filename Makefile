@@ -97,7 +97,7 @@ asan test-asan: deps
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-# Trains the shipped model (about 50 minutes on 2 cores) and refreshes the model card's figures, in
+# Trains the shipped model (about an hour on 2 cores) and refreshes the model card's figures, in
 # two stages: 20 epochs from scratch (pen digits a quarter of each epoch, as drawn), then 4 epochs
 # fine-tuning those weights with more pen digits (0.35) and the writing styles the training
 # sources rarely show (a flagged "1", a slashed "0", a barred "7") on 60 % of them. Without the pen
