@@ -139,7 +139,9 @@ std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& i
     if (length(*shortest) < 0.15f * total) s.erase(shortest);
   }
 
-  if (p01(rng) < o.gap_probability) cut_gap(s, 0.1f + 0.12f * p01(rng), rng);
+  // Off by default, and then no random number is drawn: the other augmentations see the stream
+  // they saw before this option existed.
+  if (o.gap_probability > 0 && p01(rng) < o.gap_probability) cut_gap(s, 0.1f + 0.12f * p01(rng), rng);
 
   // Geometry: slant, rotation, aspect — one affine map about the centre.
   const float slant = o.max_slant * u(rng);

@@ -604,7 +604,12 @@ int main(int argc, char** argv) {
   nlohmann::json curve = nlohmann::json::array(), previous_stage;
   if (!opt.init.empty()) {
     const std::string path = opt.init + "/digits-f32.dgt";
-    auto bytes = read_file(path);
+    auto read = frontend::read_file(path);
+    if (!read) {
+      std::cerr << "digits-train: --init: " << read.error() << " (a previous run's --out folder)\n";
+      return 2;
+    }
+    const auto& bytes = read.value();
     auto blob = digits::decode_weights(bytes.data(), bytes.size());
     if (!blob) {
       std::cerr << "digits-train: " << path << ": " << blob.error() << "\n";
