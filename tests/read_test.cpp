@@ -72,6 +72,21 @@ TEST(ReadStrokes, GroupsStrokesIntoDigitsLeftToRight) {
             0);
 }
 
+TEST(ReadStrokes, APartOfADigitWrittenApartJoinsIt) {
+  // "1 4 1" with a wide "4" whose bar stops short of its stem (a gap of a tenth of its height):
+  // the bar alone reads as a confident "4" or "6", the stem as a confident "1". The bar is shorter
+  // than the writing's digits, so it is a part, not a digit of its own.
+  const std::vector<digits::Stroke> four{{{40, 10}, {-25, 62}, {61, 62}}, {{70, 20}, {70, 95}}};
+  std::vector<digits::Stroke> shifted_four = four;
+  for (auto& st : shifted_four)
+    for (auto& p : st) p.x += 120;
+  auto r = model().read_strokes(concat({shifted(1, 0), shifted_four, shifted(1, 240)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "141");
+  ASSERT_EQ(r.value().digits.size(), 3u);
+  EXPECT_EQ(r.value().digits[1].strokes, (std::vector<int>{1, 2}));
+}
+
 TEST(ReadStrokes, SlantedDigitsThatOverlapInXAreStillApart) {
   // Italic "11": each "1" leans right by 0.5 x per y, so their x ranges overlap, upright not.
   std::vector<digits::Stroke> strokes;
@@ -184,7 +199,7 @@ TEST(ReadAccuracy, MnistTestNumbers) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
   std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
-  EXPECT_GE(s.exact_rate(), 0.92);  // measured 94.0 %
+  EXPECT_GE(s.exact_rate(), 0.92);  // measured 94.3 %
   EXPECT_GE(s.digit_rate(), 0.98);  // 98.3 %
 }
 
@@ -214,9 +229,9 @@ void check_pen_numbers(bool as_png, double exact, double digit, const numbers::S
   EXPECT_GE(s.value().digit_rate(), digit);
 }
 
-// Measured: strokes 87.25 % exact, 96.6 % of digits; PNG 72.0 %, 89.9 % (thick pens close
+// Measured: strokes 88.0 % exact, 97.0 % of digits; PNG 72.0 %, 90.1 % (thick pens close
 // the narrowest gaps, so digits touch).
-TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.85, 0.95); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.86, 0.955); }
 TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.67, 0.87); }
 
 // The target case: 2-6 digits, ordinary spacing (a fifth to 0.6 of a digit's height).
@@ -227,10 +242,11 @@ numbers::Style ordinary() {
   s.max_gap = 0.6f;
   return s;
 }
-// Measured: strokes 90.75 % exact, 96.6 % of digits; PNG 86.5 %, 95.1 %. With single pen digits
-// at 98.4 %, most misses are now the grouping (a digit split in two, two joined), not the digits.
+// Measured: strokes 93.25 % exact, 97.9 % of digits; PNG 87.0 %, 95.4 %. As strokes, 2 of the 27
+// wrong numbers have another count of digits: the rest are single digits misread (1 as 7, an 8
+// with an open loop as 3), so this follows the single-digit accuracy now, not the grouping.
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
-  check_pen_numbers(false, 0.88, 0.95, ordinary(), ", ordinary spacing");
+  check_pen_numbers(false, 0.915, 0.97, ordinary(), ", ordinary spacing");
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
   check_pen_numbers(true, 0.84, 0.935, ordinary(), ", ordinary spacing");
@@ -261,7 +277,7 @@ TEST(ReadAccuracy, HeldOutPenDigitsReadAsOneDigit) {
   }
   std::printf("held-out pen digits read as numbers: %ld right, %ld wrong, %ld not one digit:%s\n", right, wrong, split,
               shown.c_str());
-  // Measured: 5 of 2 143 (a "4" whose stem stands clear of its bar, a "5" with a floating flag).
-  EXPECT_LE(split, 10);
+  // Measured: 2 of 2 143 (a "5" with a floating flag read "54", a "6" read "66").
+  EXPECT_LE(split, 6);
 }
 }  // namespace
