@@ -3,6 +3,7 @@
 // MNIST test images, and pen digits of the held-out sources' writers, as strokes and as PNG uploads.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <random>
@@ -141,6 +142,25 @@ TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
   EXPECT_LE(split, 5);
 }
 
+TEST(ReadImage, FlatZerosAreNotCutInTwo) {
+  // "00" in zeros twice as wide as tall (some writers make them so): each is one ink part wide
+  // enough to be two digits, but every column of its middle is crossed by two strokes — no place
+  // thin enough to be where two digits touch.
+  digits::Stroke flat;
+  for (int i = 0; i <= 60; ++i) {
+    const float t = 6.2831853f * i / 60;
+    flat.push_back({50 + 48 * std::sin(t), 50 - 24 * std::cos(t)});
+  }
+  std::vector<digits::Stroke> strokes{flat, flat};
+  for (auto& p : strokes[1]) p.x += 120;
+  const auto canvas = testutil::render(strokes, 300, 120, 1.0f, 15, 10, 4);
+  digits::PixelFormat format;
+  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  auto r = model().read_image({px.data(), 300, 120, format, 0});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "00");
+}
+
 TEST(ReadImage, BlankNoiseAndLimits) {
   std::vector<std::uint8_t> blank(200 * 100, 255);
   auto r = model().read_image({blank.data(), 200, 100, digits::PixelFormat::Gray8, 0});
@@ -199,8 +219,8 @@ TEST(ReadAccuracy, MnistTestNumbers) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
   std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
-  EXPECT_GE(s.exact_rate(), 0.92);  // measured 94.3 %
-  EXPECT_GE(s.digit_rate(), 0.98);  // 98.3 %
+  EXPECT_GE(s.exact_rate(), 0.93);  // measured 94.7 %
+  EXPECT_GE(s.digit_rate(), 0.98);  // 98.5 %
 }
 
 TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
@@ -212,8 +232,9 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   two.min_digits = two.max_digits = 2;
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, two, /*touch=*/true);
   std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
-  // Measured: 49.7 % exact; of the wrong answers 86 carry an uncertain digit and 65 do not
-  // (two narrow digits touching read confidently as one) — the floor keeps that from growing.
+  // Measured: 47.7 % exact; of the wrong answers 84 carry an uncertain digit and 73 do not
+  // (two narrow digits touching read confidently as one; 65 when a part crossed by 2 pens of ink
+  // was cut too, which cut flat zeros in two) — the floor keeps that from growing.
   EXPECT_LE(s.unflagged_wrong, s.numbers * 3 / 10);
   EXPECT_GE(s.exact_rate(), 0.44);
 }
@@ -229,10 +250,10 @@ void check_pen_numbers(bool as_png, double exact, double digit, const numbers::S
   EXPECT_GE(s.value().digit_rate(), digit);
 }
 
-// Measured: strokes 88.0 % exact, 97.0 % of digits; PNG 72.0 %, 90.1 % (thick pens close
+// Measured: strokes 88.0 % exact, 97.0 % of digits; PNG 74.0 %, 91.8 % (thick pens close
 // the narrowest gaps, so digits touch).
 TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.86, 0.955); }
-TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.67, 0.87); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.71, 0.89); }
 
 // The target case: 2-6 digits, ordinary spacing (a fifth to 0.6 of a digit's height).
 numbers::Style ordinary() {
@@ -242,14 +263,14 @@ numbers::Style ordinary() {
   s.max_gap = 0.6f;
   return s;
 }
-// Measured: strokes 93.25 % exact, 97.9 % of digits; PNG 87.0 %, 95.4 %. As strokes, 2 of the 27
+// Measured: strokes 93.25 % exact, 97.9 % of digits; PNG 89.25 %, 96.75 %. As strokes, 2 of the 27
 // wrong numbers have another count of digits: the rest are single digits misread (1 as 7, an 8
 // with an open loop as 3), so this follows the single-digit accuracy now, not the grouping.
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
   check_pen_numbers(false, 0.915, 0.97, ordinary(), ", ordinary spacing");
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
-  check_pen_numbers(true, 0.84, 0.935, ordinary(), ", ordinary spacing");
+  check_pen_numbers(true, 0.87, 0.955, ordinary(), ", ordinary spacing");
 }
 
 }  // namespace

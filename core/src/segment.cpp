@@ -335,7 +335,9 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
 
   // A group that is one part as wide as two digits is cut where the part's ink is thinnest: at
   // the column, in its middle half, crossed by the least ink, if that is no more than about one
-  // stroke (an "0" is crossed by two strokes everywhere). Cuts repeat while a piece is too wide.
+  // stroke — 1.5 pens: a flat "0" is crossed by two strokes everywhere (at 2 pens, flat zeros
+  // of a writer who makes them wider than tall were cut in two). Cuts repeat while a piece is too
+  // wide; a part not cut here may still be split by reading (read_atoms).
   std::vector<std::vector<Piece>> digits;
   std::vector<bool> touching, may_split;
   for (const auto& g : groups) {
@@ -374,7 +376,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
         int best = 1 << 30;
         for (int x = a + (b - a) / 4; x < b - (b - a) / 4; ++x)
           if (column[x - p.x0] < best) best = column[x - p.x0], cut = x;
-        if (best > 2.0f * pen) cut = -1;
+        if (best > 1.5f * pen) cut = -1;
       }
       if (cut < 0)
         done.push_back({a, b});
