@@ -789,9 +789,14 @@ int main(int argc, char** argv) {
 
   // Export, then measure what matters: accuracy of the exported blobs run by core on XNNPACK.
   digits::WeightsBlob blob = export_blob(ema, best_t);
-  blob.set_meta("trained_epochs", std::to_string(opt.epochs));
+  // A soup says what its (first) run says: the epochs of its last stage, after how many before.
+  const int soup_epochs = soup.empty() ? 0 : soup[0].value("epochs", 0);
+  blob.set_meta("trained_epochs", std::to_string(opt.soup.empty() ? opt.epochs : soup_epochs));
   if (!opt.init.empty()) blob.set_meta("fine_tuned_after_epochs", std::to_string(epoch_offset));
-  if (!opt.soup.empty()) blob.set_meta("soup_of_runs", std::to_string(starts.size()));
+  if (!opt.soup.empty()) {
+    blob.set_meta("fine_tuned_after_epochs", std::to_string(epoch_offset - soup_epochs));
+    blob.set_meta("soup_of_runs", std::to_string(starts.size()));
+  }
   blob.set_meta("train_images", std::to_string(train_idx.size()));
   {
     std::ostringstream v;
