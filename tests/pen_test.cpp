@@ -122,10 +122,11 @@ TEST(PenRender, UploadStylesCoverEveryInkAndSize) {
 using testutil::pen_data;
 using testutil::PenData;
 
-// The floors this model holds (it measures 98.41 % and 97.99 %), so a regression fails; issue 13's
-// targets are 98.5 % and 98 % and are not both met yet (models/MODEL_CARD.md). Int8 must stay
-// within 0.1 points of f32 on both paths.
-constexpr double kStrokesTarget = 0.982, kPngTarget = 0.977;
+// Floors just under what this model holds (f32 98.55 % strokes, 98.37 % PNG; the lowest of the
+// three ways to run it 98.55 % and 98.27 %), so a regression fails; issue 13's targets are 98.5 %
+// and 98 % (models/MODEL_CARD.md). The floors leave a digit or two for other CPUs' kernels. Int8
+// must stay within 0.1 points of f32 on both paths.
+constexpr double kStrokesTarget = 0.984, kPngTarget = 0.979;
 
 void check_path(pen::Path path, double target) {
   const PenData& d = pen_data();

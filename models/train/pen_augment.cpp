@@ -47,7 +47,8 @@ digits::Stroke line(digits::Point a, digits::Point b) {
 // mostly flagged ones read as 7), added to digits in normalised coordinates (centre 0, longer side
 // 1, y down): a "1" gets a flag — an up-stroke from low on the left, drawn in the same motion as the
 // stem, 22-60 degrees below the horizontal — and sometimes a base; a "0" a slash from bottom left to
-// top right, drawn after it; a "7" a bar across the middle of its stem. Only plain shapes get one
+// top right, drawn after it; a "7" a bar across the middle of its stem; an "8" its top loop left
+// open on the left (held-out writers' 8s read as 3 so). Only plain shapes get one
 // (a "1" narrower than a third of its height), so an added flag never doubles an existing one.
 void add_style(std::vector<digits::Stroke>& s, int label, std::mt19937& rng) {
   std::uniform_real_distribution<float> p01(0, 1);
@@ -73,6 +74,24 @@ void add_style(std::vector<digits::Stroke>& s, int label, std::mt19937& rng) {
     // Inset (or overshoot, when negative) along x, overshoot beyond the oval along y.
     const float in_x = -0.05f + 0.2f * p01(rng), out_y = 0.12f * p01(rng);
     s.push_back(line({x0 + w * in_x, y1 + h * out_y}, {x1 - w * in_x, y0 - h * out_y}));
+  } else if (label == 8) {
+    // The top loop left open on the left (the pen starts there and never closes it, so the
+    // top reads like a "3"'s): the ink in a box at the loop's upper left is cut away.
+    const float cx = x0 + w * (0.3f + 0.2f * p01(rng)), cy = y0 + h * (0.2f + 0.2f * p01(rng));
+    std::vector<digits::Stroke> kept;
+    for (const auto& st : s) {
+      digits::Stroke piece;
+      for (const auto& p : st) {
+        if (p.x < cx && p.y < cy) {
+          if (piece.size() >= 2) kept.push_back(piece);
+          piece.clear();
+        } else {
+          piece.push_back(p);
+        }
+      }
+      if (piece.size() >= 2) kept.push_back(piece);
+    }
+    if (!kept.empty()) s = std::move(kept);
   } else if (label == 7) {
     // The stem's x at the bar's height: the ink point nearest that height on the lower half.
     const float y = y0 + h * (0.5f + 0.15f * p01(rng));

@@ -663,8 +663,8 @@ int main(int argc, char** argv) {
         if (m.contains("pen")) {
           member["pen_share"] = m["pen"].value("share", 0.0);
           for (const char* path : {"strokes", "png"})
-            if (m["pen"].contains(path) && m["pen"][path].contains("f32"))
-              member[std::string("pen_") + path + "_accuracy"] = m["pen"][path]["f32"].value("accuracy", 0.0);
+            if (m["pen"].contains(path) && m["pen"][path].contains("f32") && m["pen"][path]["f32"].contains("all"))
+              member[std::string("pen_") + path + "_accuracy"] = m["pen"][path]["f32"]["all"].value("accuracy", 0.0);
         }
       }
     }
