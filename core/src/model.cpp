@@ -563,8 +563,9 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     const float width = std::max(lb.x + lb.width, rb.x + rb.width) - std::min(lb.x, rb.x);
     // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
     const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
-    const bool part = std::min(lb.height, rb.height) < 0.7f * a.height && gap < 0.15f * a.height && width < 1.4f * tall;
-    const bool close = (overlap && width < 0.85f * tall) || (gap < 0.15f * a.height && width < 0.9f * tall);
+    const bool next_to = gap < 0.15f * a.height;
+    const bool part = next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < 1.4f * tall;
+    const bool close = (overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall);
     if ((close || part) && !left.segment.touching && !right.segment.touching) {
       auto joined = a.join(left, right);
       if (!joined) return Error{joined.error()};

@@ -232,6 +232,78 @@ void load_blob_into(Net& net, const digits::WeightsBlob& blob) {
   set(net->f2->bias, get("fc2.bias"), "fc2.bias");
 }
 
+// Where training starts: --init's folder, or --soup's folders (comma-separated); none: from scratch.
+std::vector<std::string> start_dirs(const Options& opt) {
+  std::vector<std::string> dirs;
+  if (!opt.init.empty()) dirs.push_back(opt.init);
+  for (std::size_t at = 0; !opt.soup.empty() && at <= opt.soup.size();) {
+    const std::size_t comma = std::min(opt.soup.find(',', at), opt.soup.size());
+    if (comma > at) dirs.push_back(opt.soup.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return dirs;
+}
+
+// The weights training starts from, and what the runs that made them say of themselves.
+struct Start {
+  digits::WeightsBlob weights;
+  nlohmann::json curve = nlohmann::json::array();  // the first run's, every stage
+  nlohmann::json previous_stage;                   // the first run's settings
+  nlohmann::json runs = nlohmann::json::array();   // each run: its folder, settings and pen figures
+};
+
+// Previous runs' exported f32 weights, averaged (one run: its weights). Runs fine-tuned from the
+// same start stay in one basin of the loss, where their average — a soup — is usually better than
+// each. The runs' metrics.json carry the curve over, so the model card shows the whole training.
+digits::Result<Start> load_start(const std::vector<std::string>& dirs) {
+  Start out;
+  for (const std::string& dir : dirs) {
+    const std::string path = dir + "/digits-f32.dgt";
+    auto read = frontend::read_file(path);
+    if (!read) return digits::Error{read.error() + " (--init and --soup take previous runs' --out folders)"};
+    const auto& bytes = read.value();
+    auto blob = digits::decode_weights(bytes.data(), bytes.size());
+    if (!blob) return digits::Error{path + ": " + blob.error()};
+    if (out.weights.tensors.empty()) {
+      out.weights = std::move(blob.value());
+    } else {
+      for (digits::Tensor& t : out.weights.tensors) {
+        const digits::Tensor* other = blob.value().find(t.name);
+        if (!other || other->dims != t.dims)
+          return digits::Error{path + ": no tensor " + t.name + " of the first run's shape"};
+        for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] += other->values[i];
+      }
+    }
+    nlohmann::json run = {{"run", dir}};
+    if (auto prior = frontend::read_file(dir + "/metrics.json")) {
+      auto m = nlohmann::json::parse(prior.value().begin(), prior.value().end(), nullptr, false);
+      if (m.is_object() && m.contains("curve") && out.curve.empty()) {
+        out.curve = m["curve"];
+        out.previous_stage = {{"epochs", out.curve.size()},
+                              {"seconds", m.value("seconds", 0.0)},
+                              {"seed", m.value("seed", 0)},
+                              {"lr", m.value("lr", 0.0)},
+                              {"pen_share", m.contains("pen") ? m["pen"].value("share", 0.0) : 0.0}};
+        if (m.contains("previous_stage")) out.previous_stage["previous_stage"] = m["previous_stage"];
+      }
+      if (m.is_object()) {
+        for (const char* k : {"epochs", "seed", "lr", "style", "gap", "seconds", "test_accuracy_core_f32"})
+          if (m.contains(k)) run[k] = m[k];
+        if (m.contains("pen")) {
+          run["pen_share"] = m["pen"].value("share", 0.0);
+          for (const char* p : {"strokes", "png"})
+            if (m["pen"].contains(p) && m["pen"][p].contains("f32") && m["pen"][p]["f32"].contains("all"))
+              run[std::string("pen_") + p + "_accuracy"] = m["pen"][p]["f32"]["all"].value("accuracy", 0.0);
+        }
+      }
+    }
+    out.runs.push_back(run);
+  }
+  for (digits::Tensor& t : out.weights.tensors)
+    for (float& v : t.values) v /= static_cast<float>(dirs.size());
+  return out;
+}
+
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -609,74 +681,21 @@ int main(int argc, char** argv) {
   };
 
   Net net, ema;
-  // A second stage starts from a previous run's exported weights; that run's curve and settings
-  // (its metrics.json) are carried over, so the model card shows the whole training. A soup starts
-  // from the average of several runs' weights (runs fine-tuned from the same start stay in one
-  // basin of the loss, where the average is usually better than each) and trains no further; the
-  // first run's curve stands for the training, and every run is named in metrics.json.
-  nlohmann::json curve = nlohmann::json::array(), previous_stage, soup = nlohmann::json::array();
-  std::vector<std::string> starts;
-  if (!opt.init.empty()) starts.push_back(opt.init);
-  for (std::size_t at = 0; !opt.soup.empty() && at <= opt.soup.size();) {
-    const std::size_t comma = std::min(opt.soup.find(',', at), opt.soup.size());
-    if (comma > at) starts.push_back(opt.soup.substr(at, comma - at));
-    at = comma + 1;
-  }
-  digits::WeightsBlob start;
-  for (const std::string& dir : starts) {
-    const std::string path = dir + "/digits-f32.dgt";
-    auto read = frontend::read_file(path);
-    if (!read) {
-      std::cerr << "digits-train: " << read.error() << " (--init and --soup take previous runs' --out folders)\n";
-      return 2;
-    }
-    const auto& bytes = read.value();
-    auto blob = digits::decode_weights(bytes.data(), bytes.size());
-    if (!blob) {
-      std::cerr << "digits-train: " << path << ": " << blob.error() << "\n";
-      return 2;
-    }
-    if (start.tensors.empty()) {
-      start = std::move(blob.value());
-    } else {
-      for (digits::Tensor& t : start.tensors) {
-        const digits::Tensor* other = blob.value().find(t.name);
-        if (!other || other->dims != t.dims) {
-          std::cerr << "digits-train: " << path << ": no tensor " << t.name << " of the first run's shape\n";
-          return 2;
-        }
-        for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] += other->values[i];
-      }
-    }
-    nlohmann::json member = {{"run", dir}};
-    if (auto prior = frontend::read_file(dir + "/metrics.json")) {
-      auto m = nlohmann::json::parse(prior.value().begin(), prior.value().end(), nullptr, false);
-      if (m.is_object() && m.contains("curve") && curve.empty()) {
-        curve = m["curve"];
-        previous_stage = {{"epochs", curve.size()}, {"seconds", m.value("seconds", 0.0)}, {"seed", m.value("seed", 0)},
-                          {"lr", m.value("lr", 0.0)}, {"pen_share", m.contains("pen") ? m["pen"].value("share", 0.0) : 0.0}};
-        if (m.contains("previous_stage")) previous_stage["previous_stage"] = m["previous_stage"];
-      }
-      if (m.is_object()) {
-        for (const char* k : {"epochs", "seed", "lr", "style", "gap", "seconds", "test_accuracy_core_f32"})
-          if (m.contains(k)) member[k] = m[k];
-        if (m.contains("pen")) {
-          member["pen_share"] = m["pen"].value("share", 0.0);
-          for (const char* path : {"strokes", "png"})
-            if (m["pen"].contains(path) && m["pen"][path].contains("f32") && m["pen"][path]["f32"].contains("all"))
-              member[std::string("pen_") + path + "_accuracy"] = m["pen"][path]["f32"]["all"].value("accuracy", 0.0);
-        }
-      }
-    }
-    soup.push_back(member);
-  }
+  // A second stage starts from a previous run's weights; a soup from several runs' average.
+  const std::vector<std::string> starts = start_dirs(opt);
+  Start start;
   if (!starts.empty()) {
-    for (digits::Tensor& t : start.tensors)
-      for (float& v : t.values) v /= static_cast<float>(starts.size());
-    load_blob_into(net, start);
+    auto loaded = load_start(starts);
+    if (!loaded) {
+      std::cerr << "digits-train: " << loaded.error() << "\n";
+      return 2;
+    }
+    start = std::move(loaded.value());
+    load_blob_into(net, start.weights);
     std::fprintf(stderr, "%s %s (after %zu epochs)\n", opt.soup.empty() ? "fine-tuning" : "averaging",
-                 opt.soup.empty() ? opt.init.c_str() : opt.soup.c_str(), curve.size());
+                 opt.soup.empty() ? opt.init.c_str() : opt.soup.c_str(), start.curve.size());
   }
+  nlohmann::json curve = start.curve, previous_stage = start.previous_stage, soup = start.runs;
   const int epoch_offset = static_cast<int>(curve.size());
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(opt.lr).weight_decay(opt.weight_decay));
   {
