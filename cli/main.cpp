@@ -4,7 +4,7 @@
 //   digits read FILE.png...                          a whole number: one JSON line per file
 //   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX)   synthetic numbers
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
-//   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--json]
+//   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
 #include <algorithm>
 #include <chrono>
@@ -33,8 +33,8 @@ int usage(int code) {
                "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
                "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
                "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
-               "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] [--model BLOB]\n"
-               "                   [--precision f32|int8] [--json]\n"
+               "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
+               "                   [--model BLOB] [--precision f32|int8] [--json]\n"
                "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
                "       digits info [--model BLOB]\n"
                "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
@@ -77,7 +77,7 @@ bool parse_args(int argc, char** argv, Args& a) {
   std::string precision = "f32";
   frontend::Flags flags;
   flags.text("model", &a.model).text("images", &a.images).text("labels", &a.labels).text("pen", &a.pen);
-  flags.choice("sources", &a.sources, {"held-out", "train", "all"}).choice("as", &a.as, {"strokes", "png"});
+  flags.choice("sources", &a.sources, {"held-out", "train", "all"}).choice("as", &a.as, {"strokes", "png", "png-all-inks"});
   flags.number("limit", &a.limit, 0, 1L << 40).number("numbers", &a.numbers, 1, 1000000);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
@@ -186,6 +186,10 @@ int cmd_eval_pen(const Args& a) {
     std::fprintf(stderr, "digits: %s: %s\n", a.pen.c_str(), samples.error().c_str());
     return 1;
   }
+  if (a.numbers && a.as == "png-all-inks") {
+    std::fprintf(stderr, "digits: --as png-all-inks is for single digits; numbers take --as strokes or png\n");
+    return 2;
+  }
   if (a.numbers) return cmd_eval_numbers(a, &samples.value(), nullptr, nullptr);
   auto model = load_model(a);
   if (!model) {
@@ -199,7 +203,9 @@ int cmd_eval_pen(const Args& a) {
     return 1;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  auto report = pen::evaluate(model.value(), samples.value(), which, a.as == "png" ? pen::Path::Png : pen::Path::Strokes);
+  // png: each digit drawn in one ink, the inks taking turns; png-all-inks: in all three.
+  auto report = pen::evaluate(model.value(), samples.value(), which, a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
+                              a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
   if (!report) {
     std::fprintf(stderr, "digits: %s\n", report.error().c_str());
     return 1;

@@ -33,23 +33,40 @@ std::vector<std::size_t> select(const std::vector<Sample>& samples, bool held_ou
 }
 
 digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>& samples,
-                                const std::vector<std::size_t>& which_in, Path path) {
+                                const std::vector<std::size_t>& which_in, Path path, Inks inks) {
   std::vector<std::size_t> which = which_in;
   if (which.empty())
     for (std::size_t i = 0; i < samples.size(); ++i) which.push_back(i);
+  // One job per picture: a sample (its k-th place in `which` picks the picture's geometry) and
+  // the ink it is drawn with.
+  struct Job {
+    std::size_t k;
+    RenderStyle style;
+  };
+  std::vector<Job> jobs;
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    if (which[k] >= samples.size()) return digits::Error{"evaluate: sample index out of range"};
+    if (path == Path::Png && inks == Inks::Every)
+      for (Ink ink : {Ink::DarkOnLight, Ink::LightOnDark, Ink::OnTransparent}) {
+        RenderStyle style = upload_style(k);
+        style.ink = ink;
+        jobs.push_back({k, style});
+      }
+    else
+      jobs.push_back({k, upload_style(k)});
+  }
   Report r;
   r.path = path;
   std::vector<digits::Image28> batch;
-  std::vector<bool> has_ink(which.size(), false);
-  batch.reserve(which.size());
-  for (std::size_t k = 0; k < which.size(); ++k) {
-    if (which[k] >= samples.size()) return digits::Error{"evaluate: sample index out of range"};
-    const Sample& s = samples[which[k]];
+  std::vector<bool> has_ink(jobs.size(), false);
+  batch.reserve(jobs.size());
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const Sample& s = samples[which[jobs[j].k]];
     digits::Result<digits::Preprocessed> pre = digits::Error{""};
     if (path == Path::Strokes) {
       pre = digits::preprocess_strokes(s.strokes);
     } else {
-      auto png = render_png(s.strokes, upload_style(k));
+      auto png = render_png(s.strokes, jobs[j].style);
       if (!png) return digits::Error{png.error()};
       auto img = digits::decode_png(png.value().data(), png.value().size());
       if (!img) return digits::Error{"evaluate: decode_png of a rendered digit: " + img.error()};
@@ -57,17 +74,18 @@ digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>&
     }
     if (pre && !pre.value().empty) {
       batch.push_back(pre.value().image);
-      has_ink[k] = true;
+      has_ink[j] = true;
     }
   }
   const auto ran = model.predict_batch(batch);
   if (!ran) return digits::Error{"evaluate: " + ran.error()};
   const auto& preds = ran.value();
   std::size_t next = 0;
-  for (std::size_t k = 0; k < which.size(); ++k) {
-    const Sample& s = samples[which[k]];
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const std::size_t index = which[jobs[j].k];
+    const Sample& s = samples[index];
     digits::Prediction p;  // empty
-    if (has_ink[k])
+    if (has_ink[j])
       p = preds[next++];
     else
       ++r.empty;
@@ -75,10 +93,10 @@ digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>&
     r.all.add(ok);
     (p.uncertain ? r.uncertain : r.confident).add(ok);
     r.by_source[s.source].add(ok);
-    if (path == Path::Png) r.by_style[ink_name(upload_style(k).ink)].add(ok);
+    if (path == Path::Png) r.by_style[ink_name(jobs[j].style.ink)].add(ok);
     r.by_digit[s.label].add(ok);
     if (!p.empty) r.confusion[s.label][p.digit]++;
-    if (!ok) r.misses.push_back({which[k], s.label, p.digit, p.confidence});
+    if (!ok) r.misses.push_back({index, s.label, p.digit, p.confidence});
     r.predictions.push_back(p);
   }
   return r;

@@ -46,10 +46,16 @@ struct Report {
   std::vector<digits::Prediction> predictions;  // one per evaluated sample, in order
 };
 
+// On the PNG path, each sample is drawn in one ink, the inks taking turns (Rotate: each style
+// meets a third of the samples), or in all three (Every: each style meets every sample, so a
+// style's figure is not a matter of which digits it happened to get; three times the work).
+enum class Inks { Rotate, Every };
+
 // Evaluates `which` (indices into samples; empty = all). A sample whose preprocessing fails or
-// finds no ink counts as an error (its prediction is empty).
+// finds no ink counts as an error (its prediction is empty). With Inks::Every, every tally,
+// miss and prediction is per picture (three per sample).
 digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>& samples,
-                                const std::vector<std::size_t>& which, Path path);
+                                const std::vector<std::size_t>& which, Path path, Inks inks = Inks::Rotate);
 
 // The indices of the samples of the held-out sources (true) or of the others (false), without
 // those that looks_missegmented() flags (the data set's known flaw), so that training, tests, the CLI and
