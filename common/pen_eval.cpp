@@ -93,7 +93,10 @@ digits::Result<Report> evaluate(digits::Model& model, const std::vector<Sample>&
     r.all.add(ok);
     (p.uncertain ? r.uncertain : r.confident).add(ok);
     r.by_source[s.source].add(ok);
-    if (path == Path::Png) r.by_style[ink_name(jobs[j].style.ink)].add(ok);
+    if (path == Path::Png) {
+      r.by_style[ink_name(jobs[j].style.ink)].add(ok);
+      r.by_side[jobs[j].style.side].add(ok);
+    }
     r.by_digit[s.label].add(ok);
     if (!p.empty) r.confusion[s.label][p.digit]++;
     if (!ok) r.misses.push_back({index, s.label, p.digit, p.confidence});
@@ -115,6 +118,11 @@ std::string summary(const Report& r) {
   }
   for (const auto& kv : r.by_style) {
     std::snprintf(buf, sizeof buf, "  style %-15s %6.2f%% (%ld/%ld)\n", kv.first.c_str(), 100 * kv.second.accuracy(),
+                  kv.second.correct, kv.second.n);
+    o += buf;
+  }
+  for (const auto& kv : r.by_side) {
+    std::snprintf(buf, sizeof buf, "  canvas %3d px          %6.2f%% (%ld/%ld)\n", kv.first, 100 * kv.second.accuracy(),
                   kv.second.correct, kv.second.n);
     o += buf;
   }
@@ -152,6 +160,7 @@ std::string to_json(const Report& r) {
   j["empty"] = r.empty;
   for (const auto& kv : r.by_source) j["sources"][kv.first] = tally(kv.second);
   for (const auto& kv : r.by_style) j["styles"][kv.first] = tally(kv.second);
+  for (const auto& kv : r.by_side) j["canvas_px"][std::to_string(kv.first)] = tally(kv.second);
   for (int d = 0; d < 10; ++d) j["digits"].push_back(tally(r.by_digit[d]));
   j["confusion"] = r.confusion;
   return j.dump();

@@ -39,6 +39,7 @@ struct Report {
   Path path = Path::Strokes;
   Tally all, confident, uncertain;
   std::map<std::string, Tally> by_source, by_style;  // by_style: PNG path only (ink name)
+  std::map<int, Tally> by_side;                      // PNG path only: the canvas's side, pixels
   std::array<Tally, 10> by_digit{};
   std::array<std::array<long, 10>, 10> confusion{};  // [label][predicted]; empty counts as wrong
   long empty = 0;                                    // no ink found: counted as errors
