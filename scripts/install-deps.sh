@@ -12,7 +12,7 @@ groups=("$@")
 # Boost 1.81 (Beast and Asio, header-only; Boost.URL) is named by version: plain libboost-dev is
 # 1.74, which conflicts with it. cpp-httplib is only the server tests' HTTP client.
 declare -A pkgs=(
-  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libboost1.81-dev libboost-url1.81-dev libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev liblodepng-dev libdeflate-dev"
+  [base]="build-essential cmake ninja-build ccache pkg-config libxnnpack-dev libpthreadpool-dev libcpuinfo-dev python3 googletest libgtest-dev libpng-dev nodejs npm ca-certificates libboost1.81-dev libboost-url1.81-dev libcpp-httplib-dev nlohmann-json3-dev zlib1g-dev curl libcairo2-dev libdeflate-dev"
   [wasm]="emscripten binaryen llvm-14 clang-19 lld-19"
   # The browser tests run on three engines: Chromium, Firefox ESR, and WebKitGTK (Safari's engine)
   # through WebKitWebDriver on Xvfb.
@@ -41,7 +41,7 @@ done
 # apt knows a newer version than the one installed, install it (a fresh machine gets the newest
 # anyway; this catches an image that shipped an older one).
 if [[ " ${groups[*]} " == *" base "* ]]; then
-  for p in libpng16-16 libpng-dev zlib1g zlib1g-dev liblodepng0 liblodepng-dev libdeflate0 libdeflate-dev; do
+  for p in libpng16-16 libpng-dev zlib1g zlib1g-dev libdeflate0 libdeflate-dev; do
     installed=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
     candidate=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
     if [ -n "$installed" ] && [ -n "$candidate" ] && [ "$candidate" != "(none)" ] &&
