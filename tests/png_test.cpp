@@ -271,6 +271,18 @@ TEST(PngPaths, WhatTheFastPathDeclinesLibpngDecodes) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().find("Not enough image data"), std::string::npos) << r.error();
   }
+  // The one place the paths differ (core/src/png_fast.cpp): a fixed-code deflate block using
+  // length symbol 287, which RFC 1951 reserves, with every CRC right (fuzz_png_paths' finding).
+  // zlib, under libpng, refuses it; libdeflate decodes it. If libdeflate gets stricter, this
+  // fails: then both refuse it, and the comment, this test and fuzz_png_paths' exception go.
+  {
+    const Bytes odd = testutil::read_file(testutil::source_path("tests/fixtures/reserved-length-symbol.png"));
+    ASSERT_FALSE(odd.empty());
+    auto ref = digits::detail::decode_png_libpng(odd.data(), odd.size(), 1 << 24);
+    ASSERT_FALSE(ref.ok());
+    EXPECT_NE(ref.error().find("invalid literal/length code"), std::string::npos) << ref.error();
+    EXPECT_TRUE(digits::detail::decode_png_fast(odd.data(), odd.size(), 1 << 24).has_value());
+  }
   // Damage every path refuses: the fast path declines, libpng says what is wrong.
   Bytes flipped = grey_png();
   flipped[idat_data(flipped) + 5] ^= 0x10;
