@@ -119,7 +119,7 @@ std::optional<DecodedImage> decode_png_fast(const std::uint8_t* data, std::size_
   LodePNGState state;
   lodepng_state_init(&state);
   state.decoder.color_convert = 0;  // the file's own layout; converted below in one pass
-  state.decoder.ignore_crc = 1;  // inspect() checked every chunk's
+  state.decoder.ignore_crc = 1;     // inspect() checked every chunk's
   state.decoder.read_text_chunks = 0;
   state.decoder.remember_unknown_chunks = 0;
   state.decoder.zlibsettings.custom_zlib = inflate_scanlines;
