@@ -88,6 +88,20 @@ TEST(ReadStrokes, APartOfADigitWrittenApartJoinsIt) {
   EXPECT_EQ(r.value().digits[1].strokes, (std::vector<int>{1, 2}));
 }
 
+TEST(ReadStrokes, APartBetweenTwoDigitsJoinsTheOneItCompletes) {
+  // "1 4" with the 4's bar written first, its left end just after the 1 and its stem to the right:
+  // the bar is a part next to both. Joined left to right first, "1" + bar read as a confident
+  // "4", and the stem alone as "1" ("41"); the bar and its stem read better still, as "4".
+  const float s = 85;
+  const std::vector<digits::Stroke> strokes{
+      {{38, 18}, {54, 5}, {54, 95}}, {{s + 40, 10}, {s - 25, 62}, {s + 61, 62}}, {{s + 70, 20}, {s + 70, 95}}};
+  auto r = model().read_strokes(strokes);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "14");
+  ASSERT_EQ(r.value().digits.size(), 2u);
+  EXPECT_EQ(r.value().digits[1].strokes, (std::vector<int>{1, 2}));
+}
+
 TEST(ReadStrokes, SlantedDigitsThatOverlapInXAreStillApart) {
   // Italic "11": each "1" leans right by 0.5 x per y, so their x ranges overlap, upright not.
   std::vector<digits::Stroke> strokes;
@@ -251,9 +265,9 @@ void check_pen_numbers(bool as_png, double exact, double digit, const numbers::S
   EXPECT_GE(s.value().digit_rate(), digit);
 }
 
-// Measured: strokes 87.75 % exact, 96.8 % of digits; PNG 74.0 %, 91.7 % (thick pens close
+// Measured: strokes 89.5 % exact, 97.25 % of digits; PNG 74.25 %, 91.8 % (thick pens close
 // the narrowest gaps, so digits touch).
-TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.86, 0.955); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.875, 0.96); }
 TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.71, 0.89); }
 
 // The target case: 2-6 digits, ordinary spacing (a fifth to 0.6 of a digit's height).
@@ -264,11 +278,11 @@ numbers::Style ordinary() {
   s.max_gap = 0.6f;
   return s;
 }
-// Measured: strokes 93.5 % exact, 97.6 % of digits; PNG 90.25 %, 97.1 %. As strokes, 5 of the 26
+// Measured: strokes 93.75 % exact, 97.7 % of digits; PNG 90.5 %, 97.2 %. As strokes, 5 of the 25
 // wrong numbers have another count of digits: the rest are single digits misread (mostly a
 // flagged 1 as 7), so this follows the single-digit accuracy now, not the grouping.
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
-  check_pen_numbers(false, 0.915, 0.97, ordinary(), ", ordinary spacing");
+  check_pen_numbers(false, 0.92, 0.97, ordinary(), ", ordinary spacing");
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
   check_pen_numbers(true, 0.88, 0.96, ordinary(), ", ordinary spacing");

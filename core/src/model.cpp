@@ -546,16 +546,18 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
       whole_predicted = false;
       ++i;
     }
-  for (std::size_t i = 0; i + 1 < a.atoms.size();) {
-    const auto &left = a.atoms[i], &right = a.atoms[i + 1];
-    // Candidates: touching, overlapping or all but (upright or as written) and no wider than a
-    // digit; or one of them a part of a digit — shorter than the writing's digits (a "4"'s bar
-    // written apart from its stem, a "5"'s flag) — next to the other and no wider than a wide
-    // digit. (The network reads the bigger of two real digits joined as that digit, confidently —
-    // "1" + "2" reads "2" — so the product rule alone over-joins; and it reads a part scaled up
-    // to a digit's size confidently too — a "4"'s bar as "4", its stem as "1" — so a part joins
-    // on a slightly lower bar.) Thresholds chosen on synthetic numbers of the training writers'
-    // pen digits (common/numbers.h), then checked on the held-out writers'.
+  // Candidates to join: touching, overlapping or all but (upright or as written) and no wider
+  // than a digit; or one of them a part of a digit — shorter than the writing's digits (a "4"'s
+  // bar written apart from its stem, a "5"'s flag) — next to the other and no wider than a wide
+  // digit. (The network reads the bigger of two real digits joined as that digit, confidently —
+  // "1" + "2" reads "2" — so the product rule alone over-joins; and it reads a part scaled up to
+  // a digit's size confidently too — a "4"'s bar as "4", its stem as "1" — so a part joins on a
+  // slightly lower bar.) Thresholds chosen on synthetic numbers of the training writers' pen
+  // digits (common/numbers.h), then checked on the held-out writers'.
+  struct Pair {
+    bool close, part;
+  };
+  auto pair = [&](const detail::Atoms::Atom& left, const detail::Atoms::Atom& right) {
     const Box &lb = left.segment.box, &rb = right.segment.box;
     const float slack = 0.1f * a.height;
     const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
@@ -564,15 +566,31 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
     // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
     const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
     const bool next_to = gap < 0.15f * a.height;
-    const bool part = next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < 1.4f * tall;
-    const bool close = (overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall);
-    if ((close || part) && !left.segment.touching && !right.segment.touching) {
+    return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
+                next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < 1.4f * tall};
+  };
+  for (std::size_t i = 0; i + 1 < a.atoms.size();) {
+    const auto &left = a.atoms[i], &right = a.atoms[i + 1];
+    const Pair here = pair(left, right);
+    if ((here.close || here.part) && !left.segment.touching && !right.segment.touching) {
       auto joined = a.join(left, right);
       if (!joined) return Error{joined.error()};
       auto pjr = model.predict(joined.value().segment.image);
       if (!pjr) return Error{pjr.error()};
       const Prediction pj = pjr.value();
-      if (pj.confidence > (part ? 0.8f : 1.0f) * p[i].confidence * p[i + 1].confidence) {
+      // A part between two digits joins the one it reads better with: "1" and then a "4" whose
+      // bar comes before its stem is "14", where joining left to right took the bar for the 1's.
+      bool rather_right = false;
+      if (here.part && right.segment.box.height < left.segment.box.height && i + 2 < a.atoms.size() &&
+          !a.atoms[i + 2].segment.touching && pair(right, a.atoms[i + 2]).part) {
+        auto other = a.join(right, a.atoms[i + 2]);
+        if (!other) return Error{other.error()};
+        auto por = model.predict(other.value().segment.image);
+        if (!por) return Error{por.error()};
+        const float po = por.value().confidence;
+        rather_right = po > pj.confidence && po > 0.8f * p[i + 1].confidence * p[i + 2].confidence;
+      }
+      if (!rather_right && pj.confidence > (here.part ? 0.8f : 1.0f) * p[i].confidence * p[i + 1].confidence) {
         a.atoms[i] = std::move(joined.value());
         p[i] = pj;
         a.atoms.erase(a.atoms.begin() + static_cast<long>(i) + 1);
