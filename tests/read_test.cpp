@@ -265,10 +265,26 @@ void check_pen_numbers(bool as_png, double exact, double digit, const numbers::S
   EXPECT_GE(s.value().digit_rate(), digit);
 }
 
-// Measured: strokes 89.5 % exact, 97.25 % of digits; PNG 74.25 %, 91.8 % (thick pens close
+// Grouping alone: numbers of the *training* writers, whose single digits the model reads almost
+// without error, so what fails here is mostly strokes put in the wrong digit. The grouping rules'
+// thresholds were chosen on these numbers (and then checked on the held-out writers' above and
+// below). Measured 94.25 % exact, 98.68 % of digits (93.25 % before a full-height confident "1"
+// was kept apart from the neighbour it joined as — "17" read "7" —, 91.0 % before a part could
+// choose its neighbour).
+TEST(ReadAccuracy, TrainingWritersNumbersMeasureTheGrouping) {
+  const auto& d = testutil::pen_data();
+  if (d.samples.empty()) GTEST_SKIP() << d.missing;
+  auto s = numbers::score_strokes(model(), d.samples, pen::select(d.samples, false), 400, 17, false, {});
+  ASSERT_TRUE(s) << s.error();
+  std::printf("training writers' pen numbers (strokes): %s", numbers::summary(s.value()).c_str());
+  EXPECT_GE(s.value().exact_rate(), 0.9375);
+  EXPECT_GE(s.value().digit_rate(), 0.985);
+}
+
+// Measured: strokes 90.5 % exact, 97.5 % of digits; PNG 75.25 %, 92.1 % (thick pens close
 // the narrowest gaps, so digits touch).
-TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.875, 0.96); }
-TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.71, 0.89); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.885, 0.965); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.72, 0.9); }
 
 // The target case: 2-6 digits, ordinary spacing (a fifth to 0.6 of a digit's height).
 numbers::Style ordinary() {

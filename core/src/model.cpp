@@ -590,7 +590,16 @@ Result<Reading> read_atoms(Model& model, Result<detail::Atoms> made, const ReadO
         const float po = por.value().confidence;
         rather_right = po > pj.confidence && po > 0.8f * p[i + 1].confidence * p[i + 2].confidence;
       }
-      if (!rather_right && pj.confidence > (here.part ? 0.8f : 1.0f) * p[i].confidence * p[i + 1].confidence) {
+      // Two digits of full height, one a confident "1", that joined read as the other: a "1"
+      // written close to its neighbour ("17" read "7"), not a digit's stroke (a "4"'s stem
+      // beside its short bar is a part, and joins as a part).
+      const auto tall_one_absorbed = [&](std::size_t one, std::size_t other) {
+        return p[one].digit == 1 && p[one].confidence >= 0.9f && pj.digit == p[other].digit &&
+               std::min(left.segment.box.height, right.segment.box.height) >= 0.8f * a.height;
+      };
+      const bool keep_apart = !here.part && (tall_one_absorbed(i, i + 1) || tall_one_absorbed(i + 1, i));
+      if (!rather_right && !keep_apart &&
+          pj.confidence > (here.part ? 0.8f : 1.0f) * p[i].confidence * p[i + 1].confidence) {
         a.atoms[i] = std::move(joined.value());
         p[i] = pj;
         a.atoms.erase(a.atoms.begin() + static_cast<long>(i) + 1);
