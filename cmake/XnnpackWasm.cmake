@@ -194,6 +194,47 @@ function(_digits_xnnpack_wasm)
     endif()
   endforeach()
 
+  # --- relaxed SIMD: the fast int8 kernels on every engine's relaxed dot product ------
+  # XNNPACK's relaxed int8 GEMMs (activations as unsigned bytes into
+  # i32x4.relaxed_dot_i8x16_i7x16_add) run only where a start-up probe finds the dot product
+  # unsaturated, as V8 lowers it on AVX-VNNI CPUs. Firefox (and V8 without VNNI) lowers it to
+  # x86's pmaddubsw, whose int16 pairs saturate, so XNNPACK fell back to the SIMD128 kernels
+  # there: the relaxed build ran 0.30 ms in Firefox, 0.20 ms with this. Our int8 GEMM inputs are
+  # 7-bit (core/src/model.cpp, prepare_int8), where a pair cannot saturate (2 * 127 * 127 <
+  # 32767), so the relaxed build compiles a copy of hardware-config.c that also accepts that
+  # lowering when it is exact on such inputs (node 20's experimental relaxed SIMD is not: it
+  # doubles the sums, and keeps the SIMD128 kernels). tests/model_test.cpp's int8 accuracy tests
+  # fail in the wasm-relaxed suite if an engine accepted here saturates (checked with 8-bit
+  # activations and an acceptance that let node's sums through).
+  if(DIGITS_WASM_RELAXED_SIMD)
+    file(READ "${XNN_SRC}/src/configs/hardware-config.c" _hc)
+    set(_usdot_probe [=[
+      hardware_config.use_wasm_usdot = !wasm_v128_any_true(wasm_v128_or(
+        wasm_v128_xor(xint8_output, wasm_i32x4_const_splat(128)),
+        wasm_v128_xor(overflow_output, wasm_i32x4_const(-65536, -98048, -98048, -130560))));]=])
+    set(_usdot_or_exact_on_7_bits [=[
+      {
+        // digits (cmake/XnnpackWasm.cmake): also where the dot product is exact for the second
+        // operand in [0, 127], all that digits feeds it (e.g. Firefox's saturating pmaddubsw).
+        const volatile v128_t weights = wasm_i8x16_const(-127, -127, -127, -127, 127, 127, 127, 127, -127, 127, -127, 127, 1, -2, 3, -4);
+        const volatile v128_t inputs = wasm_i8x16_const(127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 5, 6, 7, 8);
+        const v128_t sums = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(weights, inputs, wasm_i32x4_const(1, 2, 3, 4));
+        if (wasm_i32x4_all_true(wasm_i32x4_eq(sums, wasm_i32x4_const(-64515, 64518, 3, -14)))) {
+          hardware_config.use_wasm_usdot = true;
+        }
+      }]=])
+    string(FIND "${_hc}" "${_usdot_probe}" _at)
+    if(_at EQUAL -1)
+      message(FATAL_ERROR "XnnpackWasm: XNNPACK's relaxed dot product probe (src/configs/hardware-config.c) "
+                          "is not the one this build amends; re-check it against core/src/model.cpp's 7-bit "
+                          "activations before changing the text here.")
+    endif()
+    string(REPLACE "${_usdot_probe}" "${_usdot_probe}\n${_usdot_or_exact_on_7_bits}" _hc "${_hc}")
+    file(WRITE "${gen}/relaxed/hardware-config.c.new" "${_hc}")
+    configure_file("${gen}/relaxed/hardware-config.c.new" "${gen}/relaxed/hardware-config.c" COPYONLY)
+    set_property(TARGET hardware-config PROPERTY SOURCES "${gen}/relaxed/hardware-config.c")
+  endif()
+
   # --- production wasm + wasmsimd microkernels (the 2024 CMakeLists has no wasm) ---
   include("${XNN_SRC}/cmake/gen/wasm_microkernels.cmake")
   include("${XNN_SRC}/cmake/gen/wasmsimd_microkernels.cmake")

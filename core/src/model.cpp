@@ -86,6 +86,9 @@ struct QuantParams {
 const char* const kProbeNames[] = {"conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "fc1"};
 constexpr std::uint32_t kProbeFirstId = 3;
 constexpr std::uint32_t kProbeCount = 7;
+// Quantisation steps above the zero point for an int8 GEMM's input (7 bits; see prepare_int8).
+constexpr float kGemmInputLevels = 127;
+static_assert(kGemmInputLevels <= 127, "an int8 GEMM input above 7 bits lets Firefox's relaxed dot product saturate");
 
 }  // namespace
 
@@ -156,7 +159,14 @@ Result<bool> Model::Impl::prepare_int8() {
     if (!parse_float(weights.meta(keys[i]), m) || !(m > 0))
       return Error{std::string("weights blob has no activation range '") + keys[i] +
                    "', which Int8 precision needs (export it with a current digits-train, or use F32)"};
-    act[i].scale = m / 255;  // ReLU outputs: [0, m] onto [-128, 127]
+    // ReLU outputs [0, m]. What feeds an int8 GEMM (conv1..conv3's outputs) goes onto 7 bits,
+    // [-128, -1]: the relaxed-SIMD build's int8 kernels multiply activations as unsigned bytes,
+    // and some engines (Firefox; V8 on CPUs without AVX-VNNI) lower that dot product to x86's
+    // pmaddubsw, which saturates a pair of products above 32767. With activations below 128 a
+    // pair is at most 2 * 127 * 127, so every engine gives the exact sums (cmake/XnnpackWasm.cmake
+    // lets XNNPACK use those kernels there). Measured: no accuracy lost (MODEL_CARD.md).
+    // fc1's output feeds no int8 GEMM and keeps all 8 bits.
+    act[i].scale = m / (i < 3 ? kGemmInputLevels : 255);
     act[i].zero_point = -128;
   }
   for (int l = 1; l < 3; ++l) {  // conv1 stays f32 (see build())
@@ -192,7 +202,9 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
   auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout) {
     const std::string name = "conv" + std::to_string(layer + 1);
     uint32_t filter = 0, bias = 0, conv = 0, pooled = 0;
-    float out_max = kInf;
+    // In Int8 precision every conv output is clamped to its quantised range's top (see
+    // prepare_int8: 7 bits), conv1's too, though it is f32: its Convert would saturate at 8 bits.
+    float out_max = int8 ? kGemmInputLevels * act[layer].scale : kInf;
     if (int8 && layer > 0) {
       const QuantConv& q = qconv[layer];
       const size_t fdims[4] = {cout, 3, 3, cin}, bdims[1] = {cout};
@@ -204,7 +216,6 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
                                                           q.bias.data(), XNN_INVALID_VALUE_ID, 0, &bias);
       qtensor({n, hw, hw, cout}, act[layer], conv);
       qtensor({n, hw / 2, hw / 2, cout}, act[layer], pooled);
-      out_max = (127 - act[layer].zero_point) * act[layer].scale;
     } else {
       tensor({cout, 3, 3, cin}, data((name + ".weight").c_str()), XNN_INVALID_VALUE_ID, 0, filter);
       tensor({cout}, data((name + ".bias").c_str()), XNN_INVALID_VALUE_ID, 0, bias);
