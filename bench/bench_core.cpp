@@ -17,8 +17,8 @@
 
 #include "digits/digits.h"
 #include "digits/weights.h"
-#include "preprocess_internal.h"
 #include "files.h"
+#include "preprocess_internal.h"
 #include "timing.h"
 
 #ifndef __EMSCRIPTEN__
@@ -80,8 +80,7 @@ struct TorchNet {
     w.push_back(t("fc2.bias"));
   }
   torch::Tensor forward(torch::Tensor x) {
-    for (int i = 0; i < 3; ++i)
-      x = torch::max_pool2d(torch::relu(torch::conv2d(x, w[2 * i], w[2 * i + 1], 1, 1)), 2);
+    for (int i = 0; i < 3; ++i) x = torch::max_pool2d(torch::relu(torch::conv2d(x, w[2 * i], w[2 * i + 1], 1, 1)), 2);
     x = x.permute({0, 2, 3, 1}).flatten(1);
     x = torch::relu(torch::linear(x, w[6], w[7]));
     return torch::softmax(torch::linear(x, w[8], w[9]), 1);
@@ -112,7 +111,8 @@ void bench_preprocessing(int iterations) {
     const digits::PreprocessOptions options;
     // Both decoders side by side in this run; decode_png takes the first for this file.
     const auto fast = time_calls(iterations, [&] { digits::detail::decode_png_fast(png.data(), png.size(), 1 << 24); });
-    const auto libpng = time_calls(iterations, [&] { digits::detail::decode_png_libpng(png.data(), png.size(), 1 << 24); });
+    const auto libpng =
+        time_calls(iterations, [&] { digits::detail::decode_png_libpng(png.data(), png.size(), 1 << 24); });
     row("decode_png, 280x280 RGBA (4 kB): lodepng + libdeflate", fast);
     row("the same PNG through libpng + zlib", libpng);
     std::printf("| (lodepng + libdeflate / libpng: %.2fx) | | |\n", fast.median_us / libpng.median_us);
@@ -137,12 +137,14 @@ void bench_preprocessing(int iterations) {
 // predict_strokes side by side, each precision. The target: a 6-digit number under 2x a
 // single digit's time.
 void bench_reading(int iterations) {
-  std::printf("\n| reading | precision | one digit (predict_strokes) | one digit (read_strokes) | 6-digit number (read_strokes) | ratio |\n");
+  std::printf(
+      "\n| reading | precision | one digit (predict_strokes) | one digit (read_strokes) | 6-digit number "
+      "(read_strokes) | ratio |\n");
   std::printf("|---|---|---|---|---|---|\n");
   const std::vector<std::vector<digits::Stroke>> shapes = {
-      {{{38, 18}, {54, 5}, {54, 95}}},                          // 1
-      {{{60, 5}, {18, 65}, {82, 65}}, {{62, 30}, {62, 95}}},    // 4
-      {{{20, 8}, {80, 8}, {62, 40}, {45, 95}}},                 // 7
+      {{{38, 18}, {54, 5}, {54, 95}}},                        // 1
+      {{{60, 5}, {18, 65}, {82, 65}}, {{62, 30}, {62, 95}}},  // 4
+      {{{20, 8}, {80, 8}, {62, 40}, {45, 95}}},               // 7
   };
   std::vector<digits::Stroke> number;
   for (int k = 0; k < 6; ++k)
@@ -159,7 +161,8 @@ void bench_reading(int iterations) {
     if (!m) return;
     auto check = m.value().read_strokes(number);
     if (!check || check.value().text != "147147") {
-      std::fprintf(stderr, "bench_core: the 6-digit number read as %s\n", check ? check.value().text.c_str() : check.error().c_str());
+      std::fprintf(stderr, "bench_core: the 6-digit number read as %s\n",
+                   check ? check.value().text.c_str() : check.error().c_str());
       return;
     }
     Stats one = time_calls(iterations, [&] { m.value().predict_strokes(seven); });
@@ -178,9 +181,12 @@ int main(int argc, char** argv) {
   int iterations = 3000;
   bool preprocess_only = false, read_only = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--preprocess")) preprocess_only = true;
-    else if (!std::strcmp(argv[i], "--read")) read_only = true;
+    if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc)
+      iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--preprocess"))
+      preprocess_only = true;
+    else if (!std::strcmp(argv[i], "--read"))
+      read_only = true;
   }
   if (preprocess_only) {
     bench_preprocessing(iterations);
@@ -244,8 +250,8 @@ int main(int argc, char** argv) {
     double ttp = throughput(std::max(10, iterations / 200), kBatch, [&] { net.forward(tb); });
     std::printf("| libtorch %s (same weights) | %d | %.1f µs | %.1f µs | %.0f digits/s |\n", TORCH_VERSION, threads,
                 ts.median_us, ts.p99_us, ttp);
-    std::printf("| **core (faster precision) / libtorch** | %d | **%.3fx latency** | | **%.1fx throughput** |\n", threads,
-                s.median_us / ts.median_us, tp / ttp);
+    std::printf("| **core (faster precision) / libtorch** | %d | **%.3fx latency** | | **%.1fx throughput** |\n",
+                threads, s.median_us / ts.median_us, tp / ttp);
     std::fflush(stdout);
 #endif
   }

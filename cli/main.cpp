@@ -11,15 +11,14 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "answer_json.h"
 #include "digits/digits.h"
 #include "digits/idx.h"
 #include "digits/png.h"
-#include "answer_json.h"
 #include "files.h"
 #include "flags.h"
 #include "numbers.h"
@@ -29,27 +28,27 @@
 namespace {
 
 int usage(int code) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
-               "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
-               "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
-               "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
-               "                   [--model BLOB] [--precision f32|int8] [--json]\n"
-               "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
-               "       digits info [--model BLOB]\n"
-               "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
-               "\n"
-               "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
-               "read     prints one JSON line per file: file, text (the number), digits (each with its box), empty\n"
-               "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
-               "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
-               "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: the\n"
-               "         held-out sources' writers)\n"
-               "info     what the weights blob says about itself\n"
-               "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
+  std::fprintf(
+      code ? stderr : stdout,
+      "usage: digits predict [--model BLOB] [--precision f32|int8] FILE.png...\n"
+      "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
+      "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
+      "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
+      "                   [--model BLOB] [--precision f32|int8] [--json]\n"
+      "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
+      "       digits info [--model BLOB]\n"
+      "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
+      "\n"
+      "predict  prints one JSON line per file: file, digit, confidence, probabilities, empty, uncertain\n"
+      "read     prints one JSON line per file: file, text (the number), digits (each with its box), empty\n"
+      "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
+      "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
+      "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: the\n"
+      "         held-out sources' writers)\n"
+      "info     what the weights blob says about itself\n"
+      "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
 }
-
 
 using json = nlohmann::ordered_json;
 
@@ -77,7 +76,8 @@ bool parse_args(int argc, char** argv, Args& a) {
   std::string precision = "f32";
   frontend::Flags flags;
   flags.text("model", &a.model).text("images", &a.images).text("labels", &a.labels).text("pen", &a.pen);
-  flags.choice("sources", &a.sources, {"held-out", "train", "all"}).choice("as", &a.as, {"strokes", "png", "png-all-inks"});
+  flags.choice("sources", &a.sources, {"held-out", "train", "all"})
+      .choice("as", &a.as, {"strokes", "png", "png-all-inks"});
   flags.number("limit", &a.limit, 0, 1L << 40).number("numbers", &a.numbers, 1, 1000000);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
@@ -121,7 +121,8 @@ int per_file(const Args& a, Answer answer) {
   int failures = 0;
   for (const auto& file : a.files) {
     auto img = decode_file(file);
-    auto line = img ? answer(model.value(), file, img.value()) : digits::Result<std::string>(digits::Error{img.error()});
+    auto line =
+        img ? answer(model.value(), file, img.value()) : digits::Result<std::string>(digits::Error{img.error()});
     if (line) {
       std::printf("%s\n", line.value().c_str());
     } else {
@@ -133,21 +134,21 @@ int per_file(const Args& a, Answer answer) {
 }
 
 int cmd_predict(const Args& a) {
-  return per_file(a, [](digits::Model& m, const std::string& file,
-                        const digits::DecodedImage& img) -> digits::Result<std::string> {
-    auto p = m.predict_image(img.view());
-    if (!p) return digits::Error{file + ": " + p.error()};
-    return file_line(file, answer::prediction_json(p.value()));
-  });
+  return per_file(
+      a, [](digits::Model& m, const std::string& file, const digits::DecodedImage& img) -> digits::Result<std::string> {
+        auto p = m.predict_image(img.view());
+        if (!p) return digits::Error{file + ": " + p.error()};
+        return file_line(file, answer::prediction_json(p.value()));
+      });
 }
 
 int cmd_read(const Args& a) {
-  return per_file(a, [](digits::Model& m, const std::string& file,
-                        const digits::DecodedImage& img) -> digits::Result<std::string> {
-    auto r = m.read_image(img.view());
-    if (!r) return digits::Error{file + ": " + r.error()};
-    return file_line(file, answer::reading_json(r.value()));
-  });
+  return per_file(
+      a, [](digits::Model& m, const std::string& file, const digits::DecodedImage& img) -> digits::Result<std::string> {
+        auto r = m.read_image(img.view());
+        if (!r) return digits::Error{file + ": " + r.error()};
+        return file_line(file, answer::reading_json(r.value()));
+      });
 }
 
 // Synthetic numbers (common/numbers.h): pen digits of the held-out writers, or MNIST images.
@@ -204,8 +205,9 @@ int cmd_eval_pen(const Args& a) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   // png: each digit drawn in one ink, the inks taking turns; png-all-inks: in all three.
-  auto report = pen::evaluate(model.value(), samples.value(), which, a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
-                              a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
+  auto report =
+      pen::evaluate(model.value(), samples.value(), which, a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
+                    a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
   if (!report) {
     std::fprintf(stderr, "digits: %s\n", report.error().c_str());
     return 1;
@@ -273,7 +275,8 @@ int cmd_eval(const Args& a) {
   for (size_t k = 0; k < preds.size(); ++k) {
     const int truth = labels.value()[index[k]];
     confusion[truth][preds[k].digit]++;
-    if (preds[k].digit == truth) ++correct;
+    if (preds[k].digit == truth)
+      ++correct;
     else if (errors.size() < 20) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "#%ld: label %d, predicted %d (%.1f%%)", index[k], truth, preds[k].digit,
@@ -282,8 +285,8 @@ int cmd_eval(const Args& a) {
     }
   }
   const double accuracy = n ? double(correct) / n : 0;
-  std::printf("accuracy: %.2f%% (%ld/%ld), %ld errors, %ld empty, %.2f s (%.0f images/s)\n", 100 * accuracy, correct,
-              n, n - correct, empty, seconds, n / seconds);
+  std::printf("accuracy: %.2f%% (%ld/%ld), %ld errors, %ld empty, %.2f s (%.0f images/s)\n", 100 * accuracy, correct, n,
+              n - correct, empty, seconds, n / seconds);
   std::printf("confusion (rows: label, columns: predicted):\n     ");
   for (int c = 0; c < 10; ++c) std::printf("%6d", c);
   std::printf("\n");
@@ -297,10 +300,13 @@ int cmd_eval(const Args& a) {
   if (a.json) {
     json confusion_rows = json::array();
     for (const auto& row : confusion) confusion_rows.push_back(row);
-    std::printf("%s\n", json_line({{"images", n}, {"correct", correct}, {"empty", empty},
+    std::printf("%s\n", json_line({{"images", n},
+                                   {"correct", correct},
+                                   {"empty", empty},
                                    {"accuracy", answer::round6(static_cast<float>(accuracy))},
-                                   {"seconds", std::round(seconds * 1000) / 1000}, {"confusion", confusion_rows}})
-                             .c_str());
+                                   {"seconds", std::round(seconds * 1000) / 1000},
+                                   {"confusion", confusion_rows}})
+                            .c_str());
   }
   return 0;
 }
@@ -312,7 +318,9 @@ int cmd_info(const Args& a) {
     return 1;
   }
   const auto& info = model.value().info();
-  json j{{"architecture", info.architecture}, {"blob_version", info.blob_version}, {"storage", info.storage},
+  json j{{"architecture", info.architecture},
+         {"blob_version", info.blob_version},
+         {"storage", info.storage},
          {"temperature", answer::round6(info.temperature)}};
   for (const auto& kv : info.metadata)
     if (!j.contains(kv.first)) j[kv.first] = kv.second;
@@ -343,7 +351,7 @@ int cmd_bench(const Args& a) {
                                  {"single_p99_us", one(single.p99_us)},
                                  {"strokes_median_us", one(strokes.median_us)},
                                  {"batch64_digits_per_s", std::round(tp)}})
-                           .c_str());
+                          .c_str());
   return 0;
 }
 

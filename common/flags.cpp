@@ -18,7 +18,9 @@ bool parse_long(const std::string& s, long min, long max, long& out) {
   return true;
 }
 
-std::string range(long min, long max) { return "a whole number from " + std::to_string(min) + " to " + std::to_string(max); }
+std::string range(long min, long max) {
+  return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+}
 
 }  // namespace
 
@@ -105,7 +107,8 @@ digits::Result<std::vector<std::string>> Flags::parse(int argc, char** argv, int
     } else {
       return digits::Error{"--" + name + " needs a value"};
     }
-    if (auto expected = flag->set(value)) return digits::Error{"--" + name + " must be " + *expected + ", not '" + value + "'"};
+    if (auto expected = flag->set(value))
+      return digits::Error{"--" + name + " must be " + *expected + ", not '" + value + "'"};
   }
   return positional;
 }

@@ -59,7 +59,7 @@ struct Score {
   long numbers = 0, exact = 0, digits = 0, digit_errors = 0, flagged_wrong = 0, unflagged_wrong = 0;
   long miscounted = 0;              // wrong numbers read with another count of digits (split, joined)
   std::vector<std::string> misses;  // the first wrong ones, "truth->read"
-  double seconds = 0;  // reading time (segmentation + network), all numbers
+  double seconds = 0;               // reading time (segmentation + network), all numbers
   double exact_rate() const { return numbers ? double(exact) / numbers : 0; }
   double digit_rate() const { return digits ? 1 - double(digit_errors) / digits : 0; }
   void add(const std::string& truth, const digits::Reading& r);

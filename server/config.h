@@ -27,12 +27,12 @@ struct Config {
   std::string site;   // static files; empty = build/site in the working directory or next to the binary
   std::string model;  // weights blob; empty = the blob embedded at build time
   digits::Precision precision = digits::Precision::Int8;
-  std::size_t max_body = 1 << 20;  // bytes
-  std::size_t max_batch = 64;      // items in one POST /api/v1/predict/batch
+  std::size_t max_body = 1 << 20;         // bytes
+  std::size_t max_batch = 64;             // items in one POST /api/v1/predict/batch
   std::size_t max_buffered = 256u << 20;  // bytes all connections may hold; see http_server.h
-  std::string cors_origin;         // empty = no CORS headers; "*" or one origin
-  int request_timeout_s = 10;      // reading a request / writing a response
-  int idle_timeout_s = 5;          // keep-alive connection with no request
+  std::string cors_origin;                // empty = no CORS headers; "*" or one origin
+  int request_timeout_s = 10;             // reading a request / writing a response
+  int idle_timeout_s = 5;                 // keep-alive connection with no request
   AccessLog access_log = AccessLog::Stderr;
   bool help = false;
 };

@@ -17,7 +17,19 @@
 namespace server {
 
 // The label a request is counted under. Unknown paths are all "static" or "other".
-enum class Route { Predict, PredictBatch, Read, PredictCompat, Model, OpenApi, Healthz, Readyz, Metrics, Static, Other };
+enum class Route {
+  Predict,
+  PredictBatch,
+  Read,
+  PredictCompat,
+  Model,
+  OpenApi,
+  Healthz,
+  Readyz,
+  Metrics,
+  Static,
+  Other
+};
 constexpr int kRoutes = 11;
 
 const char* route_name(Route r);

@@ -16,7 +16,6 @@ using nlohmann::json;
 
 Problem bad(std::string message) { return Problem{400, std::move(message)}; }
 
-
 // A JSON body -> an object, with a message that says where parsing stopped.
 Parsed<json> parse_json_object(std::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "answer_json.h"
-
 #include "responses.h"
 
 namespace server {
@@ -28,7 +27,6 @@ double ms_since(Clock::time_point t0) {
   return std::round(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() * 1000) / 1000;
 }
 
-
 // The routes with a fixed path, and the methods each allows (OPTIONS answers CORS preflights).
 struct RouteSpec {
   const char* path;
@@ -36,10 +34,10 @@ struct RouteSpec {
 };
 const RouteSpec kRouteSpecs[] = {
     {"/api/v1/predict", "POST, OPTIONS"},    {"/api/v1/predict/batch", "POST, OPTIONS"},
-    {"/api/v1/read", "POST, OPTIONS"},
-    {"/predict", "POST, OPTIONS"},           {"/api/v1/model", "GET, HEAD, OPTIONS"},
-    {"/openapi.json", "GET, HEAD, OPTIONS"}, {"/healthz", "GET, HEAD, OPTIONS"},
-    {"/readyz", "GET, HEAD, OPTIONS"},       {"/metrics", "GET, HEAD, OPTIONS"},
+    {"/api/v1/read", "POST, OPTIONS"},       {"/predict", "POST, OPTIONS"},
+    {"/api/v1/model", "GET, HEAD, OPTIONS"}, {"/openapi.json", "GET, HEAD, OPTIONS"},
+    {"/healthz", "GET, HEAD, OPTIONS"},      {"/readyz", "GET, HEAD, OPTIONS"},
+    {"/metrics", "GET, HEAD, OPTIONS"},
 };
 
 const RouteSpec* find_route(const std::string& path) {
@@ -199,7 +197,8 @@ void handle_read(Context& ctx, const Request& req, Response& res) {
   ctx.metrics.predicted(r.value().empty, std::max<std::size_t>(1, r.value().digits.size()));
   json out = answer::reading_json(r.value());
   if (req.param("include") == "image")
-    for (std::size_t i = 0; i < r.value().digits.size(); ++i) out["digits"][i]["image"] = image_json(r.value().digits[i].image);
+    for (std::size_t i = 0; i < r.value().digits.size(); ++i)
+      out["digits"][i]["image"] = image_json(r.value().digits[i].image);
   out["model"] = ctx.model_name;
   out["elapsed_ms"] = ms_since(t0);
   send_json(res, 200, out);
@@ -304,10 +303,14 @@ Response answer_request(Context& ctx, const Request& req) {
   Response res;
   const std::string& p = req.path;
   if (req.method == "POST") {
-    if (p == "/api/v1/predict") handle_predict(ctx, req, res);
-    else if (p == "/api/v1/predict/batch") handle_batch(ctx, req, res);
-    else if (p == "/api/v1/read") handle_read(ctx, req, res);
-    else if (p == "/predict") handle_compat(ctx, req, res);
+    if (p == "/api/v1/predict")
+      handle_predict(ctx, req, res);
+    else if (p == "/api/v1/predict/batch")
+      handle_batch(ctx, req, res);
+    else if (p == "/api/v1/read")
+      handle_read(ctx, req, res);
+    else if (p == "/predict")
+      handle_compat(ctx, req, res);
   } else if (p == "/api/v1/model") {
     handle_model(ctx, res);
   } else if (p == "/openapi.json") {

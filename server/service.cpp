@@ -25,7 +25,6 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-
 }  // namespace
 
 std::string default_site_dir() {

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "config.h"
-#include "http_server.h"
 #include "digits/digits.h"
+#include "http_server.h"
 
 namespace server {
 

@@ -211,7 +211,8 @@ void App::analyse() {
   analysis_.stages = std::move(stages.value());
   analysis_.answer = ask(model_.model);
   if (compare_) analysis_.compare_answer = ask(compare_->model);
-  auto reading = source_ == InputSource::Pad ? model_.model.read_strokes(strokes_) : model_.model.read_image(file_view());
+  auto reading =
+      source_ == InputSource::Pad ? model_.model.read_strokes(strokes_) : model_.model.read_image(file_view());
   if (reading)
     analysis_.reading = std::move(reading.value());
   else

@@ -11,10 +11,10 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -64,7 +64,8 @@ bool parse_flags(int argc, char** argv, Flags& f) {
   });
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
-    std::fprintf(stderr, "digits-studio: %s\n", rest ? ("unexpected argument '" + rest.value()[0] + "'").c_str() : rest.error().c_str());
+    std::fprintf(stderr, "digits-studio: %s\n",
+                 rest ? ("unexpected argument '" + rest.value()[0] + "'").c_str() : rest.error().c_str());
     return usage(2), false;
   }
   return true;
@@ -76,10 +77,11 @@ void print_shown(const studio::App& app, const Flags& f, int width, int height) 
   const auto& an = app.analysis();
   const auto& p = an.answer.prediction;
   auto digit = [](const digits::Prediction& q) { return q.empty ? json(nullptr) : json(q.digit); };
-  json j{{"screenshot", f.screenshot}, {"width", width},      {"height", height},
-         {"input", f.input},           {"index", app.image_index()},
-         {"digit", an.error.empty() ? digit(p) : json(nullptr)},
-         {"confidence", p.confidence}, {"empty", p.empty},   {"uncertain", p.uncertain}};
+  json j{{"screenshot", f.screenshot}, {"width", width},
+         {"height", height},           {"input", f.input},
+         {"index", app.image_index()}, {"digit", an.error.empty() ? digit(p) : json(nullptr)},
+         {"confidence", p.confidence}, {"empty", p.empty},
+         {"uncertain", p.uncertain}};
   if (auto l = app.label()) j["label"] = *l;
   if (an.compare_answer) j["compare_digit"] = digit(an.compare_answer->prediction);
   j["layers"] = an.layers.size();

@@ -32,7 +32,9 @@ testutil::Canvas place(const std::uint8_t* px, float k, int canvas, float ox, fl
       const float u = (x + 0.5f - ox) / k - 0.5f, v = (y + 0.5f - oy) / k - 0.5f;
       const int x0 = int(std::floor(u)), y0 = int(std::floor(v));
       const float fx = u - x0, fy = v - y0;
-      auto at = [&](int xx, int yy) { return (xx < 0 || yy < 0 || xx > 27 || yy > 27) ? 0.0f : px[yy * 28 + xx] / 255.0f; };
+      auto at = [&](int xx, int yy) {
+        return (xx < 0 || yy < 0 || xx > 27 || yy > 27) ? 0.0f : px[yy * 28 + xx] / 255.0f;
+      };
       c.ink[size_t(y) * canvas + x] = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
                                       fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
     }
@@ -192,7 +194,7 @@ TEST(Model, SameDigitDrawnDifferentlyGetsTheSameAnswer) {
       Style style;
     };
     const Variant variants[] = {
-        {5.0f, 280, 0, 0, Style::LightOnDark},         {5.0f, 280, 70, 60, Style::DarkOnLight},
+        {5.0f, 280, 0, 0, Style::LightOnDark},           {5.0f, 280, 70, 60, Style::DarkOnLight},
         {1.5f, 120, 50, 20, Style::OpaqueOnTransparent}, {15.0f, 500, 40, 30, Style::BlueOnCream},
         {3.0f, 300, 180, 170, Style::DarkOnLight},
     };

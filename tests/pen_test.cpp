@@ -10,8 +10,8 @@
 
 #include "digits/digits.h"
 #include "digits/png.h"
-#include "pen_eval.h"
 #include "pen_data.h"
+#include "pen_eval.h"
 #include "test_util.h"
 
 namespace {

@@ -1,13 +1,14 @@
 // decode_png (native only): formats, interlacing, damaged and truncated files, the pixel limit
 // checked from the header, and its two decoders (lodepng + libdeflate for what canvases send,
 // libpng for the rest) giving the same pixels.
+#include "digits/png.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <string>
 #include <vector>
 
-#include "digits/png.h"
 #include "pen_digits.h"
 #include "pen_eval.h"
 #include "png_internal.h"
@@ -50,7 +51,8 @@ Bytes make_png(int w, int h, int depth, int colour_type, int channels, bool inte
     }
   };
   if (interlaced) {
-    const int pass[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+    const int pass[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                            {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
     for (const auto& p : pass) rows(p[0], p[1], p[2], p[3]);
   } else {
     rows(0, 0, 1, 1);
@@ -113,9 +115,8 @@ TEST(Png, GreyStaysGreyAndEverythingElseBecomesRgba) {
     auto bytes = testutil::read_file(testutil::source_path(std::string("tests/fixtures/") + f));
     auto img = decode_png(bytes.data(), bytes.size());
     ASSERT_TRUE(img.ok()) << f << ": " << img.error();
-    EXPECT_EQ(img.value().pixels.size(),
-              static_cast<size_t>(img.value().width) * img.value().height *
-                  (img.value().format == PixelFormat::Gray8 ? 1 : 4))
+    EXPECT_EQ(img.value().pixels.size(), static_cast<size_t>(img.value().width) * img.value().height *
+                                             (img.value().format == PixelFormat::Gray8 ? 1 : 4))
         << f;
   }
 }

@@ -56,10 +56,18 @@ std::vector<std::uint8_t> enlarge(const std::uint8_t* mnist, int k, Look look, P
       const std::uint8_t v = mnist[(y / k) * 28 + x / k];
       std::uint8_t* p = &px[(static_cast<size_t>(y) * side + x) * channels];
       switch (look) {
-        case Look::Gray: p[0] = v; break;
-        case Look::InvertedGray: p[0] = 255 - v; break;
-        case Look::ColourOnWhite: p[0] = 255 - v, p[1] = 255 - v / 2, p[2] = 255 - v / 4, p[3] = 255; break;
-        case Look::InkOnTransparent: p[0] = 0, p[1] = 0, p[2] = 0, p[3] = v; break;
+        case Look::Gray:
+          p[0] = v;
+          break;
+        case Look::InvertedGray:
+          p[0] = 255 - v;
+          break;
+        case Look::ColourOnWhite:
+          p[0] = 255 - v, p[1] = 255 - v / 2, p[2] = 255 - v / 4, p[3] = 255;
+          break;
+        case Look::InkOnTransparent:
+          p[0] = 0, p[1] = 0, p[2] = 0, p[3] = v;
+          break;
       }
     }
   format = channels == 4 ? PixelFormat::RGBA8 : PixelFormat::Gray8;

@@ -215,7 +215,11 @@ TEST(PreprocessInk, BadPlanesAreErrorsAndPenWidthChangesTheInk) {
   GrayPlane bar{40, 40, std::vector<float>(1600, 0.0f)};
   for (int y = 8; y < 32; ++y)
     for (int x = 18; x < 22; ++x) bar.values[y * 40 + x] = 1.0f;
-  auto sum = [](const GrayPlane& p) { double s = 0; for (float v : p.values) s += v; return s; };
+  auto sum = [](const GrayPlane& p) {
+    double s = 0;
+    for (float v : p.values) s += v;
+    return s;
+  };
   auto thick = change_pen_width(bar, true), thin = change_pen_width(bar, false);
   ASSERT_TRUE(thick.ok() && thin.ok());
   EXPECT_GT(sum(thick.value()), sum(bar));

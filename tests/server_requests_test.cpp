@@ -11,8 +11,8 @@
 #include "http.h"
 #include "metrics.h"
 #include "requests.h"
-#include "static_files.h"
 #include "server_test_util.h"
+#include "static_files.h"
 #include "test_util.h"
 
 using nlohmann::json;
@@ -226,10 +226,9 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
     auto it = env.find(k);
     return it == env.end() ? nullptr : it->second.c_str();
   };
-  auto c = server::parse_config(
-      {"--port", "9100", "--max-body=2M", "--precision", "f32", "--cors-origin", "*", "--connections", "8",
-       "--max-buffered", "512M", "--connections-per-ip=3"},
-      getenv);
+  auto c = server::parse_config({"--port", "9100", "--max-body=2M", "--precision", "f32", "--cors-origin", "*",
+                                 "--connections", "8", "--max-buffered", "512M", "--connections-per-ip=3"},
+                                getenv);
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c.value().port, 9100);       // the flag wins over DIGITS_PORT
   EXPECT_EQ(c.value().host, "0.0.0.0");  // from the environment

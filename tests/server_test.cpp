@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "digits/png.h"
-#include "service.h"
 #include "server_test_util.h"
+#include "service.h"
 #include "test_util.h"
 
 using nlohmann::json;
@@ -478,10 +478,10 @@ TEST_F(Server, DecompressionBombIsRefusedFromItsHeader) {
          be32(static_cast<std::uint32_t>(
              crc32(0, reinterpret_cast<const Bytef*>(idat.data()), static_cast<uInt>(idat.size()))));
   expect_error(post("/api/v1/predict", png, "image/png"), 400, "more than the limit");
-  expect_error(
-      post_json("/api/v1/predict",
-                json{{"image", "data:image/png;base64," + testutil::encode_base64(std::vector<std::uint8_t>(png.begin(), png.end()))}}),
-      400, "more than the limit");
+  expect_error(post_json("/api/v1/predict",
+                         json{{"image", "data:image/png;base64," + testutil::encode_base64(std::vector<std::uint8_t>(
+                                                                       png.begin(), png.end()))}}),
+               400, "more than the limit");
 }
 
 TEST_F(Server, OversizedChunkedAndCompressedBodiesAreRefused) {
@@ -894,9 +894,10 @@ TEST_F(Server, PipelinedRequestsAreAnsweredInOrder) {
   start();
   RawConnection raw(port_);
   const std::string body = json{{"strokes", strokes_json(testutil::digit_strokes(7))}}.dump();
-  raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-           "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body + "GET /api/v1/model HTTP/1.1\r\nHost: x\r\n\r\n");
+  raw.send(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body + "GET /api/v1/model HTTP/1.1\r\nHost: x\r\n\r\n");
   const auto answers = read_answers(raw.fd(), 3);
   ASSERT_EQ(answers.size(), 3u);
   for (const auto& a : answers) EXPECT_EQ(status_of(a), 200) << a;
@@ -914,7 +915,8 @@ TEST_F(Server, HugeHeadersGet431AndBrokenFramingGets400) {
   }
   {
     RawConnection raw(port_);  // request smuggling's favourite: two ways to find the body's end
-    raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    raw.send(
+        "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     EXPECT_EQ(status_of(raw.read_response()), 400);
   }
   {
@@ -932,8 +934,10 @@ TEST_F(Server, ExpectContinueIsAnsweredBeforeTheBody) {
   start();
   RawConnection raw(port_);
   const std::string body = json{{"strokes", strokes_json(testutil::digit_strokes(1))}}.dump();
-  raw.send("POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  raw.send(
+      "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   char buf[64] = {};
   const ssize_t n = recv(raw.fd(), buf, sizeof buf - 1, 0);
   ASSERT_GT(n, 0);

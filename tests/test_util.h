@@ -75,10 +75,14 @@ inline std::vector<digits::Stroke> digit_strokes(int d) {
       }
       return {s};
     }
-    case 1: return {S{{38, 18}, {54, 5}, {54, 95}}};
-    case 7: return {S{{20, 8}, {80, 8}, {62, 40}, {45, 95}}};
-    case 4: return {S{{60, 5}, {18, 65}, {82, 65}}, S{{62, 30}, {62, 95}}};
-    default: return {};
+    case 1:
+      return {S{{38, 18}, {54, 5}, {54, 95}}};
+    case 7:
+      return {S{{20, 8}, {80, 8}, {62, 40}, {45, 95}}};
+    case 4:
+      return {S{{60, 5}, {18, 65}, {82, 65}}, S{{62, 30}, {62, 95}}};
+    default:
+      return {};
   }
 }
 
@@ -117,13 +121,19 @@ inline std::vector<std::uint8_t> to_pixels(const Canvas& c, Style style, digits:
   for (float v : c.ink) {
     const auto g = static_cast<std::uint8_t>(std::lround(v * 255));
     switch (style) {
-      case Style::LightOnDark: px.push_back(g); break;
-      case Style::DarkOnLight: px.push_back(static_cast<std::uint8_t>(255 - g)); break;
+      case Style::LightOnDark:
+        px.push_back(g);
+        break;
+      case Style::DarkOnLight:
+        px.push_back(static_cast<std::uint8_t>(255 - g));
+        break;
       case Style::OpaqueOnTransparent:  // black ink, alpha carries the shape
         px.insert(px.end(), {0, 0, 0, g});
         break;
       case Style::BlueOnCream: {
-        auto mix = [&](int ink, int paper) { return static_cast<std::uint8_t>(std::lround(paper + (ink - paper) * v)); };
+        auto mix = [&](int ink, int paper) {
+          return static_cast<std::uint8_t>(std::lround(paper + (ink - paper) * v));
+        };
         px.insert(px.end(), {mix(20, 250), mix(40, 240), mix(160, 215)});
         break;
       }

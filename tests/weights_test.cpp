@@ -1,4 +1,6 @@
 // The weights blob: round trips, int8 storage, and every way a blob can be damaged.
+#include "digits/weights.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 #include <random>
 
 #include "digits/digits.h"
-#include "digits/weights.h"
 #include "test_util.h"
 
 using namespace digits;
@@ -137,8 +138,7 @@ TEST(Weights, RequantisePerTensorMatchesQuantisingTheFloats) {
   for (std::size_t i = 0; i < 40; ++i) values[3 * 40 + i] = 0;  // an all-zero channel (scale 1)
   const Int8Values per_channel = quantize_int8(values, 16);
   std::vector<float> dequantised(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i)
-    dequantised[i] = per_channel.values[i] * per_channel.scales[i / 40];
+  for (std::size_t i = 0; i < values.size(); ++i) dequantised[i] = per_channel.values[i] * per_channel.scales[i / 40];
   const Int8Values want = quantize_int8(dequantised, 1);
   const Int8Values got = requantize_per_tensor(per_channel);
   ASSERT_EQ(got.scales.size(), 1u);

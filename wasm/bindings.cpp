@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -41,7 +41,7 @@ static_assert(sizeof(Answer) == 60 + digits::kImagePixels, "wasm/api.js: ANSWER_
 constexpr int kMaxReadDigits = 32;  // digits::ReadOptions' default limit
 struct ReadDigit {
   Answer answer;
-  float box[4];          // x, y, width, height in the input's coordinates
+  float box[4];           // x, y, width, height in the input's coordinates
   std::int32_t touching;  // 1: cut out of touching ink
 };
 struct ReadAnswer {

@@ -19,8 +19,8 @@ Result<IdxImages> parse_idx_images(const std::uint8_t* data, std::size_t size) {
   if (std::uint64_t(count) * rows * cols != size - 16)
     return Error{"IDX images file is truncated or has trailing bytes (" + std::to_string(count) + " images of " +
                  std::to_string(rows) + "x" + std::to_string(cols) + " need " +
-                 std::to_string(std::uint64_t(count) * rows * cols + 16) + " bytes, file has " +
-                 std::to_string(size) + ")"};
+                 std::to_string(std::uint64_t(count) * rows * cols + 16) + " bytes, file has " + std::to_string(size) +
+                 ")"};
   out.count = static_cast<int>(count);
   out.rows = static_cast<int>(rows);
   out.cols = static_cast<int>(cols);

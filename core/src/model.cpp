@@ -37,10 +37,8 @@ struct LayerSpec {
 // Shapes the blob must have, in the engine's layout (OHWI filters, [out][in] FC weights).
 const std::vector<LayerSpec>& expected_tensors() {
   static const std::vector<LayerSpec> spec = {
-      {"conv1.weight", {32, 3, 3, 1}},   {"conv1.bias", {32}},
-      {"conv2.weight", {64, 3, 3, 32}},  {"conv2.bias", {64}},
-      {"conv3.weight", {128, 3, 3, 64}}, {"conv3.bias", {128}},
-      {"fc1.weight", {512, 1152}},       {"fc1.bias", {512}},
+      {"conv1.weight", {32, 3, 3, 1}},   {"conv1.bias", {32}},  {"conv2.weight", {64, 3, 3, 32}}, {"conv2.bias", {64}},
+      {"conv3.weight", {128, 3, 3, 64}}, {"conv3.bias", {128}}, {"fc1.weight", {512, 1152}},      {"fc1.bias", {512}},
       {"fc2.weight", {10, 512}},         {"fc2.bias", {10}},
   };
   return spec;
@@ -101,7 +99,7 @@ struct Model::Impl {
   // the int8 weights of conv2, conv3 (qconv[1], qconv[2]) and fc1.
   QuantParams act[4];
   QuantConv qconv[3];
-  QuantConv qfc1;      // per-channel on XNNPACK 2024; per-tensor on 2022 (no per-channel FC there)
+  QuantConv qfc1;  // per-channel on XNNPACK 2024; per-tensor on 2022 (no per-channel FC there)
   ThreadpoolPtr threadpool;
   std::map<std::size_t, Runner> runners;
   RuntimePtr probe;
@@ -135,7 +133,7 @@ QuantConv quantize(const Tensor& w, const Tensor& b, bool per_channel, float inp
   // An int8 blob's weights are used as stored (per channel) or requantised from their int8
   // values (per tensor): quantising the dequantised floats again cost ~20 ms at load in wasm.
   const Int8Values& stored = w.stored_int8;
-  Int8Values q8 = stored.values.empty()          ? quantize_int8(w.values, groups)
+  Int8Values q8 = stored.values.empty()            ? quantize_int8(w.values, groups)
                   : stored.scales.size() == groups ? stored
                                                    : requantize_per_tensor(stored);
   QuantConv q;
@@ -323,7 +321,8 @@ namespace {
 // Fills digit, confidence and uncertain from probabilities.
 void decide(Prediction& p, float uncertain_below) {
   p.empty = false;
-  p.digit = static_cast<int>(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
+  p.digit =
+      static_cast<int>(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
   p.confidence = p.probabilities[p.digit];
   p.uncertain = p.confidence < uncertain_below;
 }
@@ -358,8 +357,8 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
   info.storage = w.meta("storage", "f32");
   info.precision = options.precision;
   info.metadata = w.metadata;
-  if (!parse_float(w.meta("temperature", "1"), info.temperature) || !parse_float(w.meta("mean", "0.1307"), impl->mean) ||
-      !parse_float(w.meta("std", "0.3081"), impl->std))
+  if (!parse_float(w.meta("temperature", "1"), info.temperature) ||
+      !parse_float(w.meta("mean", "0.1307"), impl->mean) || !parse_float(w.meta("std", "0.3081"), impl->std))
     return Error{"weights blob has a malformed temperature, mean or std"};
   if (!(info.temperature > 0.05f && info.temperature < 20.0f) || !(impl->std > 0))
     return Error{"weights blob has an implausible temperature or std"};
@@ -450,8 +449,7 @@ Result<Prediction> Model::predict(const Image28& image) {
 }
 
 Result<std::vector<Model::Layer>> Model::inspect(const Image28& image) {
-  if (impl_->options.precision != Precision::F32)
-    return Error{"inspect() needs a model loaded with F32 precision"};
+  if (impl_->options.precision != Precision::F32) return Error{"inspect() needs a model loaded with F32 precision"};
   if (!impl_->probe) {
     auto rt = impl_->build(1, true);
     if (!rt) return Error{rt.error()};

@@ -7,11 +7,11 @@
 
 #include "png_internal.h"
 
-// The reference decoder (decode_png_libpng): libpng's classic API, set up exactly as its simplified API (png_image_*) sets itself up for
-// 8-bit Gray / RGBA output (same transforms, gamma handling, benign errors and messages), with
-// one difference: zlib's Adler-32 check of the image data is off (PNG_IGNORE_ADLER32). Every
-// chunk, the image data included, still has its CRC-32 checked, so a damaged file is still
-// refused; the Adler-32 pass over the inflated pixels was a tenth of a request's time.
+// The reference decoder (decode_png_libpng): libpng's classic API, set up exactly as its simplified API (png_image_*)
+// sets itself up for 8-bit Gray / RGBA output (same transforms, gamma handling, benign errors and messages), with one
+// difference: zlib's Adler-32 check of the image data is off (PNG_IGNORE_ADLER32). Every chunk, the image data
+// included, still has its CRC-32 checked, so a damaged file is still refused; the Adler-32 pass over the inflated
+// pixels was a tenth of a request's time.
 //
 // libpng reports errors by longjmp. The two functions that call setjmp (read_header and
 // read_rows) hold only plain data and raw pointers, so no C++ object is ever skipped over; the

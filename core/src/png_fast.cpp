@@ -95,7 +95,8 @@ unsigned inflate_scanlines(unsigned char** out, std::size_t* out_size, const uns
   auto* buffer = static_cast<unsigned char*>(std::malloc(expected));  // lodepng frees it with free()
   if (buffer == nullptr) return 1;
   std::size_t used = 0;
-  if (libdeflate_deflate_decompress_ex(d, in + 2, in_size - 2, buffer, expected, &used, nullptr) != LIBDEFLATE_SUCCESS ||
+  if (libdeflate_deflate_decompress_ex(d, in + 2, in_size - 2, buffer, expected, &used, nullptr) !=
+          LIBDEFLATE_SUCCESS ||
       used + 4 > in_size - 2) {
     std::free(buffer);
     return 1;

@@ -21,12 +21,12 @@ namespace detail {
 
 namespace {
 
-constexpr int kOversample = 3;                       // work resolution relative to 28x28
-constexpr int kBox = 20;                             // MNIST: digit fits a 20x20 box
-constexpr int kWorkBox = kBox * kOversample;         // 60
-constexpr int kWorkSide = 48 * kOversample;          // 144: room for dilation around any COM
-constexpr float kInkThreshold = 0.15f;               // what counts as ink for the bounding box
-constexpr float kMinContrast = 0.15f;                // less contrast than this is a blank image
+constexpr int kOversample = 3;                // work resolution relative to 28x28
+constexpr int kBox = 20;                      // MNIST: digit fits a 20x20 box
+constexpr int kWorkBox = kBox * kOversample;  // 60
+constexpr int kWorkSide = 48 * kOversample;   // 144: room for dilation around any COM
+constexpr float kInkThreshold = 0.15f;        // what counts as ink for the bounding box
+constexpr float kMinContrast = 0.15f;         // less contrast than this is a blank image
 
 struct Box {
   int x0, y0, x1, y1;  // inclusive
@@ -267,7 +267,7 @@ float stroke_width(const Plane& p) {
     if (below)
       for (int x = 0; x < p.w; ++x) e += (row[x] > 0.5f) != (below[x] > 0.5f);
     else
-      e += a;  // the bottom edge
+      e += a;            // the bottom edge
     if (y == 0) e += a;  // the top edge
     area += a;
     edges += e;
@@ -409,8 +409,8 @@ Preprocessed normalize_steps(const View& ink, const PreprocessOptions& options, 
   Box wbox;
   if (!ink_box(View(work), 0.0f, wbox)) return out;
   centre_of_mass(work, wbox, cx, cy);
-  Plane small = resample(work, wbox, 1.0f / kOversample, cx, cy, kImageSide, kImageSide, kImageSide / 2.0f,
-                         kImageSide / 2.0f);
+  Plane small =
+      resample(work, wbox, 1.0f / kOversample, cx, cy, kImageSide, kImageSide, kImageSide / 2.0f, kImageSide / 2.0f);
   std::copy(small.v.begin(), small.v.end(), out.image.begin());
   out.empty = false;
   return out;
@@ -625,7 +625,8 @@ Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessO
                  " times as long as the digit is large (limit " +
                  std::to_string(static_cast<long long>(options.max_stroke_length)) + "): a scribble, not a digit"};
   const float margin = r + 2;
-  Plane p(static_cast<int>(std::ceil((x1 - x0) * k + 2 * margin)), static_cast<int>(std::ceil((y1 - y0) * k + 2 * margin)));
+  Plane p(static_cast<int>(std::ceil((x1 - x0) * k + 2 * margin)),
+          static_cast<int>(std::ceil((y1 - y0) * k + 2 * margin)));
   auto draw_segment = [&](float ax, float ay, float bx, float by) {
     const float dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
     const int px0 = std::max(0, static_cast<int>(std::floor(std::min(ax, bx) - r - 1)));

@@ -60,8 +60,7 @@ Result<InkPlane> ink_plane(const ImageView& image, const PreprocessOptions& opti
 Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessOptions& options);
 // When `stages` is given, also copies each intermediate picture into it (for the studio); the
 // result is the same either way.
-Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options,
-                               PreprocessStages* stages = nullptr);
+Result<Preprocessed> normalize(const Plane& ink, const PreprocessOptions& options, PreprocessStages* stages = nullptr);
 Result<Preprocessed> normalize(const InkPlane& ink, const PreprocessOptions& options,
                                PreprocessStages* stages = nullptr);
 

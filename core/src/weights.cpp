@@ -100,8 +100,8 @@ std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) {
     const std::uint8_t* p = data + i;
-    const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-                                    std::uint32_t{p[3]} << 24);
+    const std::uint32_t lo =
+        crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
     crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
           t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
   }
@@ -213,8 +213,7 @@ std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype) {
 
 Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size) {
   if (data == nullptr || size < 20) return corrupt("too short (" + std::to_string(size) + " bytes)");
-  if (std::memcmp(data, kMagic, 4) != 0)
-    return Error{"not a digits weights blob (bad magic; expected \"DGTW\")"};
+  if (std::memcmp(data, kMagic, 4) != 0) return Error{"not a digits weights blob (bad magic; expected \"DGTW\")"};
   std::uint32_t want = 0;
   Reader tail(data + size - 4, 4);
   tail.u32(want);

@@ -42,7 +42,9 @@ inline xnn_status define_convert(xnn_subgraph_t subgraph, uint32_t input_id, uin
 #endif
 }
 
-inline const char* version_name() { return DIGITS_XNNPACK_HAS_RESHAPE ? "XNNPACK 2024 (trixie)" : "XNNPACK 2022 (bookworm)"; }
+inline const char* version_name() {
+  return DIGITS_XNNPACK_HAS_RESHAPE ? "XNNPACK 2024 (trixie)" : "XNNPACK 2022 (bookworm)";
+}
 
 }  // namespace xnn_seam
 }  // namespace digits

@@ -17,9 +17,11 @@ float sample(const GrayPlane& p, float x, float y) {  // bilinear, paper outside
   const int x0 = static_cast<int>(std::floor(x)), y0 = static_cast<int>(std::floor(y));
   const float fx = x - x0, fy = y - y0;
   auto at = [&](int xx, int yy) {
-    return (xx < 0 || yy < 0 || xx >= p.width || yy >= p.height) ? 0.0f : p.values[static_cast<size_t>(yy) * p.width + xx];
+    return (xx < 0 || yy < 0 || xx >= p.width || yy >= p.height) ? 0.0f
+                                                                 : p.values[static_cast<size_t>(yy) * p.width + xx];
   };
-  return (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+  return (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+         fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
 }
 
 void gaussian_blur(std::vector<float>& f, int n, float sigma) {
@@ -106,7 +108,8 @@ digits::Image28 augment(const std::uint8_t* mnist28, std::mt19937& rng, const Au
     for (int x = 0; x < kCanvas; ++x) {
       const float px = x + 0.5f - kCanvas / 2.0f - tx + dxf[y * kCanvas + x];
       const float py = y + 0.5f - kCanvas / 2.0f - ty + dyf[y * kCanvas + x];
-      out.values[static_cast<size_t>(y) * kCanvas + x] = sample(src, i00 * px + i01 * py + 14.0f, i10 * px + i11 * py + 14.0f);
+      out.values[static_cast<size_t>(y) * kCanvas + x] =
+          sample(src, i00 * px + i01 * py + 14.0f, i10 * px + i11 * py + 14.0f);
     }
 
   const float t = p01(rng);

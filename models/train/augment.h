@@ -13,9 +13,9 @@ namespace train {
 struct AugmentOptions {
   float max_rotation_deg = 14;
   float max_shear = 0.3f;
-  float max_aspect = 0.15f;       // each axis scaled by 1 +/- this
+  float max_aspect = 0.15f;  // each axis scaled by 1 +/- this
   float elastic_probability = 0.5f;
-  float elastic_alpha = 2.0f;     // peak displacement in pixels (28x28 scale)
+  float elastic_alpha = 2.0f;  // peak displacement in pixels (28x28 scale)
   float elastic_sigma = 3.5f;
   float thicken_probability = 0.2f;
   float thin_probability = 0.2f;

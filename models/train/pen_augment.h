@@ -27,11 +27,11 @@ struct PenAugmentOptions {
   float extra_stroke_probability = 0.08f;  // add a short tick near a stroke's end
   float reorder_probability = 0.5f;        // shuffle stroke order, reverse some strokes
   float gap_probability = 0.0f;            // cut a 10-22 % piece out of a stroke
-  float style_probability = 0.35f;          // give a 1 a flag or base, a 0 a slash, a 7 a bar
+  float style_probability = 0.35f;         // give a 1 a flag or base, a 0 a slash, a 7 a bar
 };
 
 // `label` picks the writing styles that may be added (see add_style); any other value adds none.
-std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& strokes, int label,
-                                            std::mt19937& rng, const PenAugmentOptions& o = {});
+std::vector<digits::Stroke> augment_strokes(const std::vector<digits::Stroke>& strokes, int label, std::mt19937& rng,
+                                            const PenAugmentOptions& o = {});
 
 }  // namespace train

@@ -12,6 +12,8 @@
 //   OUT/digits-f32.dgt, OUT/digits-int8.dgt    weights (BatchNorm folded, engine layout)
 //   OUT/metrics.json                           curve, accuracy, ECE, confusion matrix
 //   --fixture FILE                             reference inputs + logits for parity tests
+#include <cairo.h>
+#include <openssl/evp.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -21,16 +23,13 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
-#include <optional>
 #include <vector>
-
-#include <cairo.h>
-#include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include "augment.h"
 #include "digits/digits.h"
@@ -60,7 +59,7 @@ struct Options {
   int train_limit = 0;  // 0 = all; small values make a smoke run
   int validation = 5000;
   unsigned seed = 1;
-  bool recalibrate = false;  // only re-measure activation ranges of OUT's blobs
+  bool recalibrate = false;     // only re-measure activation ranges of OUT's blobs
   std::string augment_preview;  // write a gallery of augmented pen digits here and exit
   std::string init;             // a previous run's --out folder: fine-tune its digits-f32.dgt
   std::string soup;             // DIR,DIR,...: average those runs' f32 blobs; calibrate, export, no training
@@ -73,7 +72,12 @@ struct NetImpl : torch::nn::Module {
       : c1(torch::nn::Conv2dOptions(1, 32, 3).padding(1)),
         c2(torch::nn::Conv2dOptions(32, 64, 3).padding(1)),
         c3(torch::nn::Conv2dOptions(64, 128, 3).padding(1)),
-        b1(32), b2(64), b3(128), f1(128 * 3 * 3, 512), f2(512, 10), drop(0.5) {
+        b1(32),
+        b2(64),
+        b3(128),
+        f1(128 * 3 * 3, 512),
+        f2(512, 10),
+        drop(0.5) {
     register_module("c1", c1);
     register_module("c2", c2);
     register_module("c3", c3);
@@ -122,7 +126,8 @@ torch::Tensor logits_of(Net& net, const torch::Tensor& x) {
   torch::NoGradGuard ng;
   net->eval();
   std::vector<torch::Tensor> parts;
-  for (long i = 0; i < x.size(0); i += 1000) parts.push_back(net->forward(x.slice(0, i, std::min(x.size(0), i + 1000))));
+  for (long i = 0; i < x.size(0); i += 1000)
+    parts.push_back(net->forward(x.slice(0, i, std::min(x.size(0), i + 1000))));
   return torch::cat(parts);
 }
 
@@ -151,7 +156,8 @@ double ece(const torch::Tensor& probs, const torch::Tensor& labels) {
     auto in = conf.gt(double(b) / bins).logical_and(conf.le(double(b + 1) / bins));
     const long n = in.sum().item<long>();
     if (n == 0) continue;
-    double gap = std::fabs(conf.masked_select(in).mean().item<double>() - correct.masked_select(in).mean().item<double>());
+    double gap =
+        std::fabs(conf.masked_select(in).mean().item<double>() - correct.masked_select(in).mean().item<double>());
     total += gap * n;
   }
   return total / probs.size(0);
@@ -395,7 +401,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-
 std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
@@ -451,8 +456,11 @@ nlohmann::json reliability(const std::vector<digits::Prediction>& preds, const s
       if (preds[i].empty || preds[i].confidence < edges[b] || preds[i].confidence >= edges[b + 1]) continue;
       ++n, ok += preds[i].digit == labels[i], conf += preds[i].confidence;
     }
-    rows.push_back({{"from", edges[b]}, {"to", std::min(1.0, edges[b + 1])}, {"n", n},
-                    {"accuracy", n ? double(ok) / n : 0}, {"mean_confidence", n ? conf / n : 0}});
+    rows.push_back({{"from", edges[b]},
+                    {"to", std::min(1.0, edges[b + 1])},
+                    {"n", n},
+                    {"accuracy", n ? double(ok) / n : 0},
+                    {"mean_confidence", n ? conf / n : 0}});
   }
   return rows;
 }
@@ -494,7 +502,8 @@ void write_gallery(const std::string& path, const std::vector<digits::Image28>& 
   cairo_destroy(cr);
   const cairo_status_t st = cairo_surface_write_to_png(surface, path.c_str());
   cairo_surface_destroy(surface);
-  if (st != CAIRO_STATUS_SUCCESS) std::cerr << "digits-train: cannot write " << path << ": " << cairo_status_to_string(st) << "\n";
+  if (st != CAIRO_STATUS_SUCCESS)
+    std::cerr << "digits-train: cannot write " << path << ": " << cairo_status_to_string(st) << "\n";
 }
 
 }  // namespace
@@ -515,13 +524,19 @@ int main(int argc, char** argv) {
   auto load_images = [&](const std::string& name) {
     auto bytes = read_file(opt.data + "/" + name);
     auto r = digits::parse_idx_images(bytes.data(), bytes.size());
-    if (!r) { std::cerr << "digits-train: " << name << ": " << r.error() << "\n"; std::exit(2); }
+    if (!r) {
+      std::cerr << "digits-train: " << name << ": " << r.error() << "\n";
+      std::exit(2);
+    }
     return std::move(r.value());
   };
   auto load_labels = [&](const std::string& name) {
     auto bytes = read_file(opt.data + "/" + name);
     auto r = digits::parse_idx_labels(bytes.data(), bytes.size());
-    if (!r) { std::cerr << "digits-train: " << name << ": " << r.error() << "\n"; std::exit(2); }
+    if (!r) {
+      std::cerr << "digits-train: " << name << ": " << r.error() << "\n";
+      std::exit(2);
+    }
     return std::move(r.value());
   };
   const digits::IdxImages train_images = load_images("train-images-idx3-ubyte");
@@ -536,12 +551,16 @@ int main(int argc, char** argv) {
   std::string pen_sha256;
   long pen_dropped = 0;
   if (opt.pen.empty()) {
-    std::fprintf(stderr, "no pen digits (--pen): training on MNIST only; the model card's pen-digit figures will be missing\n");
+    std::fprintf(stderr,
+                 "no pen digits (--pen): training on MNIST only; the model card's pen-digit figures will be missing\n");
   } else {
     auto bytes = read_file(opt.pen);
     pen_sha256 = sha256_hex(bytes);
     auto r = pen::parse(bytes.data(), bytes.size());
-    if (!r) { std::cerr << "digits-train: " << opt.pen << ": " << r.error() << "\n"; std::exit(2); }
+    if (!r) {
+      std::cerr << "digits-train: " << opt.pen << ": " << r.error() << "\n";
+      std::exit(2);
+    }
     pen_samples = std::move(r.value());
     pen_train = pen::select(pen_samples, false);
     pen_val = pen::select(pen_samples, true);
@@ -554,8 +573,10 @@ int main(int argc, char** argv) {
       pen_val.resize(std::min<size_t>(pen_val.size(), std::max(100, opt.train_limit / 10)));
       std::sort(pen_val.begin(), pen_val.end());
     }
-    std::fprintf(stderr, "pen digits: %zu (sha256 %s): %zu train, %zu validation (held-out sources), %ld dropped as mis-segmented\n",
-                 pen_samples.size(), pen_sha256.c_str(), pen_train.size(), pen_val.size(), pen_dropped);
+    std::fprintf(
+        stderr,
+        "pen digits: %zu (sha256 %s): %zu train, %zu validation (held-out sources), %ld dropped as mis-segmented\n",
+        pen_samples.size(), pen_sha256.c_str(), pen_train.size(), pen_val.size(), pen_dropped);
   }
   const bool with_pen = !pen_train.empty() && !pen_val.empty();
   train::PenAugmentOptions pen_augment;
@@ -564,7 +585,10 @@ int main(int argc, char** argv) {
   if (!opt.augment_preview.empty()) {
     // Ten augmented samples of each digit, as the network sees them, so that a change to the
     // augmentation can be judged by eye before it costs a training run.
-    if (!with_pen) { std::cerr << "digits-train: --augment-preview needs --pen\n"; std::exit(2); }
+    if (!with_pen) {
+      std::cerr << "digits-train: --augment-preview needs --pen\n";
+      std::exit(2);
+    }
     std::mt19937 rng(opt.seed);
     std::vector<digits::Image28> imgs;
     std::vector<std::string> caps;
@@ -624,8 +648,9 @@ int main(int argc, char** argv) {
   }
   const torch::Tensor x_pen_val = with_pen ? to_tensor(pen_val_images) : torch::Tensor();
   const torch::Tensor y_pen_val = with_pen ? torch::tensor(pen_val_labels) : torch::Tensor();
-  std::fprintf(stderr, "train %zu MNIST + %zu pen, validation %zu MNIST + %zu pen, test %zu MNIST (preprocessed in %.1fs)\n",
-               train_idx.size(), pen_train.size(), val_images.size(), pen_val_images.size(), test_pre.size(), seconds());
+  std::fprintf(
+      stderr, "train %zu MNIST + %zu pen, validation %zu MNIST + %zu pen, test %zu MNIST (preprocessed in %.1fs)\n",
+      train_idx.size(), pen_train.size(), val_images.size(), pen_val_images.size(), test_pre.size(), seconds());
 
   // Int8 calibration set: unaugmented training images (never validation or test), MNIST and pen.
   std::vector<digits::Image28> calibration;
@@ -723,8 +748,9 @@ int main(int argc, char** argv) {
     for (long b = 0; b < steps; ++b, ++step) {
       // One-cycle schedule: linear warm-up for 15 % of steps, then cosine decay to ~0.
       const double warm = 0.15 * total_steps;
-      const double lr = step < warm ? opt.lr * (0.1 + 0.9 * step / warm)
-                                    : opt.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, (step - warm) / (total_steps - warm))));
+      const double lr = step < warm
+                            ? opt.lr * (0.1 + 0.9 * step / warm)
+                            : opt.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, (step - warm) / (total_steps - warm))));
       for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       auto xb = x.slice(0, b * opt.batch, std::min(x.size(0), (b + 1) * opt.batch));
       auto yb = y.slice(0, b * opt.batch, std::min(y.size(0), (b + 1) * opt.batch));
@@ -747,13 +773,17 @@ int main(int argc, char** argv) {
       correct += out.argmax(1).eq(yb).sum().item<long>();
       seen += xb.size(0);
       if (b % 20 == 0 || b + 1 == steps)
-        progress(epoch, opt.epochs, static_cast<size_t>(seen), static_cast<size_t>(x.size(0)), seconds() - t0, loss_sum / seen);
+        progress(epoch, opt.epochs, static_cast<size_t>(seen), static_cast<size_t>(x.size(0)), seconds() - t0,
+                 loss_sum / seen);
     }
     auto val_logits = logits_of(ema, x_val);
     const double val_acc = val_logits.argmax(1).eq(y_val).to(torch::kFloat).mean().item<double>();
     const double val_loss = nll_at(val_logits, y_val, 1.0);
-    nlohmann::json row = {{"epoch", epoch_offset + epoch}, {"train_loss", loss_sum / seen}, {"train_accuracy", double(correct) / seen},
-                          {"val_loss", val_loss}, {"val_accuracy", val_acc}};
+    nlohmann::json row = {{"epoch", epoch_offset + epoch},
+                          {"train_loss", loss_sum / seen},
+                          {"train_accuracy", double(correct) / seen},
+                          {"val_loss", val_loss},
+                          {"val_accuracy", val_acc}};
     double pen_acc = 0;
     if (with_pen) {
       auto pl = logits_of(ema, x_pen_val);
@@ -761,8 +791,8 @@ int main(int argc, char** argv) {
       row["pen_val_accuracy"] = pen_acc;
       row["pen_val_loss"] = nll_at(pl, y_pen_val, 1.0);
     }
-    std::fprintf(stderr, "| train acc %.4f | val acc %.4f loss %.4f | pen val acc %.4f | %.0fs\n", double(correct) / seen,
-                 val_acc, val_loss, pen_acc, seconds());
+    std::fprintf(stderr, "| train acc %.4f | val acc %.4f loss %.4f | pen val acc %.4f | %.0fs\n",
+                 double(correct) / seen, val_acc, val_loss, pen_acc, seconds());
     curve.push_back(row);
   }
 
@@ -838,7 +868,8 @@ int main(int argc, char** argv) {
   const double core_f32 = core_accuracy(f32, test_pre, test_labels, digits::Precision::F32);
   const double core_int8 = core_accuracy(int8, test_pre, test_labels, digits::Precision::F32);
   const double core_int8_compute = core_accuracy(int8, test_pre, test_labels, digits::Precision::Int8);
-  std::fprintf(stderr, "core (XNNPACK) test accuracy: f32 %.4f, int8 storage %.4f, int8 storage+compute %.4f (%zu images)\n",
+  std::fprintf(stderr,
+               "core (XNNPACK) test accuracy: f32 %.4f, int8 storage %.4f, int8 storage+compute %.4f (%zu images)\n",
                core_f32, core_int8, core_int8_compute, test_pre.size());
 
   std::vector<std::vector<long>> confusion(10, std::vector<long>(10, 0));
@@ -855,30 +886,53 @@ int main(int argc, char** argv) {
   const auto& mnist_preds = mnist_ran.value();
   const std::vector<int> mnist_labels(test_labels.begin(), test_labels.end());
 
-  nlohmann::json m = {
-      {"epochs", opt.epochs}, {"train_images", train_idx.size()}, {"validation_images", val_images.size()},
-      {"test_images", test_pre.size()}, {"seconds", seconds()}, {"temperature", best_t},
-      {"uncertain_below", uncertain_below}, {"test_accuracy_libtorch", test_acc}, {"test_accuracy_core_f32", core_f32},
-      {"test_accuracy_core_int8", core_int8}, {"test_accuracy_core_int8_compute", core_int8_compute},
-      {"ece_uncalibrated", ece_raw}, {"ece_calibrated", ece_cal}, {"ece_core_mnist_test", ece_of(mnist_preds, mnist_labels)},
-      {"reliability_mnist_test", reliability(mnist_preds, mnist_labels)}, {"confusion", confusion},
-      {"seed", opt.seed}, {"batch", opt.batch}, {"lr", opt.lr}, {"style", opt.style}, {"gap", opt.gap}};
+  nlohmann::json m = {{"epochs", opt.epochs},
+                      {"train_images", train_idx.size()},
+                      {"validation_images", val_images.size()},
+                      {"test_images", test_pre.size()},
+                      {"seconds", seconds()},
+                      {"temperature", best_t},
+                      {"uncertain_below", uncertain_below},
+                      {"test_accuracy_libtorch", test_acc},
+                      {"test_accuracy_core_f32", core_f32},
+                      {"test_accuracy_core_int8", core_int8},
+                      {"test_accuracy_core_int8_compute", core_int8_compute},
+                      {"ece_uncalibrated", ece_raw},
+                      {"ece_calibrated", ece_cal},
+                      {"ece_core_mnist_test", ece_of(mnist_preds, mnist_labels)},
+                      {"reliability_mnist_test", reliability(mnist_preds, mnist_labels)},
+                      {"confusion", confusion},
+                      {"seed", opt.seed},
+                      {"batch", opt.batch},
+                      {"lr", opt.lr},
+                      {"style", opt.style},
+                      {"gap", opt.gap}};
   if (!previous_stage.is_null()) m["previous_stage"] = previous_stage;
   if (!opt.soup.empty()) m["soup"] = soup;
 
   if (with_pen) {
     // The held-out sources as the product meets them, in both paths and all three ways to run.
-    nlohmann::json p = {{"data_sha256", pen_sha256}, {"samples", pen_samples.size()}, {"train_digits", pen_train.size()},
-                        {"validation_digits", pen_val.size()}, {"dropped_missegmented", pen_dropped},
-                        {"share", opt.pen_share}, {"png_share", opt.pen_png}, {"held_out_sources", pen::held_out_sources()}};
-    digits::Model int8_model = load_exported(int8, digits::Precision::F32), int8c_model = load_exported(int8, digits::Precision::Int8);
+    nlohmann::json p = {{"data_sha256", pen_sha256},
+                        {"samples", pen_samples.size()},
+                        {"train_digits", pen_train.size()},
+                        {"validation_digits", pen_val.size()},
+                        {"dropped_missegmented", pen_dropped},
+                        {"share", opt.pen_share},
+                        {"png_share", opt.pen_png},
+                        {"held_out_sources", pen::held_out_sources()}};
+    digits::Model int8_model = load_exported(int8, digits::Precision::F32),
+                  int8c_model = load_exported(int8, digits::Precision::Int8);
     std::vector<int> labels;
     for (size_t i : pen_val) labels.push_back(pen_samples[i].label);
     for (pen::Path path : {pen::Path::Strokes, pen::Path::Png}) {
-      for (auto [name, model] : {std::pair<const char*, digits::Model*>{"f32", &core_model}, {"int8", &int8_model},
+      for (auto [name, model] : {std::pair<const char*, digits::Model*>{"f32", &core_model},
+                                 {"int8", &int8_model},
                                  {"int8_compute", &int8c_model}}) {
         auto r = pen::evaluate(*model, pen_samples, pen_val, path);
-        if (!r) { std::cerr << "digits-train: pen evaluation: " << r.error() << "\n"; std::exit(1); }
+        if (!r) {
+          std::cerr << "digits-train: pen evaluation: " << r.error() << "\n";
+          std::exit(1);
+        }
         std::fprintf(stderr, "%s: %s", name, pen::summary(r.value()).c_str());
         nlohmann::json j = nlohmann::json::parse(pen::to_json(r.value()));
         if (std::string(name) == "f32") {
@@ -892,12 +946,16 @@ int main(int argc, char** argv) {
             for (const auto& miss : r.value().misses) {
               const pen::Sample& s = pen_samples[miss.index];
               auto pre = digits::preprocess_strokes(s.strokes);
-              if (pre) imgs.push_back(pre.value().image);
-              else imgs.push_back({});
+              if (pre)
+                imgs.push_back(pre.value().image);
+              else
+                imgs.push_back({});
               char cap[48];
               std::snprintf(cap, sizeof cap, "%d->%d %.0f%%", miss.label, miss.predicted, 100 * miss.confidence);
               caps.push_back(cap);
-              misses.push_back({{"writer", s.writer}, {"label", miss.label}, {"predicted", miss.predicted},
+              misses.push_back({{"writer", s.writer},
+                                {"label", miss.label},
+                                {"predicted", miss.predicted},
                                 {"confidence", miss.confidence}});
             }
             write_gallery(opt.out + "/pen-errors.png", imgs, caps);
@@ -917,7 +975,9 @@ int main(int argc, char** argv) {
     // Parity fixture: the first 32 test images (preprocessed) and libtorch's logits for them.
     const int n = std::min<int>(32, static_cast<int>(test_pre.size()));
     std::vector<std::uint8_t> bytes;
-    auto put = [&](const void* p, size_t k) { bytes.insert(bytes.end(), (const std::uint8_t*)p, (const std::uint8_t*)p + k); };
+    auto put = [&](const void* p, size_t k) {
+      bytes.insert(bytes.end(), (const std::uint8_t*)p, (const std::uint8_t*)p + k);
+    };
     const std::uint32_t count = static_cast<std::uint32_t>(n);
     put("DGTF", 4);
     put(&count, 4);

@@ -20,7 +20,8 @@ namespace {
 
 void fix_crcs(std::vector<std::uint8_t>& png) {
   auto be32 = [&](std::size_t at) {
-    return std::uint32_t{png[at]} << 24 | std::uint32_t{png[at + 1]} << 16 | std::uint32_t{png[at + 2]} << 8 | png[at + 3];
+    return std::uint32_t{png[at]} << 24 | std::uint32_t{png[at + 1]} << 16 | std::uint32_t{png[at + 2]} << 8 |
+           png[at + 3];
   };
   for (std::size_t at = 8; at + 12 <= png.size();) {
     const std::uint32_t length = be32(at);

@@ -42,7 +42,7 @@ struct Error {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}              // NOLINT: implicit by design
   Result(Error error) : error_(std::move(error.message)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -61,7 +61,7 @@ class Result {
 // Images and strokes
 // ---------------------------------------------------------------------------------------------
 
-constexpr int kImageSide = 28;                       // the network's input is 28x28
+constexpr int kImageSide = 28;  // the network's input is 28x28
 constexpr int kImagePixels = kImageSide * kImageSide;
 constexpr int kNumClasses = 10;
 
@@ -100,8 +100,8 @@ struct PreprocessOptions {
 
 // What preprocessing produced (its intermediate stages: preprocess_*_stages below).
 struct Preprocessed {
-  Image28 image{};     // the network input (valid when !empty)
-  bool empty = true;   // no ink (blank, uniform or near-empty input): do not predict
+  Image28 image{};    // the network input (valid when !empty)
+  bool empty = true;  // no ink (blank, uniform or near-empty input): do not predict
 };
 
 // Finds the ink (dark-on-light, light-on-dark or opaque-on-transparent, detected), crops it,
@@ -111,8 +111,7 @@ Result<Preprocessed> preprocess_image(const ImageView& image, const PreprocessOp
 
 // Rasterises anti-aliased strokes with a pen width relative to the digit's size, then normalises
 // like preprocess_image. The result does not depend on canvas size, pen width or position.
-Result<Preprocessed> preprocess_strokes(const std::vector<Stroke>& strokes,
-                                        const PreprocessOptions& options = {});
+Result<Preprocessed> preprocess_strokes(const std::vector<Stroke>& strokes, const PreprocessOptions& options = {});
 
 // Introspection: the pictures preprocessing makes on its way to the 28x28, for tools that show
 // *why* an input looks the way it does to the network (the studio). Same code path as
@@ -170,21 +169,21 @@ struct ReadOptions {
 // ---------------------------------------------------------------------------------------------
 
 struct Prediction {
-  int digit = -1;                              // 0..9, or -1 when empty
-  float confidence = 0;                        // calibrated probability of `digit`
+  int digit = -1;        // 0..9, or -1 when empty
+  float confidence = 0;  // calibrated probability of `digit`
   std::array<float, kNumClasses> probabilities{};
-  std::array<float, kNumClasses> logits{};     // before temperature scaling
-  bool empty = true;                           // no ink: digit is -1, probabilities are 0
-  bool uncertain = false;                      // confidence below ModelOptions::uncertain_below
+  std::array<float, kNumClasses> logits{};  // before temperature scaling
+  bool empty = true;                        // no ink: digit is -1, probabilities are 0
+  bool uncertain = false;                   // confidence below ModelOptions::uncertain_below
 };
 
 // A number read from an input: each digit with its Prediction and its place.
 struct ReadDigit {
-  Prediction prediction;      // as predict() gives it; uncertain is also set when `touching`
-  Box box;                    // around its ink (strokes: around its points)
-  std::vector<int> strokes;   // stroke input: indices of this digit's strokes, in writing order
-  bool touching = false;      // cut out of ink that ran into a neighbour: the cut may be wrong
-  Image28 image{};            // the 28x28 the network saw
+  Prediction prediction;     // as predict() gives it; uncertain is also set when `touching`
+  Box box;                   // around its ink (strokes: around its points)
+  std::vector<int> strokes;  // stroke input: indices of this digit's strokes, in writing order
+  bool touching = false;     // cut out of ink that ran into a neighbour: the cut may be wrong
+  Image28 image{};           // the 28x28 the network saw
 };
 
 struct Reading {
@@ -200,7 +199,7 @@ enum class Precision {
 };
 
 struct ModelOptions {
-  int threads = 1;                 // threads for one inference (1 = caller's thread only)
+  int threads = 1;  // threads for one inference (1 = caller's thread only)
   Precision precision = Precision::F32;
   // Confidence under this sets Prediction::uncertain. Negative: the threshold fitted with the
   // model on real pen digits (blob metadata "uncertain_below"; 0.7 for a blob without one).
@@ -210,20 +209,19 @@ struct ModelOptions {
 
 // Facts about a loaded model, from its weights blob.
 struct ModelInfo {
-  std::string architecture;    // e.g. "cnn3-bn-fc512"
+  std::string architecture;  // e.g. "cnn3-bn-fc512"
   int blob_version = 0;
-  std::string storage;         // "f32" or "int8" (how weights were stored in the blob)
-  Precision precision = Precision::F32;  // how this instance computes
-  float temperature = 1;       // softmax temperature fitted for calibration
-  float uncertain_below = 0.7f;  // the threshold this instance uses (see ModelOptions)
+  std::string storage;                                        // "f32" or "int8" (how weights were stored in the blob)
+  Precision precision = Precision::F32;                       // how this instance computes
+  float temperature = 1;                                      // softmax temperature fitted for calibration
+  float uncertain_below = 0.7f;                               // the threshold this instance uses (see ModelOptions)
   std::vector<std::pair<std::string, std::string>> metadata;  // free-form facts (accuracy, ...)
 };
 
 class Model {
  public:
   // Loads a weights blob (see digits/weights.h). The bytes are copied; the caller may free them.
-  static Result<Model> load(const std::uint8_t* blob, std::size_t size,
-                            const ModelOptions& options = {});
+  static Result<Model> load(const std::uint8_t* blob, std::size_t size, const ModelOptions& options = {});
   // Loads the blob embedded at build time (requires linking digits::default_model).
   static Result<Model> load_default(const ModelOptions& options = {});
 
