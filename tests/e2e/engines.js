@@ -6,7 +6,9 @@
 //   webkit    WebKitGTK's MiniBrowser (Safari's engine), driven by selenium-webdriver through
 //             Debian's WebKitWebDriver; it needs an X display (run under xvfb-run -a)
 //
-// DIGITS_ENGINE picks one (default chromium). What an engine's automation cannot do is listed in
+// DIGITS_ENGINE picks one (default chromium). DIGITS_CHROMIUM_JS_FLAGS passes V8 flags to Chromium,
+// e.g. "--no-enable-avx-vnni --no-enable-avx-vnni-int8" to run WebAssembly as on a CPU without
+// AVX-VNNI (where V8 lowers the relaxed int8 dot product differently). What an engine's automation cannot do is listed in
 // its `cannot` map with the reason, and the tests that need it skip with that reason.
 //
 //   const engine = engines.get();                      // from DIGITS_ENGINE
@@ -102,7 +104,8 @@ const chromium = {
         '--disable-frame-rate-limit', '--disable-gpu-vsync',
         // V8 without JIT has no WebAssembly (like browsers in "lockdown" / enhanced-security
         // modes); --noexpose_wasm no longer hides it in Chromium 156.
-        ...(noWasm ? ['--js-flags=--jitless'] : [])],
+        ...(noWasm ? ['--js-flags=--jitless']
+          : process.env.DIGITS_CHROMIUM_JS_FLAGS ? ['--js-flags=' + process.env.DIGITS_CHROMIUM_JS_FLAGS] : [])],
     });
     return {
       version: browser.version(),
