@@ -162,6 +162,32 @@ TEST(Weights, ShippedInt8BlobIsTheF32BlobQuantised) {
   EXPECT_EQ(encode_weights(decoded.value(), DType::Int8PerChannel), int8);
 }
 
+// Dequantize::None leaves an int8-stored tensor's floats out (1-D biases are stored f32 and keep
+// theirs); dequantize() then gives exactly what decoding with Dequantize::All does.
+TEST(Weights, DecodingCanLeaveInt8TensorsUnDequantised) {
+  auto int8 = testutil::read_file(testutil::source_path("models/digits-int8.dgt"));
+  auto all = decode_weights(int8.data(), int8.size());
+  auto none = decode_weights(int8.data(), int8.size(), Dequantize::None);
+  ASSERT_TRUE(all.ok() && none.ok());
+  ASSERT_EQ(all.value().tensors.size(), none.value().tensors.size());
+  int left_out = 0;
+  for (std::size_t i = 0; i < all.value().tensors.size(); ++i) {
+    const Tensor& a = all.value().tensors[i];
+    Tensor n = none.value().tensors[i];
+    EXPECT_EQ(a.values.size(), a.element_count()) << a.name;
+    if (a.stored_int8.values.empty()) {
+      EXPECT_EQ(n.values, a.values) << a.name;
+      continue;
+    }
+    EXPECT_TRUE(n.values.empty()) << a.name;
+    left_out += 1;
+    dequantize(n);
+    EXPECT_EQ(n.values, a.values) << a.name;
+    EXPECT_EQ(n.stored_int8.values, a.stored_int8.values) << a.name;
+  }
+  EXPECT_EQ(left_out, 5);  // conv1..conv3, fc1, fc2 weights
+}
+
 TEST(Weights, ModelRejectsMismatchedArchitectureAndShapes) {
   auto bytes = encode_weights(small_blob(), DType::F32);
   auto m = Model::load(bytes.data(), bytes.size());

@@ -334,12 +334,16 @@ void fill_input(float* dst, const Image28& img, float mean, float std) {
 }  // namespace
 
 Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const ModelOptions& options) {
-  auto decoded = decode_weights(blob, size);
+  // Int8 precision runs conv1 and fc2 in f32 and everything else on the stored int8 values.
+  const bool int8 = options.precision == Precision::Int8;
+  auto decoded = decode_weights(blob, size, int8 ? Dequantize::None : Dequantize::All);
   if (!decoded) return Error{decoded.error()};
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->weights = std::move(decoded.value());
   WeightsBlob& w = impl->weights;
+  for (auto& t : w.tensors)
+    if (t.name == "conv1.weight" || t.name == "fc2.weight") dequantize(t);
 
   const std::string arch = w.meta("architecture");
   if (arch != kArchitecture)
@@ -374,7 +378,7 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
     for (auto& t : w.tensors)
       if (t.name == name)
         for (float& v : t.values) v /= info.temperature;
-  if (options.precision == Precision::Int8) {
+  if (int8) {
     auto q = impl->prepare_int8();
     if (!q) return Error{q.error()};
   }

@@ -211,7 +211,16 @@ std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype) {
   return std::move(w.bytes);
 }
 
-Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size) {
+void dequantize(Tensor& t) {
+  const Int8Values& q = t.stored_int8;
+  if (!t.values.empty() || q.scales.empty()) return;
+  const std::size_t per = q.values.size() / q.scales.size();
+  t.values.resize(q.values.size());
+  for (std::size_t c = 0; c < q.scales.size(); ++c)
+    for (std::size_t k = c * per; k < (c + 1) * per; ++k) t.values[k] = static_cast<float>(q.values[k]) * q.scales[c];
+}
+
+Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size, Dequantize mode) {
   if (data == nullptr || size < 20) return corrupt("too short (" + std::to_string(size) + " bytes)");
   if (std::memcmp(data, kMagic, 4) != 0) return Error{"not a digits weights blob (bad magic; expected \"DGTW\")"};
   std::uint32_t want = 0;
@@ -275,18 +284,15 @@ Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size) {
     } else if (dtype == static_cast<std::uint8_t>(DType::Int8PerChannel)) {
       const std::size_t channels = t.dims[0];
       if (payload != channels * 4 + n) return corrupt("tensor '" + t.name + "' has the wrong payload size");
-      t.values.resize(n);
       Reader pr(p, payload);
       std::vector<float> scales(channels);
       for (auto& s : scales) pr.f32(s);
       for (float s : scales)
         if (!std::isfinite(s)) return corrupt("tensor '" + t.name + "' holds a non-finite scale");
-      const std::size_t per = n / channels;
       const auto* q = reinterpret_cast<const std::int8_t*>(p + channels * 4);
-      for (std::size_t c = 0; c < channels; ++c)
-        for (std::size_t k = c * per; k < (c + 1) * per; ++k) t.values[k] = static_cast<float>(q[k]) * scales[c];
       t.stored_int8.values.assign(q, q + n);
       t.stored_int8.scales = std::move(scales);
+      if (mode == Dequantize::All) dequantize(t);
     } else {
       return corrupt("tensor '" + t.name + "' has unknown dtype " + std::to_string(dtype));
     }

@@ -43,7 +43,7 @@ struct Int8Values {
 struct Tensor {
   std::string name;
   std::vector<std::uint32_t> dims;
-  std::vector<float> values;  // always dequantised to f32 in memory
+  std::vector<float> values;  // f32 (dequantised if stored as int8, unless decoded with Dequantize::None)
   // The int8 values and per-output-channel scales as the blob stored them (empty if stored as
   // f32): the Int8 precision takes them as they are instead of quantising `values` again.
   Int8Values stored_int8;
@@ -62,8 +62,17 @@ struct WeightsBlob {
 // Serialises a blob, storing every tensor as `dtype` (int8 = symmetric per-output-channel).
 std::vector<std::uint8_t> encode_weights(const WeightsBlob& blob, DType dtype);
 
+// What decode_weights does with int8-stored tensors: dequantise them into `values` (All), or
+// leave `values` empty and only `stored_int8` filled (None), for a caller that needs the floats
+// of a few tensors only and calls dequantize() on those. The Int8 precision needs conv1's and
+// fc2's: skipping the other 2.7 MB of floats halves a browser's session open once compiled.
+enum class Dequantize { All, None };
+
 // Parses and verifies a blob: magic, version, bounds, checksum. Never reads out of bounds.
-Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size);
+Result<WeightsBlob> decode_weights(const std::uint8_t* data, std::size_t size, Dequantize mode = Dequantize::All);
+
+// Fills t.values from t.stored_int8 if it is empty (a tensor decoded with Dequantize::None).
+void dequantize(Tensor& t);
 
 // Symmetric int8 quantisation of `values` split into `groups` equal runs (e.g. one per output
 // channel), one scale per run: q = round(v / scale), scale = max|v| / 127. Shared by the int8
