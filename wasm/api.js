@@ -60,6 +60,11 @@
       base64: 'DIGITS_WASM_BASE64' },
   };
 
+  // Milliseconds for load()'s phases (performance.now() is in browsers and node alike).
+  function now() {
+    return typeof performance === 'object' ? performance.now() : Date.now();
+  }
+
   function isNode() {
     return typeof process === 'object' && process.versions && process.versions.node &&
       typeof document === 'undefined';
@@ -132,7 +137,13 @@
     // options.simd: 'auto' (default: relaxed SIMD where available), 'relaxed' or 'simd128'.
     // options.baseUrl: where the .wasm files live (default: next to digits.js).
     // options.wasmBinary: the wasm bytes of the chosen variant, if the caller already has them.
+    // The model's info.loadMs says where loading spent its time, in ms after load() was called:
+    // compiled (the wasm module compiled; null when it was not compiled separately, e.g. from
+    // file:// or node), started (its runtime up) and opened (the model's weights checked,
+    // unpacked and laid out for XNNPACK: ready to predict).
     static async load(options) {
+      const t0 = now();
+      const loadMs = { compiled: null, started: 0, opened: 0 };
       options = options || {};
       const problem = checkSupport();
       if (problem) throw new Error(problem);
@@ -146,7 +157,11 @@
       const fromDisk = typeof location !== 'undefined' && location.protocol === 'file:';
       // Over http(s), download and compile the wasm while the variant's glue script loads.
       const streaming = !options.wasmBinary && !isNode() && !fromDisk;
-      let compiled = streaming ? compileWasm(base + variant.wasm) : null;
+      const timed = function (c) {
+        if (c) c.then(function () { loadMs.compiled = now() - t0; }, function () {});
+        return c;
+      };
+      let compiled = timed(streaming ? compileWasm(base + variant.wasm) : null);
       let create;
       try {
         create = await factoryOf(variant, base);
@@ -155,7 +170,7 @@
         variant = VARIANTS.simd128;  // a site built without the relaxed variant
         create = factory;
         if (compiled) compiled.catch(function () {});  // its 404 is expected, not an error
-        compiled = streaming ? compileWasm(base + variant.wasm) : null;
+        compiled = timed(streaming ? compileWasm(base + variant.wasm) : null);
       }
       const config = { locateFile: function (name) { return base + name; } };
       let failed = null;
@@ -182,6 +197,7 @@
       } catch (e) {
         throw new Error('The model could not start: ' + (e && e.message ? e.message : e));
       }
+      loadMs.started = now() - t0;
       const precision = options.precision === 'f32' ? 0 : 1;
       const session = core._digits_session_open(precision);
       if (!session) throw new Error('Out of memory while loading the model.');
@@ -190,7 +206,10 @@
         core._digits_session_close(session);
         throw new Error('The model could not load: ' + error);
       }
-      return new DigitsModel(core, session, variant === VARIANTS.relaxed ? 'relaxed' : 'simd128');
+      loadMs.opened = now() - t0;
+      const model = new DigitsModel(core, session, variant === VARIANTS.relaxed ? 'relaxed' : 'simd128');
+      model.info.loadMs = loadMs;
+      return model;
     }
 
     constructor(core, session, simd) {

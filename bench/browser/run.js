@@ -101,8 +101,16 @@ async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
   // One navigation that records the files and then runs the latency loop (on the cross-origin
   // isolated server: a finer clock); the timed navigations use the plain server, like a real site.
   const full = await navigate(browser, isolated, impl, pixelsHash, opts, true);
-  const navMs = [];
-  for (let i = 0; i < opts.navs; i++) navMs.push((await navigate(browser, plain, impl, pixelsHash, opts, false)).first.ms);
+  const navMs = [], phases = [];
+  for (let i = 0; i < opts.navs; i++) {
+    const { first } = await navigate(browser, plain, impl, pixelsHash, opts, false);
+    navMs.push(first.ms);
+    // Ours says where its load() spent the time: as ms after navigation start, like first.ms.
+    const l = first.info.loadMs;
+    if (l) phases.push({ loadCalled: first.info.loadCalled, compiled: l.compiled === null ? NaN : first.info.loadCalled + l.compiled,
+      started: first.info.loadCalled + l.started, opened: first.info.loadCalled + l.opened, predicted: first.ms });
+  }
+  const medianPhases = phases.length ? Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k]))])) : null;
   // One thread means no Worker at all (pthreads are Workers); fail rather than report a wrong number.
   if (full.first.info.workers || full.lat.workers) throw new Error(`${impl} created ${full.lat.workers} Worker(s): not single-threaded`);
   const sorted = [...full.lat.times].sort((a, b) => a - b);
@@ -110,7 +118,7 @@ async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
     label: IMPLS[impl].label,
     medianMs: median(sorted), p90Ms: quantile(sorted, 0.9), minMs: sorted[0], meanMs: sorted.reduce((s, t) => s + t, 0) / sorted.length,
     samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup,
-    navToFirstPredictionMs: median(navMs), navMsAll: navMs,
+    navToFirstPredictionMs: median(navMs), navMsAll: navMs, loadPhasesMs: medianPhases,
     ...summarizeFiles(full.requests),
     info: { ...full.first.info, workersAfterLatency: full.lat.workers },
     probabilities: full.first.probabilities,
@@ -136,6 +144,8 @@ function report(results, reference) {
   lines.push('');
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${r.label}: ${JSON.stringify(r.info)}; clock ${r.clockResolutionMs.toFixed(3)} ms; navs ms ${r.navMsAll.map((v) => v.toFixed(0)).join(', ')}`);
+    const p = r.loadPhasesMs;
+    if (p) lines.push(`    medians, ms after navigation start: load() called ${p.loadCalled.toFixed(0)}, wasm compiled ${p.compiled.toFixed(0)}, runtime started ${p.started.toFixed(0)}, model open ${p.opened.toFixed(0)}, first prediction ${p.predicted.toFixed(0)}`);
     for (const f of r.files.slice(0, 6)) lines.push(`    ${fmtB(f.raw).padStart(11)} raw ${fmtB(f.gzip).padStart(10)} gzip  ${f.url}`);
     if (r.files.length > 6) lines.push(`    (+${r.files.length - 6} smaller files)`);
   }

@@ -105,6 +105,9 @@ describe('drawing and predicting', () => {
       // Integer GEMMs are exact in both; requantisation may use FMA in one: tiny differences only.
       for (let k = 0; k < 10; ++k) assert.ok(Math.abs(r.probabilities[k] - p.probabilities[k]) < 0.01);
     });
+    // load() says where its time went, in order: wasm compiled (over http), runtime started, model open.
+    const ms = await page.evaluate(async () => (await DigitsModel.load()).info.loadMs);
+    assert.ok(ms.compiled > 0 && ms.compiled <= ms.started && ms.started <= ms.opened, JSON.stringify(ms));
     await done();
   });
 
