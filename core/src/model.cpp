@@ -86,6 +86,9 @@ constexpr std::uint32_t kProbeFirstId = 3;
 constexpr std::uint32_t kProbeCount = 7;
 // Quantisation steps above the zero point for an int8 GEMM's input (7 bits; see prepare_int8).
 constexpr float kGemmInputLevels = 127;
+// The weights Int8 precision still reads as floats: conv1's (one input channel: see build()) and
+// fc2's (ten outputs, then softmax). Model::load dequantises only these.
+const char* const kF32WeightsInInt8[] = {"conv1.weight", "fc2.weight"};
 static_assert(kGemmInputLevels <= 127, "an int8 GEMM input above 7 bits lets Firefox's relaxed dot product saturate");
 
 }  // namespace
@@ -334,7 +337,7 @@ void fill_input(float* dst, const Image28& img, float mean, float std) {
 }  // namespace
 
 Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const ModelOptions& options) {
-  // Int8 precision runs conv1 and fc2 in f32 and everything else on the stored int8 values.
+  // Int8 precision reads the stored int8 values, and floats only for kF32WeightsInInt8.
   const bool int8 = options.precision == Precision::Int8;
   auto decoded = decode_weights(blob, size, int8 ? Dequantize::None : Dequantize::All);
   if (!decoded) return Error{decoded.error()};
@@ -343,7 +346,8 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
   impl->weights = std::move(decoded.value());
   WeightsBlob& w = impl->weights;
   for (auto& t : w.tensors)
-    if (t.name == "conv1.weight" || t.name == "fc2.weight") dequantize(t);
+    for (const char* name : kF32WeightsInInt8)
+      if (t.name == name) dequantize(t);
 
   const std::string arch = w.meta("architecture");
   if (arch != kArchitecture)

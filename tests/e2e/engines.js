@@ -8,7 +8,8 @@
 //
 // DIGITS_ENGINE picks one (default chromium). DIGITS_CHROMIUM_JS_FLAGS passes V8 flags to Chromium,
 // e.g. "--no-enable-avx-vnni --no-enable-avx-vnni-int8" to run WebAssembly as on a CPU without
-// AVX-VNNI (where V8 lowers the relaxed int8 dot product differently). What an engine's automation cannot do is listed in
+// AVX-VNNI (where V8 lowers the relaxed int8 dot product differently).
+// What an engine's automation cannot do is listed in
 // its `cannot` map with the reason, and the tests that need it skip with that reason.
 //
 //   const engine = engines.get();                      // from DIGITS_ENGINE
