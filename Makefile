@@ -9,7 +9,7 @@ PEN ?= ../shared/data/unipen-dev/digits.json
 export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm fuzz test-fuzz train bench bench-native bench-wasm bench-browser asan test-asan test-deploy clean
+.PHONY: all run test build deps deps-wasm deps-web deps-torch native wasm wasm-relaxed site torch test-native test-torch test-wasm fuzz test-fuzz train bench bench-native bench-wasm bench-browser asan test-asan tsan test-tsan test-deploy clean
 
 all: build
 
@@ -57,7 +57,7 @@ site: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS) --target site
 
-test: test-native test-asan test-torch test-wasm test-fuzz test-deploy
+test: test-native test-asan test-tsan test-torch test-wasm test-fuzz test-deploy
 
 test-native: build
 	ctest --preset native -j $(JOBS)
@@ -96,6 +96,13 @@ asan test-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# The server's suite under ThreadSanitizer (part of make test): the event loop, its worker
+# threads and the Model pool share state; a data race there fails the run (halt_on_error).
+tsan test-tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
 
 # Trains the shipped model (about 1 h 40 min on 2 cores) and refreshes the model card's figures,
 # in three steps: 20 epochs from scratch (pen digits a quarter of each epoch, as drawn); then three
