@@ -255,10 +255,10 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
 }
 
 void check_pen_numbers(bool as_png, double exact, double digit, const numbers::Style& style = {},
-                       const char* name = "") {
+                       const char* name = "", int count = 400) {
   const auto& d = testutil::pen_data();
   if (d.samples.empty()) GTEST_SKIP() << d.missing;
-  auto s = numbers::score_strokes(model(), d.samples, d.held_out, 400, as_png ? 4 : 3, as_png, style);
+  auto s = numbers::score_strokes(model(), d.samples, d.held_out, count, as_png ? 4 : 3, as_png, style);
   ASSERT_TRUE(s) << s.error();
   std::printf("held-out pen numbers%s (%s): %s", name, as_png ? "PNG" : "strokes", numbers::summary(s.value()).c_str());
   EXPECT_GE(s.value().exact_rate(), exact);
@@ -294,11 +294,13 @@ numbers::Style ordinary() {
   s.max_gap = 0.6f;
   return s;
 }
-// Measured: strokes 93.75 % exact, 97.7 % of digits; PNG 90.5 %, 97.2 %. As strokes, 5 of the 25
-// wrong numbers have another count of digits: the rest are single digits misread (mostly a
-// flagged 1 as 7), so this follows the single-digit accuracy now, not the grouping.
+// Measured: strokes 94.15 % exact, 98.08 % of digits over 2 000 numbers (3 s; 400 numbers gave
+// 93.75 % with this seed and 93.3-95.0 % per 1 000 with others: a 400-number figure is ±1.2
+// points); PNG 90.5 %, 97.2 % (400). As strokes, 19 of the 117 wrong numbers have another count
+// of digits: the rest are single digits misread (mostly a flagged 1 as 7), so this follows the
+// single-digit accuracy now, not the grouping.
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
-  check_pen_numbers(false, 0.92, 0.97, ordinary(), ", ordinary spacing");
+  check_pen_numbers(false, 0.93, 0.975, ordinary(), ", ordinary spacing", 2000);
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
   check_pen_numbers(true, 0.88, 0.96, ordinary(), ", ordinary spacing");
