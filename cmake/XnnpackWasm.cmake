@@ -302,25 +302,25 @@ function(_digits_xnnpack_wasm)
   _digits_replace_exactly(_wasm "c2s4__wasmsimd_dot16x2_ld128" "c8__wasmsimd_dot16x2_ld128" 8 "${_where}")
   _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.log2_kr = 1;" "qs8_qc8w_gemm_config.log2_kr = 3;" 2 "${_where}")
   _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.log2_sr = 2;" "/* digits: c8, no shuffle */" 2 "${_where}")
-  # And for the convolutions (mr > 1), three rows per tile with 8-byte loads: 3x4c8 ld64. 4x4c8
+  # And for the convolutions (mr > 1), two rows per tile with 8-byte loads: 2x4c8 ld64. 4x4c8
   # keeps sixteen i32x4 accumulators, every vector register an x86 engine gives WebAssembly, so
   # the rest spills; ld64 loads half as many bytes per step as ld128 and widens them once. Side
-  # by side (SIMD128 build, batches of 200 calls, 3-5 fresh pages each): WebKit 4x4c8 ld128 0.52
-  # -> 3x4c8 ld128 0.455 -> 3x4c8 ld64 0.35 ms (4x4c8 ld64 0.515, 2x4c8 ld128 0.535); Firefox
-  # 0.415 -> 0.36 -> 0.355 ms; Chromium within its noise (0.40-0.50 ms for each). Integer sums:
-  # the same answers.
+  # by side, SIMD128 build, batches of 200 calls on fresh pages: WebKit 4x4c8 ld128 0.52 -> 3x4c8
+  # ld128 0.455 -> 3x4c8 ld64 0.35 ms (4x4c8 ld64 0.515, 2x4c8 ld128 0.535); then, with a warm-up
+  # long enough for every engine's optimising tier (3-4 pages each), 3x4c8 ld64 -> 2x4c8 ld64:
+  # Chromium 0.30 -> 0.28 ms, Firefox 0.39 -> 0.33, WebKit 0.36 -> 0.345 (node: conv2 + conv3
+  # 258 -> 205 us, XNNPACK's profiler). Integer sums: the same answers.
   foreach(_op gemm igemm)
     _digits_replace_exactly(_wasm
       "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x4c8__wasmsimd_dot16x2_ld128);"
-      "${_op}[XNN_MR_TO_INDEX(3)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_3x4c8__wasmsimd_dot16x2_ld64);"
+      "${_op}[XNN_MR_TO_INDEX(2)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_2x4c8__wasmsimd_dot16x2_ld64);"
       2 "${_where}")
   endforeach()
-  # mr = 4 where nr = 4 follows (the sdot sections have mr = 4 too, with nr = 8); then exactly two
-  # "mr = 3" must be there, and none was before.
-  _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.mr = 3;" "qs8_qc8w_gemm_config.mr = 3;" 0 "${_where}")
+  # mr = 4 where nr = 4 follows (the sdot sections have mr = 4 or 2 too, with nr = 8), through a
+  # marker, so that exactly two such places must be found.
   string(REGEX REPLACE "qs8_qc8w_gemm_config[.]mr = 4;(\n *qs8_qc8w_gemm_config[.]nr = 4;)"
-                       "qs8_qc8w_gemm_config.mr = 3;\\1" _wasm "${_wasm}")
-  _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.mr = 3;" "qs8_qc8w_gemm_config.mr = 3;" 2 "${_where}")
+                       "qs8_qc8w_gemm_config.mr = DIGITS_MR;\\1" _wasm "${_wasm}")
+  _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.mr = DIGITS_MR;" "qs8_qc8w_gemm_config.mr = 2;" 2 "${_where}")
   _digits_write_if_changed("${gen}/gemm-config.c" "${_head}${_before}${_wasm}${_after}")
   _digits_use_copy(XNNPACK src/configs/gemm-config.c "${gen}/gemm-config.c")
 
@@ -337,7 +337,7 @@ function(_digits_xnnpack_wasm)
   endforeach()
   # The c8 int8 kernels chosen above are not in XNNPACK's production list.
   foreach(op gemm igemm)
-    foreach(tile 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld128 3x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
+    foreach(tile 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld128 2x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
       list(APPEND wasm_srcs "${XNN_SRC}/src/qs8-qc8w-${op}/gen/qs8-qc8w-${op}-${tile}.c")
     endforeach()
   endforeach()
