@@ -36,10 +36,19 @@
     // they pay no microtask; async ones (ORT) pay what their users pay. batch = 1: each call timed
     // alone; batch > 1 (for a coarse clock, like WebKit's): each sample is a batch of calls timed
     // together, divided by the batch size.
-    async latency(warmup, calls, batch = 1) {
+    // The warm-up is at least `warmup` calls and `warmupMs` of calling, then a pause: engines
+    // compile hot WebAssembly functions again with their optimising tier in the background
+    // (V8's TurboFan after Liftoff), and 50 calls of 0.3 ms could be timed before that lands —
+    // measured in Chromium, 0.41-0.68 ms instead of 0.28 ms for the same build.
+    async latency(warmup, calls, batch = 1, warmupMs = 0) {
       const predict = window.bench.predict;
       const once = async () => { const p = predict(input); return p && p.then ? await p : p; };
-      for (let i = 0; i < warmup; i++) await once();
+      const w0 = performance.now();
+      for (let i = 0; i < warmup || performance.now() - w0 < warmupMs; i++) await once();
+      if (warmupMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (let i = 0; i < warmup; i++) await once();
+      }
       const samples = Math.max(1, Math.round(calls / batch));
       const times = new Float64Array(samples);
       for (let i = 0; i < samples; i++) {

@@ -2,7 +2,7 @@
 // Browser benchmark: ours (DigitsModel, build/site/digits.js) vs TF.js 4.22 wasm vs onnxruntime-web
 // 1.30 wasm, the same CNN, one thread each, one page at a time, in each browser engine the e2e
 // tests drive (tests/e2e/engines.js: Chromium, Firefox ESR, WebKitGTK; WebKit needs an X display).
-//   node bench/browser/run.js [--engines chromium,firefox,webkit] [--calls 500] [--warmup 50]
+//   node bench/browser/run.js [--engines chromium,firefox,webkit] [--calls 500] [--warmup 50] [--warmup-ms 1500]
 //                             [--navs 5] [--only digits,digits-simd128,tfjs,ort]
 // Prints a markdown table per engine and writes build/bench/browser.json. See README.md here.
 'use strict';
@@ -24,13 +24,14 @@ const IMPLS = {
 
 const usage = (msg) => Object.assign(new Error(msg), { usage: true });   // printed without a stack
 function parseArgs(argv) {
-  const o = { calls: 500, warmup: 50, navs: 5, only: Object.keys(IMPLS), engines: engines.names, timeout: 900 };
+  const o = { calls: 500, warmup: 50, warmupMs: 1500, navs: 5, only: Object.keys(IMPLS), engines: engines.names, timeout: 900 };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--only' && v) { o.only = v.split(',').map((s) => s.trim()).filter(Boolean); i++; }
     else if (k === '--engines' && v) { o.engines = v.split(',').map((s) => s.trim()).filter(Boolean); i++; }
     else if (['--calls', '--warmup', '--navs', '--timeout'].includes(k) && Number(v) > 0) { o[k.slice(2)] = Math.floor(Number(v)); i++; }
-    else throw usage(`unknown or bad argument ${k} (usage: run.js [--engines chromium,firefox,webkit] [--calls N] [--warmup N] [--navs N] [--only digits,tfjs,ort] [--timeout s])`);
+    else if (k === '--warmup-ms' && Number(v) >= 0) { o.warmupMs = Math.floor(Number(v)); i++; }
+    else throw usage(`unknown or bad argument ${k} (usage: run.js [--engines chromium,firefox,webkit] [--calls N] [--warmup N] [--warmup-ms MS] [--navs N] [--only digits,tfjs,ort] [--timeout s])`);
   }
   const badEngine = o.engines.filter((n) => !engines.names.includes(n));
   if (badEngine.length || !o.engines.length) throw usage(`--engines takes a list of ${engines.names.join(',')}`);
@@ -80,7 +81,7 @@ async function navigate(browser, server, impl, pixelsHash, opts, full) {
     // A coarse clock (WebKit: 1 ms) cannot time one call: time batches long enough for it.
     const resolution = await page.evaluate(() => window.bench.resolution());
     const batch = resolution > 0.05 ? 25 : 1;
-    const lat = await withTimeout(page.evaluate(([w, c, k]) => window.bench.latency(w, c, k), [opts.warmup, opts.calls, batch]),
+    const lat = await withTimeout(page.evaluate(([w, c, k, ms]) => window.bench.latency(w, c, k, ms), [opts.warmup, opts.calls, batch, opts.warmupMs]),
       300000, `${impl} latency loop`);
     return { first, requests, lat, resolution };
   } finally {
@@ -117,7 +118,7 @@ async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
   return {
     label: IMPLS[impl].label,
     medianMs: median(sorted), p90Ms: quantile(sorted, 0.9), minMs: sorted[0], meanMs: sorted.reduce((s, t) => s + t, 0) / sorted.length,
-    samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup,
+    samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup, warmupMs: opts.warmupMs,
     navToFirstPredictionMs: median(navMs), navMsAll: navMs, loadPhasesMs: medianPhases,
     ...summarizeFiles(full.requests),
     info: { ...full.first.info, workersAfterLatency: full.lat.workers },
@@ -197,7 +198,7 @@ async function main() {
       const engine = engines.get(name);
       browser = await engine.launch();
       const version = browser.version;
-      console.log(`\n## ${name}: ${browser.version}, ${opts.calls} timed calls after ${opts.warmup} warm-up, ${opts.navs} navigations each`);
+      console.log(`\n## ${name}: ${browser.version}, ${opts.calls} timed calls after a warm-up of ${opts.warmup} calls and ${opts.warmupMs} ms, ${opts.navs} navigations each`);
       const results = {};
       for (const impl of opts.only) {   // sequential: one page at a time, nothing competes for the CPU
         process.stdout.write(`${impl}... `);
