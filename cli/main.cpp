@@ -2,7 +2,7 @@
 //
 //   digits predict FILE.png...                       one JSON line per file
 //   digits read FILE.png...                          a whole number: one JSON line per file
-//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX)   synthetic numbers
+//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX) [--spacing all|ordinary|apart]
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
 //   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
@@ -36,6 +36,7 @@ int usage(int code) {
       "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
+      "                   [--spacing all|ordinary|apart]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
       "\n"
@@ -44,7 +45,8 @@ int usage(int code) {
       "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
       "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
       "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: the\n"
-      "         held-out sources' writers)\n"
+      "         held-out sources' writers); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit apart (the\n"
+      "         target case), apart: 2-6 digits a digit apart, upright (what the single digits allow)\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -62,7 +64,7 @@ std::string file_line(const std::string& file, const json& answer) {
 }
 
 struct Args {
-  std::string model, images, labels, pen, sources = "held-out", as = "strokes";
+  std::string model, images, labels, pen, sources = "held-out", as = "strokes", spacing = "all";
   bool json = false;
   long limit = 0;
   int numbers = 0;
@@ -77,7 +79,8 @@ bool parse_args(int argc, char** argv, Args& a) {
   frontend::Flags flags;
   flags.text("model", &a.model).text("images", &a.images).text("labels", &a.labels).text("pen", &a.pen);
   flags.choice("sources", &a.sources, {"held-out", "train", "all"})
-      .choice("as", &a.as, {"strokes", "png", "png-all-inks"});
+      .choice("as", &a.as, {"strokes", "png", "png-all-inks"})
+      .choice("spacing", &a.spacing, {"all", "ordinary", "apart"});
   flags.number("limit", &a.limit, 0, 1L << 40).number("numbers", &a.numbers, 1, 1000000);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
@@ -159,9 +162,11 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
   }
+  const numbers::Style style = numbers::spacing(a.spacing);
   numbers::Score score;
   if (samples) {
-    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, 1, a.as == "png");
+    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, 1, a.as == "png",
+                                    style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
       return 1;
@@ -170,7 +175,7 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   } else {
     std::vector<int> pool(static_cast<size_t>(images->count));
     for (int i = 0; i < images->count; ++i) pool[static_cast<size_t>(i)] = i;
-    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, 1);
+    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, 1, style);
   }
   std::printf("%s", numbers::summary(score).c_str());
   return 0;

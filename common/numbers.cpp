@@ -132,6 +132,30 @@ ImageNumber compose_images(const digits::IdxImages& images, const std::vector<st
 
 namespace numbers {
 
+Style ordinary_spacing() {
+  Style s;
+  s.max_digits = 6;
+  s.min_gap = 0.2f;
+  s.max_gap = 0.6f;
+  return s;
+}
+
+Style well_apart() {
+  Style s;
+  s.max_digits = 6;
+  s.min_gap = 1.0f;
+  s.max_gap = 1.5f;
+  s.height_jitter = s.baseline_jitter = s.max_slant = 0;
+  s.late_stroke_probability = 0;
+  return s;
+}
+
+Style spacing(const std::string& name) {
+  if (name == "ordinary") return ordinary_spacing();
+  if (name == "apart") return well_apart();
+  return {};
+}
+
 int edit_distance(const std::string& a, const std::string& b) {
   std::vector<int> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);

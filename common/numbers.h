@@ -24,6 +24,16 @@ struct Style {
   float late_stroke_probability = 0.3f;   // a multi-stroke digit's last stroke written at the end
 };
 
+// Issue 16's target case: 2-6 digits written with ordinary spacing (a fifth to 0.6 of a digit's
+// height between digits), heights, baselines and slant varied as in Style's defaults.
+Style ordinary_spacing();
+// 2-6 digits a digit's height or more apart, upright, on one baseline, of one height: grouping
+// has nothing to get wrong, so what fails is the single digits. The difference between this and
+// ordinary_spacing() is what spacing, slant and grouping cost.
+Style well_apart();
+// By name, for the command line: "ordinary", "apart", or anything else for the defaults ("all").
+Style spacing(const std::string& name);
+
 struct StrokeNumber {
   std::string text;
   std::string writer;

@@ -57,6 +57,14 @@ echo "$out" | tail -1 | grep -Eq '^\{"images":500,.*"accuracy":0\.9[0-9]+'; chec
 "$digits" eval --images "$mnist/t10k-labels-idx1-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q "not an IDX images file" "$tmp/err"; check "eval rejects a labels file given as images" $?
 
+out=$("$digits" eval --numbers 20 --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" \
+  --spacing apart); rc=$?
+check "eval --numbers --spacing apart exits 0" $rc
+echo "$out" | head -1 | grep -Eq '^20 numbers: [0-9.]+ % read exactly'; check "eval --numbers: one summary line" $?
+"$digits" eval --numbers 20 --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" \
+  --spacing wide 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q "spacing must be all, ordinary or apart" "$tmp/err"; check "eval: an unknown --spacing is an error" $?
+
 "$digits" frobnicate 2>/dev/null; rc=$?
 [ $rc -eq 2 ]; check "unknown command exits 2" $?
 
