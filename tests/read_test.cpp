@@ -254,8 +254,8 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   EXPECT_GE(s.exact_rate(), 0.44);
 }
 
-void check_pen_numbers(bool as_png, double exact, double digit, const numbers::Style& style = {},
-                       const char* name = "", int count = 400) {
+void check_pen_numbers(bool as_png, double exact, double digit, const numbers::Style& style = {}, const char* name = "",
+                       int count = 400) {
   const auto& d = testutil::pen_data();
   if (d.samples.empty()) GTEST_SKIP() << d.missing;
   auto s = numbers::score_strokes(model(), d.samples, d.held_out, count, as_png ? 4 : 3, as_png, style);
