@@ -2,7 +2,7 @@
 //
 //   digits predict FILE.png...                       one JSON line per file
 //   digits read FILE.png...                          a whole number: one JSON line per file
-//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX) [--spacing all|ordinary|apart]
+//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX) [--spacing …] [--seed N]
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
 //   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
@@ -36,7 +36,7 @@ int usage(int code) {
       "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
-      "                   [--spacing all|ordinary|apart]\n"
+      "                   [--spacing all|ordinary|apart] [--seed N]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
       "\n"
@@ -68,6 +68,7 @@ struct Args {
   bool json = false;
   long limit = 0;
   int numbers = 0;
+  long seed = 1;  // --numbers: which numbers are drawn (the tests draw with 3 for strokes, 4 for PNG)
   int threads = 1;
   int iterations = 2000;
   digits::Precision precision = digits::Precision::F32;
@@ -81,7 +82,9 @@ bool parse_args(int argc, char** argv, Args& a) {
   flags.choice("sources", &a.sources, {"held-out", "train", "all"})
       .choice("as", &a.as, {"strokes", "png", "png-all-inks"})
       .choice("spacing", &a.spacing, {"all", "ordinary", "apart"});
-  flags.number("limit", &a.limit, 0, 1L << 40).number("numbers", &a.numbers, 1, 1000000);
+  flags.number("limit", &a.limit, 0, 1L << 40)
+      .number("numbers", &a.numbers, 1, 1000000)
+      .number("seed", &a.seed, 0, (1L << 32) - 1);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
   auto files = flags.parse(argc, argv, 2);
@@ -165,8 +168,8 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   const numbers::Style style = numbers::spacing(a.spacing);
   numbers::Score score;
   if (samples) {
-    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, 1, a.as == "png",
-                                    style);
+    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, unsigned(a.seed),
+                                    a.as == "png", style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
       return 1;
@@ -175,7 +178,7 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   } else {
     std::vector<int> pool(static_cast<size_t>(images->count));
     for (int i = 0; i < images->count; ++i) pool[static_cast<size_t>(i)] = i;
-    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, 1, style);
+    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, unsigned(a.seed), style);
   }
   std::printf("%s", numbers::summary(score).c_str());
   return 0;

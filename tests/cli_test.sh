@@ -65,6 +65,14 @@ echo "$out" | head -1 | grep -Eq '^20 numbers: [0-9.]+ % read exactly'; check "e
   --spacing wide 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -eq 2 ] && grep -q "spacing must be all, ordinary or apart" "$tmp/err"; check "eval: an unknown --spacing is an error" $?
 
+# --seed picks the draw: the same seed reads the same numbers (the tests' figures can be
+# reproduced), another seed other numbers.
+draw() { "$digits" eval --numbers 30 --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" \
+  --seed "$1" | head -1 | sed 's/; [0-9.]* ms per number//'; }
+a=$(draw 7) b=$(draw 7) c=$(draw 8)
+[ -n "$a" ] && [ "$a" = "$b" ]; check "eval --numbers --seed: the same seed, the same figures" $?
+[ "$a" != "$c" ] || [ "$(draw 9)" != "$a" ]; check "eval --numbers --seed: another seed, another draw" $?
+
 "$digits" frobnicate 2>/dev/null; rc=$?
 [ $rc -eq 2 ]; check "unknown command exits 2" $?
 
