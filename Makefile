@@ -133,11 +133,13 @@ bench: bench-native bench-wasm bench-browser
 bench-native: build torch
 	bench/accuracy.sh build/bin/digits $(MNIST) $(PEN)
 	build/bin/bench_core
+	build/bin/bench_core --layers
 	build/torch/bin/bench_core
 	@/usr/bin/time -f "CLI peak RSS, digits predict on one PNG: %M KiB" build/torch/bin/digits predict tests/fixtures/two-light-on-dark.png >/dev/null
 	@/usr/bin/time -f "CLI peak RSS, digits eval on 10000 MNIST images: %M KiB" build/torch/bin/digits eval --images $(MNIST)/t10k-images-idx3-ubyte --labels $(MNIST)/t10k-labels-idx1-ubyte >/dev/null
 bench-wasm: wasm
 	node build/wasm/bin/bench_core.js
+	node build/wasm/bin/bench_core.js --layers
 # Ours vs TF.js and onnxruntime-web in Chromium, Firefox ESR and WebKitGTK (latency, time to first
 # prediction, bytes), one table per engine; WebKit needs an X display, hence xvfb-run.
 bench-browser: site deps-web

@@ -6,6 +6,7 @@
 //   bench_core [--iterations N]        (make bench also reports the CLI's peak RSS)
 //   bench_core --preprocess [--iterations N]   only the preprocessing table
 //   bench_core --read [--iterations N]         only the number-reading table
+//   bench_core --layers [--iterations N]       where one inference's time goes, operator by operator
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -175,11 +176,47 @@ void bench_reading(int iterations) {
   }
 }
 
+// One inference, operator by operator (Model::profile: XNNPACK's profiler), each precision, next to
+// predict()'s own median: the rest is filling the input, reading the output and the runtime's
+// own steps. The table issue 14 asks for ("find where the time goes, per layer"); run it under
+// node for the WebAssembly builds (node build/wasm/bin/bench_core.js --layers).
+int bench_layers(const std::vector<digits::Image28>& images, int iterations) {
+  auto blob = digits::default_model_blob();
+  for (auto precision : {digits::Precision::F32, digits::Precision::Int8}) {
+    digits::ModelOptions o;
+    o.precision = precision;
+    auto m = digits::Model::load(blob.first, blob.second, o);
+    if (!m) {
+      std::fprintf(stderr, "bench_core: %s\n", m.error().c_str());
+      return 1;
+    }
+    // Warm up first: under node, V8 compiles hot WebAssembly again with its optimising tier.
+    time_calls(iterations, [&] { m.value().predict(images[0]); });
+    auto ops = m.value().profile(images[0], iterations);
+    if (!ops) {
+      std::fprintf(stderr, "bench_core: %s\n", ops.error().c_str());
+      return 1;
+    }
+    const Stats whole = time_calls(iterations, [&] { m.value().predict(images[0]); });
+    double sum = 0;
+    for (const auto& op : ops.value()) sum += op.microseconds;
+    std::printf("\n| %s compute: operator | µs per inference | share |\n|---|---|---|\n",
+                precision == digits::Precision::Int8 ? "int8" : "f32");
+    for (const auto& op : ops.value())
+      std::printf("| %s | %.1f | %.0f %% |\n", op.name.c_str(), op.microseconds,
+                  sum > 0 ? 100 * op.microseconds / sum : 0);
+    std::printf("| all operators (mean) | %.1f | |\n| predict() (median, the same image) | %.1f | |\n", sum,
+                whole.median_us);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int iterations = 3000;
-  bool preprocess_only = false, read_only = false;
+  bool preprocess_only = false, read_only = false, layers_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc)
       iterations = std::atoi(argv[++i]);
@@ -187,6 +224,8 @@ int main(int argc, char** argv) {
       preprocess_only = true;
     else if (!std::strcmp(argv[i], "--read"))
       read_only = true;
+    else if (!std::strcmp(argv[i], "--layers"))
+      layers_only = true;
   }
   if (preprocess_only) {
     bench_preprocessing(iterations);
@@ -201,6 +240,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_core: tests/fixtures/reference_logits.bin is missing\n");
     return 1;
   }
+  if (layers_only) return bench_layers(images, iterations);
   constexpr int kBatch = 64;
   std::vector<digits::Image28> batch;
   for (int i = 0; i < kBatch; ++i) batch.push_back(images[i % images.size()]);

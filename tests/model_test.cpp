@@ -278,6 +278,35 @@ TEST(Model, InspectShowsEveryLayerAndAgreesWithPredict) {
   for (int c = 0; c < 10; ++c) EXPECT_NEAR(layers.value()[7].values[c], p.value().logits[c], 1e-4f);
 }
 
+// The per-operator timing bench_core --layers prints: every convolution, pooling and fully
+// connected layer of the network is there, in the order they run, with a time. (XNNPACK 2022, the
+// torch preset's, has no profiler: there the error must say so, and the test says why it stops.)
+TEST(Model, ProfileTimesEveryOperatorInOrder) {
+  auto img = preprocess_strokes(testutil::digit_strokes(4)).value().image;
+  auto bad = model().profile(img, 0);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("runs must be at least 1"), std::string::npos) << bad.error();
+  for (Precision precision : {Precision::F32, Precision::Int8}) {
+    Model m = testutil::load_model("models/digits-int8.dgt", precision);
+    auto ops = m.profile(img, 5);
+    if (!ops.ok()) {
+      EXPECT_NE(ops.error().find("XNNPACK 2022 (bookworm) does not have"), std::string::npos) << ops.error();
+      GTEST_SKIP() << "this build links XNNPACK 2022, which has no per-operator profiler: " << ops.error();
+    }
+    std::string order;  // C = convolution, P = max pooling, F = fully connected
+    double sum = 0;
+    for (const auto& op : ops.value()) {
+      EXPECT_GE(op.microseconds, 0.0) << op.name;
+      sum += op.microseconds;
+      if (op.name.rfind("Convolution", 0) == 0) order += 'C';
+      if (op.name.rfind("Max Pooling", 0) == 0) order += 'P';
+      if (op.name.rfind("Fully Connected", 0) == 0) order += 'F';
+    }
+    EXPECT_EQ(order, "CPCPCPFF");
+    EXPECT_GT(sum, 0.0) << "a whole inference cannot take no time";
+  }
+}
+
 TEST(Model, Int8PrecisionAgreesWithF32AndNeedsRanges) {
   Model q = testutil::load_model("models/digits-int8.dgt", Precision::Int8);
   EXPECT_EQ(q.info().precision, Precision::Int8);

@@ -112,7 +112,7 @@ struct Model::Impl {
   Runner* single = nullptr;  // runners[1], made at load: predict()'s hot path skips the lookup
 
   Result<Runner*> runner(std::size_t batch);
-  Result<RuntimePtr> build(std::size_t batch, bool probe) const;
+  Result<RuntimePtr> build(std::size_t batch, bool probe, std::uint32_t runtime_flags = 0) const;
   // Runs `count` images through a runner and writes their predictions to `out`.
   // Runs images[0..count) through r (count <= r.batch) into out.
   Result<bool> run(Runner& r, const Image28* images, std::size_t count, Prediction* out);
@@ -178,7 +178,7 @@ Result<bool> Model::Impl::prepare_int8() {
   return true;
 }
 
-Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
+Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t runtime_flags) const {
   const bool int8 = options.precision == Precision::Int8;
   xnn_subgraph_t g = nullptr;
   xnn_status s = xnn_create_subgraph(kProbeFirstId + (probe ? kProbeCount : 0), 0, &g);
@@ -289,7 +289,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe) const {
   if (s != xnn_status_success) return Error{xnn_error("define the network", s)};
 
   xnn_runtime_t rt = nullptr;
-  s = xnn_create_runtime_v2(g, threadpool.get(), 0, &rt);
+  s = xnn_create_runtime_v2(g, threadpool.get(), runtime_flags, &rt);
   if (s != xnn_status_success) return Error{xnn_error("create a runtime", s)};
   return RuntimePtr(rt);
 }
@@ -503,6 +503,33 @@ Result<std::vector<std::pair<std::string, float>>> Model::activation_ranges(cons
   }
   return std::vector<std::pair<std::string, float>>{
       {"range.conv1", mx[0]}, {"range.conv2", mx[1]}, {"range.conv3", mx[2]}, {"range.fc1", mx[3]}};
+}
+
+Result<std::vector<Model::OperatorTime>> Model::profile(const Image28& image, int runs) {
+  if (runs < 1) return Error{"profile: runs must be at least 1, not " + std::to_string(runs)};
+  if (!xnn_seam::kHasProfiler)
+    return Error{std::string("per-operator timing needs XNNPACK's profiler, which ") + xnn_seam::version_name() +
+                 " does not have (build with the native or wasm preset)"};
+  auto rt = impl_->build(1, false, xnn_seam::kProfilingFlag);
+  if (!rt) return Error{rt.error()};
+  std::vector<float> input(kImagePixels + XNN_EXTRA_BYTES / sizeof(float)), logits(kNumClasses), probs(kNumClasses);
+  fill_input(input.data(), image, impl_->mean, impl_->std);
+  const xnn_external_value ext[3] = {{0, input.data()}, {1, logits.data()}, {2, probs.data()}};
+  xnn_status s = xnn_seam::bind_buffers(rt.value().get(), 3, ext);
+  if (s != xnn_status_success) return Error{xnn_error("set up the profiling runtime", s)};
+  std::vector<OperatorTime> out;
+  std::vector<std::string> names;
+  std::vector<std::uint64_t> us;
+  for (int r = 0; r < runs; ++r) {
+    s = xnn_invoke_runtime(rt.value().get());
+    if (s == xnn_status_success) s = xnn_seam::operator_times(rt.value().get(), names, us);
+    if (s != xnn_status_success) return Error{xnn_error("time the network's operators", s)};
+    if (out.empty())
+      for (const auto& name : names) out.push_back({name, 0});
+    for (std::size_t i = 0; i < out.size() && i < us.size(); ++i) out[i].microseconds += static_cast<double>(us[i]);
+  }
+  for (auto& o : out) o.microseconds /= runs;
+  return out;
 }
 
 namespace {

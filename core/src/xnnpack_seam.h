@@ -6,12 +6,16 @@
 // signature in both. What differs is how a runtime is bound to its buffers: 2024 splits the old
 // xnn_setup_runtime into xnn_reshape_runtime + xnn_setup_runtime_v2 (the old call still exists
 // but is deprecated). Neither header has a version macro; XNN_FLAG_KEEP_DIMS appeared with the
-// reshape API, so it tells them apart. 2024 also folds the Convert node into xnn_define_unary.
+// reshape API, so it tells them apart. 2024 also folds the Convert node into xnn_define_unary,
+// and has a per-operator profiler (XNN_FLAG_BASIC_PROFILING) that 2022 lacks.
 #pragma once
 
 #include <xnnpack.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #if defined(XNN_FLAG_KEEP_DIMS)
 #define DIGITS_XNNPACK_HAS_RESHAPE 1
@@ -39,6 +43,42 @@ inline xnn_status define_convert(xnn_subgraph_t subgraph, uint32_t input_id, uin
   return xnn_define_unary(subgraph, xnn_unary_convert, nullptr, input_id, output_id, 0);
 #else
   return xnn_define_convert(subgraph, input_id, output_id, 0);
+#endif
+}
+
+#if defined(XNN_FLAG_BASIC_PROFILING)
+constexpr bool kHasProfiler = true;
+constexpr uint32_t kProfilingFlag = XNN_FLAG_BASIC_PROFILING;  // for xnn_create_runtime_v2
+#else
+constexpr bool kHasProfiler = false;
+constexpr uint32_t kProfilingFlag = 0;
+#endif
+
+// The operators of a runtime made with kProfilingFlag, in the order they ran, and each one's
+// microseconds in its last run (whole microseconds: XNNPACK's own unit).
+inline xnn_status operator_times(xnn_runtime_t runtime, std::vector<std::string>& names, std::vector<uint64_t>& us) {
+#if defined(XNN_FLAG_BASIC_PROFILING)
+  size_t count = 0, size = 0;
+  xnn_status s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_num_operators, sizeof count, &count, &size);
+  if (s != xnn_status_success) return s;
+  std::vector<char> text;
+  s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_name, 0, nullptr, &size);
+  if (s != xnn_status_success && s != xnn_status_out_of_memory) return s;  // out_of_memory: too small, size set
+  text.resize(size);
+  s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_name, text.size(), text.data(), &size);
+  if (s != xnn_status_success) return s;
+  us.resize(count);
+  s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_timing, count * sizeof(uint64_t), us.data(),
+                                     &size);
+  if (s != xnn_status_success) return s;
+  names.clear();
+  for (size_t at = 0; names.size() < count && at < text.size(); at += names.back().size() + 1)
+    names.emplace_back(text.data() + at);
+  names.resize(count);
+  return xnn_status_success;
+#else
+  (void)runtime, (void)names, (void)us;
+  return xnn_status_unsupported_parameter;
 #endif
 }
 

@@ -273,6 +273,18 @@ class Model {
   // precision needs, stored in the blob's metadata as range.conv1..3 and range.fc1 by the trainer.
   Result<std::vector<std::pair<std::string, float>>> activation_ranges(const std::vector<Image28>& images);
 
+  // Where predict() spends its time: `runs` single-image runs of this model's network, timed
+  // operator by operator by XNNPACK's own profiler, on a runtime of its own (predict() never pays
+  // for the timing). XNNPACK's operator names ("Convolution (NHWC, QD8, F32, QC8W) IGEMM", ...),
+  // in the order they run, and each one's mean microseconds per run (XNNPACK times whole
+  // microseconds per run, so an operator under 1 us reads low). For bench_core --layers. The
+  // 2022 XNNPACK (the torch preset's) has no profiler: that is an error that says so.
+  struct OperatorTime {
+    std::string name;
+    double microseconds = 0;
+  };
+  Result<std::vector<OperatorTime>> profile(const Image28& image, int runs);
+
  private:
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
