@@ -81,7 +81,7 @@ bool parse_args(int argc, char** argv, Args& a) {
   flags.text("model", &a.model).text("images", &a.images).text("labels", &a.labels).text("pen", &a.pen);
   flags.choice("sources", &a.sources, {"held-out", "train", "all"})
       .choice("as", &a.as, {"strokes", "png", "png-all-inks"})
-      .choice("spacing", &a.spacing, {"all", "ordinary", "apart"});
+      .choice("spacing", &a.spacing, numbers::kSpacings);
   flags.number("limit", &a.limit, 0, 1L << 40)
       .number("numbers", &a.numbers, 1, 1000000)
       .number("seed", &a.seed, 0, (1L << 32) - 1);

@@ -31,7 +31,8 @@ Style ordinary_spacing();
 // has nothing to get wrong, so what fails is the single digits. The difference between this and
 // ordinary_spacing() is what spacing, slant and grouping cost.
 Style well_apart();
-// By name, for the command line: "ordinary", "apart", or anything else for the defaults ("all").
+// By name, for the command line: one of kSpacings ("all" is Style's defaults).
+inline const std::vector<std::string> kSpacings = {"all", "ordinary", "apart"};
 Style spacing(const std::string& name);
 
 struct StrokeNumber {

@@ -517,16 +517,18 @@ Result<std::vector<Model::OperatorTime>> Model::profile(const Image28& image, in
   const xnn_external_value ext[3] = {{0, input.data()}, {1, logits.data()}, {2, probs.data()}};
   xnn_status s = xnn_seam::bind_buffers(rt.value().get(), 3, ext);
   if (s != xnn_status_success) return Error{xnn_error("set up the profiling runtime", s)};
-  std::vector<OperatorTime> out;
+  // The operators are fixed when the runtime is made; each run overwrites their times.
   std::vector<std::string> names;
-  std::vector<std::uint64_t> us;
+  s = xnn_seam::operator_names(rt.value().get(), names);
+  if (s != xnn_status_success) return Error{xnn_error("name the network's operators", s)};
+  std::vector<OperatorTime> out(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) out[i].name = names[i];
+  std::vector<std::uint64_t> us(names.size());
   for (int r = 0; r < runs; ++r) {
     s = xnn_invoke_runtime(rt.value().get());
-    if (s == xnn_status_success) s = xnn_seam::operator_times(rt.value().get(), names, us);
+    if (s == xnn_status_success) s = xnn_seam::operator_microseconds(rt.value().get(), us);
     if (s != xnn_status_success) return Error{xnn_error("time the network's operators", s)};
-    if (out.empty())
-      for (const auto& name : names) out.push_back({name, 0});
-    for (std::size_t i = 0; i < out.size() && i < us.size(); ++i) out[i].microseconds += static_cast<double>(us[i]);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].microseconds += static_cast<double>(us[i]);
   }
   for (auto& o : out) o.microseconds /= runs;
   return out;

@@ -54,22 +54,17 @@ constexpr bool kHasProfiler = false;
 constexpr uint32_t kProfilingFlag = 0;
 #endif
 
-// The operators of a runtime made with kProfilingFlag, in the order they ran, and each one's
-// microseconds in its last run (whole microseconds: XNNPACK's own unit).
-inline xnn_status operator_times(xnn_runtime_t runtime, std::vector<std::string>& names, std::vector<uint64_t>& us) {
+// A runtime made with kProfilingFlag: its operators' names, in the order they run (once; they
+// do not change), and each one's time in the last run (whole microseconds: XNNPACK's unit).
+inline xnn_status operator_names(xnn_runtime_t runtime, std::vector<std::string>& names) {
 #if defined(XNN_FLAG_BASIC_PROFILING)
   size_t count = 0, size = 0;
   xnn_status s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_num_operators, sizeof count, &count, &size);
   if (s != xnn_status_success) return s;
-  std::vector<char> text;
   s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_name, 0, nullptr, &size);
   if (s != xnn_status_success && s != xnn_status_out_of_memory) return s;  // out_of_memory: too small, size set
-  text.resize(size);
+  std::vector<char> text(size);
   s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_name, text.size(), text.data(), &size);
-  if (s != xnn_status_success) return s;
-  us.resize(count);
-  s = xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_timing, count * sizeof(uint64_t), us.data(),
-                                     &size);
   if (s != xnn_status_success) return s;
   names.clear();
   for (size_t at = 0; names.size() < count && at < text.size(); at += names.back().size() + 1)
@@ -77,7 +72,17 @@ inline xnn_status operator_times(xnn_runtime_t runtime, std::vector<std::string>
   names.resize(count);
   return xnn_status_success;
 #else
-  (void)runtime, (void)names, (void)us;
+  (void)runtime, (void)names;
+  return xnn_status_unsupported_parameter;
+#endif
+}
+inline xnn_status operator_microseconds(xnn_runtime_t runtime, std::vector<uint64_t>& us) {
+#if defined(XNN_FLAG_BASIC_PROFILING)
+  size_t size = 0;
+  return xnn_get_runtime_profiling_info(runtime, xnn_profile_info_operator_timing, us.size() * sizeof(uint64_t),
+                                        us.data(), &size);
+#else
+  (void)runtime, (void)us;
   return xnn_status_unsupported_parameter;
 #endif
 }
