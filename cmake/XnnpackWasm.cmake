@@ -321,6 +321,35 @@ function(_digits_xnnpack_wasm)
   string(REGEX REPLACE "qs8_qc8w_gemm_config[.]mr = 4;(\n *qs8_qc8w_gemm_config[.]nr = 4;)"
                        "qs8_qc8w_gemm_config.mr = DIGITS_MR;\\1" _wasm "${_wasm}")
   _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.mr = DIGITS_MR;" "qs8_qc8w_gemm_config.mr = 2;" 2 "${_where}")
+  # The relaxed build's int8 kernels (where its dot product is usable) for mr > 1: 2x8c8, not
+  # XNNPACK's 4x8c8 u2. On a CPU without AVX-VNNI (this AMD EPYC, Zen 4: AVX-512 VNNI only, which
+  # V8 does not use) V8 lowers the relaxed dot product as Firefox does (pmaddubsw, pmaddwd, paddd),
+  # and with 4x8c8 u2 the relaxed build ran 0.30-0.39 ms in Chromium, slower than the SIMD128
+  # build it replaces (0.305 ms). Side by side, relaxed build, `make bench-browser` (4 pages each,
+  # Chromium / Firefox): 4x8c8 u2 0.30-0.39 / 0.20-0.22 ms, 2x8c8 u2 0.25 / 0.22, 3x8c8 u2 0.25 /
+  # 0.21, 3x8c8 0.345 / 0.22, 4x8c8 0.33 / 0.27, 2x4c16 0.26 / 0.20, 2x8c8 0.235 / 0.20 (in
+  # three runs; with 1x8c8 for mr = 1 as well, Chromium 0.36). V8's times do not follow register
+  # counts alone (3x8c8 u2 fast, 3x8c8 slow): measure, do not reason, before changing this. An
+  # AVX-VNNI CPU (vpdpbusd) could not be timed here. The usdot branch is compiled only in the
+  # relaxed build (#if XNN_ARCH_WASMRELAXEDSIMD), so both builds write the same file.
+  string(FIND "${_wasm}" "} else if (hardware_config->use_wasm_usdot) {" _ub)
+  if(_ub EQUAL -1)
+    message(FATAL_ERROR "XnnpackWasm: the usdot branch of ${_where} not found")
+  endif()
+  string(SUBSTRING "${_wasm}" ${_ub} -1 _usdot)
+  string(FIND "${_usdot}" "} else {" _ue)
+  string(SUBSTRING "${_wasm}" 0 ${_ub} _pre)
+  string(SUBSTRING "${_usdot}" ${_ue} -1 _post)
+  string(SUBSTRING "${_usdot}" 0 ${_ue} _usdot)
+  foreach(_op gemm igemm)
+    _digits_replace_exactly(_usdot
+      "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x8c8__wasmusdot_u2);"
+      "${_op}[XNN_MR_TO_INDEX(2)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_2x8c8__wasmusdot);"
+      1 "the usdot branch of ${_where}")
+  endforeach()
+  _digits_replace_exactly(_usdot "qs8_qc8w_gemm_config.mr = 4;" "qs8_qc8w_gemm_config.mr = 2;" 1
+                          "the usdot branch of ${_where}")
+  set(_wasm "${_pre}${_usdot}${_post}")
   _digits_write_if_changed("${gen}/gemm-config.c" "${_head}${_before}${_wasm}${_after}")
   _digits_use_copy(XNNPACK src/configs/gemm-config.c "${gen}/gemm-config.c")
 
@@ -335,9 +364,13 @@ function(_digits_xnnpack_wasm)
   foreach(s IN LISTS PROD_WASM_MICROKERNEL_SRCS PROD_WASMSIMD_MICROKERNEL_SRCS PROD_WASMRELAXEDSIMD_MICROKERNEL_SRCS)
     list(APPEND wasm_srcs "${XNN_SRC}/${s}")
   endforeach()
-  # The c8 int8 kernels chosen above are not in XNNPACK's production list.
+  # The int8 kernels chosen above are not in XNNPACK's production list.
+  set(_tiles 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld128 2x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
+  if(DIGITS_WASM_RELAXED_SIMD)
+    list(APPEND _tiles 2x8c8-minmax-fp32-wasmusdot)
+  endif()
   foreach(op gemm igemm)
-    foreach(tile 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld128 2x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
+    foreach(tile IN LISTS _tiles)
       list(APPEND wasm_srcs "${XNN_SRC}/src/qs8-qc8w-${op}/gen/qs8-qc8w-${op}-${tile}.c")
     endforeach()
   endforeach()
