@@ -355,19 +355,29 @@ const webkit = {
           },
           goto: (u) => command(`get ${u}`, () => driver.get(u)),
           reload: () => command('refresh', () => driver.navigate().refresh()),
-          // After a failed pointer action (see _stroke) WebKitWebDriver has once answered the next
-          // click with "Could not parse element info" (seen once in ~20 runs): that click is
-          // retried once on a freshly found element, said on the console; any other error fails.
+          // After a failed pointer action (see _stroke) WebKitWebDriver has answered the next
+          // click with "Could not parse element info" (seen once in ~20 runs, and once on the
+          // retry 200 ms later too): its lookup of the element in the page returned nothing it
+          // could read, as when the page is busy or gone. That click is retried on a freshly found
+          // element after 0.25, 1 and 2 s, each said on the console; any other error fails, and so
+          // does the last retry, with the end of the driver's log (the web process's messages).
           async click(s) {
-            try {
+            const once = async () => {
               const e = await element(s);
               await command(`click ${s}`, () => e.click());
-            } catch (err) {
-              if (!driverProc || !/Could not parse element info/.test(err.message || '')) throw err;
-              console.log(`webkit: click ${s} failed (${err.message}), retrying once`);
-              await new Promise((r) => setTimeout(r, 200));
-              const e = await element(s);
-              await command(`click ${s}`, () => e.click());
+            };
+            for (const wait of [250, 1000, 2000, null]) {
+              try {
+                return await once();
+              } catch (err) {
+                if (!driverProc || !/Could not parse element info/.test(err.message || '')) throw err;
+                if (wait === null) {
+                  err.message += `; WebKitWebDriver's log ends: ${driverLog().slice(-1500) || '(empty)'}`;
+                  throw err;
+                }
+                console.log(`webkit: click ${s} failed (${err.message}), retrying in ${wait} ms`);
+                await new Promise((r) => setTimeout(r, wait));
+              }
             }
           },
           tap: () => { throw new Error(webkit.cannot.phone); },
