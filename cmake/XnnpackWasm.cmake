@@ -309,7 +309,10 @@ function(_digits_xnnpack_wasm)
   # ld128 0.455 -> 3x4c8 ld64 0.35 ms (4x4c8 ld64 0.515, 2x4c8 ld128 0.535); then, with a warm-up
   # long enough for every engine's optimising tier (3-4 pages each), 3x4c8 ld64 -> 2x4c8 ld64:
   # Chromium 0.30 -> 0.28 ms, Firefox 0.39 -> 0.33, WebKit 0.36 -> 0.345 (node: conv2 + conv3
-  # 258 -> 205 us, XNNPACK's profiler). Integer sums: the same answers.
+  # 258 -> 205 us, XNNPACK's profiler). Integer sums: the same answers. Re-checked on a Zen 4
+  # (three pages each, Chromium / Firefox / WebKit, ms): 2x4c8 ld64 0.300 / 0.36 / 0.36, 3x4c8
+  # ld64 0.325 / 0.36 / 0.36, 1x4c8 ld64 0.36 / 0.36 / 0.46, 2x4c8 ld128 0.300 / 0.40 / 0.46,
+  # 4x4c8 ld64 0.38 / 0.42 / 0.52.
   foreach(_op gemm igemm)
     _digits_replace_exactly(_wasm
       "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x4c8__wasmsimd_dot16x2_ld128);"
