@@ -100,6 +100,28 @@ function(_digits_replace_exactly var old new count where)
   set(${var} "${text}" PARENT_SCOPE)
 endfunction()
 
+# Splits the variable `var` around the first `begin` and the first `end` after it: `pre` is what
+# comes before `begin`, `mid` runs from `begin` up to `end`, `post` from `end` on. Stops the
+# configure if either is missing, like _digits_replace_exactly.
+function(_digits_split var begin end where pre mid post)
+  set(text "${${var}}")
+  string(FIND "${text}" "${begin}" b)
+  if(NOT b EQUAL -1)
+    string(SUBSTRING "${text}" ${b} -1 from)
+    string(FIND "${from}" "${end}" e)
+  endif()
+  if(b EQUAL -1 OR e EQUAL -1)
+    message(FATAL_ERROR "XnnpackWasm: ${where} not found: XNNPACK changed there; re-check the "
+                        "amendment in cmake/XnnpackWasm.cmake.")
+  endif()
+  string(SUBSTRING "${text}" 0 ${b} p)
+  string(SUBSTRING "${from}" 0 ${e} m)
+  string(SUBSTRING "${from}" ${e} -1 q)
+  set(${pre} "${p}" PARENT_SCOPE)
+  set(${mid} "${m}" PARENT_SCOPE)
+  set(${post} "${q}" PARENT_SCOPE)
+endfunction()
+
 # Builds `target` from `copy` instead of XNNPACK's source `rel` (the amended copy).
 function(_digits_use_copy target rel copy)
   get_target_property(srcs ${target} SOURCES)
@@ -289,16 +311,9 @@ function(_digits_xnnpack_wasm)
   endif()
   string(SUBSTRING "${_gc}" 0 ${_fn} _head)
   string(SUBSTRING "${_gc}" ${_fn} -1 _rest)
-  string(FIND "${_rest}" "  #elif XNN_ARCH_WASMSIMD || XNN_ARCH_WASMRELAXEDSIMD\n" _b)
-  string(FIND "${_rest}" "  #elif XNN_ARCH_WASM\n" _e)
-  if(_b EQUAL -1 OR _e EQUAL -1 OR NOT _b LESS _e)
-    message(FATAL_ERROR "XnnpackWasm: init_qs8_qc8w_gemm_config's WebAssembly section not found")
-  endif()
-  math(EXPR _n "${_e} - ${_b}")
-  string(SUBSTRING "${_rest}" 0 ${_b} _before)
-  string(SUBSTRING "${_rest}" ${_b} ${_n} _wasm)
-  string(SUBSTRING "${_rest}" ${_e} -1 _after)
   set(_where "init_qs8_qc8w_gemm_config's WebAssembly section")
+  _digits_split(_rest "  #elif XNN_ARCH_WASMSIMD || XNN_ARCH_WASMRELAXEDSIMD\n" "  #elif XNN_ARCH_WASM\n" "${_where}"
+                _before _wasm _after)
   _digits_replace_exactly(_wasm "c2s4__wasmsimd_dot16x2_ld128" "c8__wasmsimd_dot16x2_ld128" 8 "${_where}")
   _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.log2_kr = 1;" "qs8_qc8w_gemm_config.log2_kr = 3;" 2 "${_where}")
   _digits_replace_exactly(_wasm "qs8_qc8w_gemm_config.log2_sr = 2;" "/* digits: c8, no shuffle */" 2 "${_where}")
@@ -335,15 +350,8 @@ function(_digits_xnnpack_wasm)
   # counts alone (3x8c8 u2 fast, 3x8c8 slow): measure, do not reason, before changing this. An
   # AVX-VNNI CPU (vpdpbusd) could not be timed here. The usdot branch is compiled only in the
   # relaxed build (#if XNN_ARCH_WASMRELAXEDSIMD), so both builds write the same file.
-  string(FIND "${_wasm}" "} else if (hardware_config->use_wasm_usdot) {" _ub)
-  if(_ub EQUAL -1)
-    message(FATAL_ERROR "XnnpackWasm: the usdot branch of ${_where} not found")
-  endif()
-  string(SUBSTRING "${_wasm}" ${_ub} -1 _usdot)
-  string(FIND "${_usdot}" "} else {" _ue)
-  string(SUBSTRING "${_wasm}" 0 ${_ub} _pre)
-  string(SUBSTRING "${_usdot}" ${_ue} -1 _post)
-  string(SUBSTRING "${_usdot}" 0 ${_ue} _usdot)
+  _digits_split(_wasm "} else if (hardware_config->use_wasm_usdot) {" "} else {" "the usdot branch of ${_where}"
+                _pre _usdot _post)
   foreach(_op gemm igemm)
     _digits_replace_exactly(_usdot
       "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x8c8__wasmusdot_u2);"

@@ -64,8 +64,8 @@
 
     // Ours only (window.benchRead): readImage on each of `images` ({rgba: base64, width, height}),
     // warmed up together for at least `warmupMs`, then `samples` timed batches of `batch` calls
-    // each, the images taking turns so that a drift of the machine hits them alike. Returns each
-    // image's per-call times and the text it read.
+    // each, the images taking turns so that a drift of the machine hits them alike. Returns the
+    // batch size and, per image, its per-call times and the text it read.
     async readCost(images, samples, batch, warmupMs) {
       const read = window.benchRead;
       const inputs = images.map((im) => ({ ...im, rgba: Uint8Array.from(atob(im.rgba), (c) => c.charCodeAt(0)) }));
@@ -80,7 +80,7 @@
           times[j].push((performance.now() - t0) / batch);
         });
       }
-      return inputs.map((im, j) => ({ times: times[j], text: read(im.rgba, im.width, im.height).text }));
+      return { batch, images: inputs.map((im, j) => ({ times: times[j], text: read(im.rgba, im.width, im.height).text })) };
     },
 
     // The clock's resolution: the smallest step performance.now() takes, in ms.
