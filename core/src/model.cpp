@@ -112,6 +112,8 @@ struct Model::Impl {
   Runner* single = nullptr;  // runners[1], made at load: predict()'s hot path skips the lookup
 
   Result<Runner*> runner(std::size_t batch);
+  // A runtime for `batch` images bound to its own buffers (runner() keeps one per batch size).
+  Result<Runner> make_runner(std::size_t batch, std::uint32_t runtime_flags = 0) const;
   Result<RuntimePtr> build(std::size_t batch, bool probe, std::uint32_t runtime_flags = 0) const;
   // Runs `count` images through a runner and writes their predictions to `out`.
   // Runs images[0..count) through r (count <= r.batch) into out.
@@ -297,7 +299,13 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
 Result<Runner*> Model::Impl::runner(std::size_t batch) {
   auto it = runners.find(batch);
   if (it != runners.end()) return &it->second;
-  auto rt = build(batch, false);
+  auto r = make_runner(batch);
+  if (!r) return Error{r.error()};
+  return &runners.emplace(batch, std::move(r).value()).first->second;
+}
+
+Result<Runner> Model::Impl::make_runner(std::size_t batch, std::uint32_t runtime_flags) const {
+  auto rt = build(batch, false, runtime_flags);
   if (!rt) return Error{rt.error()};
   Runner r;
   r.batch = batch;
@@ -309,7 +317,7 @@ Result<Runner*> Model::Impl::runner(std::size_t batch) {
   xnn_status s = xnn_seam::bind_buffers(r.runtime.get(), 3, ext);
   if (s != xnn_status_success) return Error{xnn_error("set up a runtime", s)};
   // Vectors keep their heap buffers when moved, so the pointers bound above stay valid.
-  return &runners.emplace(batch, std::move(r)).first->second;
+  return r;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -510,23 +518,20 @@ Result<std::vector<Model::OperatorTime>> Model::profile(const Image28& image, in
   if (!xnn_seam::kHasProfiler)
     return Error{std::string("per-operator timing needs XNNPACK's profiler, which ") + xnn_seam::version_name() +
                  " does not have (build with the native or wasm preset)"};
-  auto rt = impl_->build(1, false, xnn_seam::kProfilingFlag);
-  if (!rt) return Error{rt.error()};
-  std::vector<float> input(kImagePixels + XNN_EXTRA_BYTES / sizeof(float)), logits(kNumClasses), probs(kNumClasses);
-  fill_input(input.data(), image, impl_->mean, impl_->std);
-  const xnn_external_value ext[3] = {{0, input.data()}, {1, logits.data()}, {2, probs.data()}};
-  xnn_status s = xnn_seam::bind_buffers(rt.value().get(), 3, ext);
-  if (s != xnn_status_success) return Error{xnn_error("set up the profiling runtime", s)};
+  auto made = impl_->make_runner(1, xnn_seam::kProfilingFlag);
+  if (!made) return Error{made.error()};
+  Runner& runner = made.value();
+  fill_input(runner.input.data(), image, impl_->mean, impl_->std);
   // The operators are fixed when the runtime is made; each run overwrites their times.
   std::vector<std::string> names;
-  s = xnn_seam::operator_names(rt.value().get(), names);
+  xnn_status s = xnn_seam::operator_names(runner.runtime.get(), names);
   if (s != xnn_status_success) return Error{xnn_error("name the network's operators", s)};
   std::vector<OperatorTime> out(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) out[i].name = names[i];
   std::vector<std::uint64_t> us(names.size());
-  for (int r = 0; r < runs; ++r) {
-    s = xnn_invoke_runtime(rt.value().get());
-    if (s == xnn_status_success) s = xnn_seam::operator_microseconds(rt.value().get(), us);
+  for (int run = 0; run < runs; ++run) {
+    s = xnn_invoke_runtime(runner.runtime.get());
+    if (s == xnn_status_success) s = xnn_seam::operator_microseconds(runner.runtime.get(), us);
     if (s != xnn_status_success) return Error{xnn_error("time the network's operators", s)};
     for (std::size_t i = 0; i < out.size(); ++i) out[i].microseconds += static_cast<double>(us[i]);
   }
