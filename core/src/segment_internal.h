@@ -1,4 +1,4 @@
-// Segmentation's internals, shared by segment.cpp (geometry) and model.cpp (reading): an input
+// Segmentation's internals, shared by segment.cpp (geometry) and read.cpp (reading): an input
 // cut into atoms — the smallest pieces surely within one digit — that reading may join.
 #pragma once
 
@@ -44,6 +44,10 @@ Error too_many_digits(std::size_t found, int limit);
 Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessOptions& options,
                            const ReadOptions& read);
 Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& options, const ReadOptions& read);
+
+// Atoms to a Reading: the network decides which neighbours are one digit (read.cpp). `strokes` is
+// the number of input strokes (0 for an image): a reading of one digit lists them all.
+Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& read, std::size_t strokes);
 
 }  // namespace detail
 }  // namespace digits

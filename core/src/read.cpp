@@ -1,0 +1,169 @@
+// Reading a number: segment.cpp's atoms to digits, with the network deciding which neighbours
+// are one digit (see read_atoms). Model::read_image and Model::read_strokes (model.cpp) call it.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "digits/digits.h"
+#include "segment_internal.h"
+
+namespace digits {
+namespace {
+
+// One prediction as a batch of one.
+Result<std::vector<Prediction>> one(Result<Prediction> p) {
+  if (!p) return Error{p.error()};
+  return std::vector<Prediction>{p.value()};
+}
+
+}  // namespace
+
+namespace detail {
+
+// Atoms to digits: neighbours that may be one digit are joined when the network reads them
+// better as one (its confidence in the joined digit above the product of its confidences in the
+// two), greedily from the left, so a digit of three atoms can form too.
+Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& read, std::size_t strokes) {
+  if (!made) return Error{made.error()};
+  Atoms& a = made.value();
+  Reading r;
+  if (a.atoms.empty()) return r;
+  std::vector<Image28> images;
+  for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
+  // One atom is the whole input: predict it once, as predict_* does.
+  auto first = images.size() == 1 ? one(model.predict(a.whole.image)) : model.predict_batch(images);
+  if (!first) return Error{first.error()};
+  std::vector<Prediction> p = std::move(first.value());
+  bool whole_predicted = images.size() == 1;
+  // Ink too wide for one digit that could not be cut where thin: cut it where thinnest anyway when
+  // the two halves read better than the whole (product of their confidences above its own).
+  if (a.split)
+    for (std::size_t i = 0; i < a.atoms.size(); ++i) {
+      // Alone, a digit is more likely a wide digit than two touching ones: only far too wide.
+      if (!a.atoms[i].may_split || (a.atoms.size() == 1 && a.atoms[i].x1 - a.atoms[i].x0 <= 1.1f * a.height)) continue;
+      auto halves = a.split(a.atoms[i]);
+      if (!halves) return Error{halves.error()};
+      if (halves.value().size() != 2) continue;
+      auto lr = model.predict(halves.value()[0].segment.image), rr = model.predict(halves.value()[1].segment.image);
+      if (!lr || !rr) return Error{(lr ? rr : lr).error()};
+      const Prediction l = lr.value(), r = rr.value();
+      if (l.confidence * r.confidence <= p[i].confidence) continue;
+      a.atoms[i] = std::move(halves.value()[0]);
+      a.atoms.insert(a.atoms.begin() + static_cast<long>(i) + 1, std::move(halves.value()[1]));
+      p[i] = l;
+      p.insert(p.begin() + static_cast<long>(i) + 1, r);
+      whole_predicted = false;
+      ++i;
+    }
+  // Candidates to join: touching, overlapping or all but (upright or as written) and no wider
+  // than a digit; or one of them a part of a digit — shorter than the writing's digits (a "4"'s
+  // bar written apart from its stem, a "5"'s flag) — next to the other and no wider than a wide
+  // digit. (The network reads the bigger of two real digits joined as that digit, confidently —
+  // "1" + "2" reads "2" — so the product rule alone over-joins; and it reads a part scaled up to
+  // a digit's size confidently too — a "4"'s bar as "4", its stem as "1" — so a part joins on a
+  // slightly lower bar.) Thresholds chosen on synthetic numbers of the training writers' pen
+  // digits (common/numbers.h), then checked on the held-out writers'.
+  struct Pair {
+    bool close, part;
+  };
+  auto pair = [&](const Atoms::Atom& left, const Atoms::Atom& right) {
+    const Box &lb = left.segment.box, &rb = right.segment.box;
+    const float slack = 0.1f * a.height;
+    const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
+    const float gap = std::min(rb.x - (lb.x + lb.width), right.x0 - left.x1);
+    const float width = std::max(lb.x + lb.width, rb.x + rb.width) - std::min(lb.x, rb.x);
+    // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
+    const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
+    const bool next_to = gap < 0.15f * a.height;
+    return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
+                next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < 1.4f * tall};
+  };
+  for (std::size_t i = 0; i + 1 < a.atoms.size();) {
+    const auto &left = a.atoms[i], &right = a.atoms[i + 1];
+    const Pair here = pair(left, right);
+    if ((here.close || here.part) && !left.segment.touching && !right.segment.touching) {
+      auto joined = a.join(left, right);
+      if (!joined) return Error{joined.error()};
+      auto pjr = model.predict(joined.value().segment.image);
+      if (!pjr) return Error{pjr.error()};
+      const Prediction pj = pjr.value();
+      // A part between two digits joins the one it reads better with: "1" and then a "4" whose
+      // bar comes before its stem is "14", where joining left to right took the bar for the 1's.
+      bool rather_right = false;
+      if (here.part && right.segment.box.height < left.segment.box.height && i + 2 < a.atoms.size() &&
+          !a.atoms[i + 2].segment.touching && pair(right, a.atoms[i + 2]).part) {
+        auto other = a.join(right, a.atoms[i + 2]);
+        if (!other) return Error{other.error()};
+        auto por = model.predict(other.value().segment.image);
+        if (!por) return Error{por.error()};
+        const float po = por.value().confidence;
+        rather_right = po > pj.confidence && po > 0.8f * p[i + 1].confidence * p[i + 2].confidence;
+      }
+      // Two digits of full height, one a confident "1", that joined read as the other: a "1"
+      // written close to its neighbour ("17" read "7"), not a digit's stroke (a "4"'s stem
+      // beside its short bar is a part, and joins as a part).
+      const auto tall_one_absorbed = [&](std::size_t one, std::size_t other) {
+        return p[one].digit == 1 && p[one].confidence >= 0.9f && pj.digit == p[other].digit &&
+               std::min(left.segment.box.height, right.segment.box.height) >= 0.8f * a.height;
+      };
+      const bool keep_apart = !here.part && (tall_one_absorbed(i, i + 1) || tall_one_absorbed(i + 1, i));
+      if (!rather_right && !keep_apart &&
+          pj.confidence > (here.part ? 0.8f : 1.0f) * p[i].confidence * p[i + 1].confidence) {
+        a.atoms[i] = std::move(joined.value());
+        p[i] = pj;
+        a.atoms.erase(a.atoms.begin() + static_cast<long>(i) + 1);
+        p.erase(p.begin() + static_cast<long>(i) + 1);
+        continue;
+      }
+    }
+    ++i;
+  }
+  // The whole input as one digit, when it is no wider than a digit and reads better so (a lone
+  // "4" whose stem lands beside its bar): what the pad meets most often is one digit.
+  if (a.atoms.size() > 1) {
+    float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    double product = 1;
+    for (std::size_t k = 0; k < a.atoms.size(); ++k) {
+      const Box& b = a.atoms[k].segment.box;
+      x0 = std::min(x0, b.x), x1 = std::max(x1, b.x + b.width), y0 = std::min(y0, b.y),
+      y1 = std::max(y1, b.y + b.height);
+      product *= p[k].confidence;
+    }
+    if (x1 - x0 <= 0.9f * std::max(a.height, y1 - y0)) {
+      auto pwr = model.predict(a.whole.image);
+      if (!pwr) return Error{pwr.error()};
+      const Prediction pw = pwr.value();
+      if (pw.confidence > product) {
+        a.atoms.resize(1);
+        p.assign(1, pw);
+        whole_predicted = true;
+      }
+    }
+  }
+  if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
+    return too_many_digits(a.atoms.size(), read.max_digits);
+  if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
+    auto& seg = a.atoms[0].segment;
+    seg.image = a.whole.image;
+    seg.touching = false;  // a wide digit alone is just a wide digit
+    seg.strokes.resize(strokes);
+    for (std::size_t s = 0; s < strokes; ++s) seg.strokes[s] = static_cast<int>(s);
+    if (!whole_predicted) {  // atoms joined into one: the whole's answer
+      auto whole = model.predict(seg.image);
+      if (!whole) return Error{whole.error()};
+      p[0] = whole.value();
+    }
+  }
+  r.empty = false;
+  for (std::size_t i = 0; i < a.atoms.size(); ++i) {
+    auto& seg = a.atoms[i].segment;
+    ReadDigit d{p[i], seg.box, std::move(seg.strokes), seg.touching, seg.image};
+    if (d.touching) d.prediction.uncertain = true;
+    r.text += static_cast<char>('0' + d.prediction.digit);
+    r.digits.push_back(std::move(d));
+  }
+  return r;
+}
+
+}  // namespace detail
+}  // namespace digits
