@@ -334,6 +334,18 @@ function(_digits_xnnpack_wasm)
       "${_op}[XNN_MR_TO_INDEX(2)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_2x4c8__wasmsimd_dot16x2_ld64);"
       2 "${_where}")
   endforeach()
+  # And for fc1 (M = 1: XNNPACK's one-row tile), 1x4c8 ld64 instead of ld128. XNNPACK's
+  # profiler in each engine (SIMD128 build, a throwaway export of Model::profile, 3 x 400 runs after
+  # a 2 s warm-up): fc1 took 69 us in Firefox and 63 us in WebKit with ld128, against 23 us in
+  # Chromium - the convolutions' ld64 kernels run alike in all three - and takes 22 / 24 / 22.5 us
+  # with ld64 (Firefox / WebKit / Chromium). A whole prediction: Firefox 398 -> 316 us, WebKit
+  # 368 -> 328 us, Chromium 305 us either way.
+  foreach(_op gemm igemm)
+    _digits_replace_exactly(_wasm
+      "${_op}[XNN_MR_TO_INDEX(1)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld128);"
+      "${_op}[XNN_MR_TO_INDEX(1)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld64);"
+      2 "${_where}")
+  endforeach()
   # mr = 4 where nr = 4 follows (the sdot sections have mr = 4 or 2 too, with nr = 8), through a
   # marker, so that exactly two such places must be found.
   string(REGEX REPLACE "qs8_qc8w_gemm_config[.]mr = 4;(\n *qs8_qc8w_gemm_config[.]nr = 4;)"
@@ -376,7 +388,7 @@ function(_digits_xnnpack_wasm)
     list(APPEND wasm_srcs "${XNN_SRC}/${s}")
   endforeach()
   # The int8 kernels chosen above are not in XNNPACK's production list.
-  set(_tiles 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld128 2x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
+  set(_tiles 1x4c8-minmax-fp32-wasmsimd-dot16x2-ld64 2x4c8-minmax-fp32-wasmsimd-dot16x2-ld64)
   if(DIGITS_WASM_RELAXED_SIMD)
     list(APPEND _tiles 2x8c8-minmax-fp32-wasmusdot)
   endif()
