@@ -5,8 +5,9 @@
 //
 // The input is the image's 3x3 neighbourhoods (fill_input), so conv1, a 3x3 convolution of the
 // one-channel image, runs as a 1x1 convolution over nine values per pixel: the same weights, sums
-// and answers. BatchNorm was folded into the convolutions by the trainer; ReLU is fused as output_min = 0;
-// the softmax temperature is folded into fc2 so the graph's softmax is already calibrated.
+// and answers. BatchNorm was folded into the convolutions by the trainer; ReLU is fused as
+// output_min = 0; the softmax temperature is folded into fc2 so the graph's softmax is already
+// calibrated.
 // A runtime is built once per batch size (1 at load, kBatch on first batch call) and reused.
 #include <pthreadpool.h>
 
@@ -86,8 +87,9 @@ struct QuantParams {
 const char* const kProbeNames[] = {"conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "fc1"};
 constexpr std::uint32_t kProbeFirstId = 3;
 constexpr std::uint32_t kProbeCount = 7;
-// The network's input values per image: each pixel's 3x3 neighbourhood (see fill_input).
-constexpr std::size_t kInputValues = kImagePixels * 9;
+// The network's input: each pixel's 3x3 neighbourhood (see fill_input), kInputValues per image.
+constexpr std::size_t kNeighbourhood = 9;
+constexpr std::size_t kInputValues = kImagePixels * kNeighbourhood;
 // Quantisation steps above the zero point for an int8 GEMM's input (7 bits; see prepare_int8).
 constexpr float kGemmInputLevels = 127;
 // The weights Int8 precision still reads as floats: conv1's (one input channel: see build()) and
@@ -205,10 +207,9 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
   };
   // conv3x3 (pad 1) + ReLU + maxpool 2x2; in Int8 precision conv2 and conv3 run on int8 tensors.
   // conv1 stays f32 in both: with one input channel, int8 kernels would pad each 3x3 tap to 8
-  // channels and do more work than the float kernel. It is defined as the 1x1 convolution of the
-  // input's nine values per pixel (its [32, 3, 3, 1] weights are the same bytes as [32, 1, 1, 9]):
-  // as a 3x3 convolution XNNPACK's indirect GEMM read one value per kernel position, mostly
-  // overhead (see fill_input).
+  // channels and do more work than the float kernel. It is the 1x1 convolution of the input's
+  // nine values per pixel (its [32, 3, 3, 1] weights are the same bytes as [32, 1, 1, 9]; why:
+  // see fill_input).
   auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout) {
     const std::string name = "conv" + std::to_string(layer + 1);
     const uint32_t k = layer == 0 ? 1 : 3, pad = k / 2;
@@ -242,8 +243,8 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
   };
 
   uint32_t input = 0, x = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
-  tensor({n, 28, 28, 9}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
-  x = conv_block(0, input, 28, 9, 32);
+  tensor({n, 28, 28, kNeighbourhood}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
+  x = conv_block(0, input, 28, kNeighbourhood, 32);
   if (int8) {
     uint32_t q = 0;
     qtensor({n, 14, 14, 32}, act[0], q);
