@@ -328,12 +328,6 @@ function(_digits_xnnpack_wasm)
   # (three pages each, Chromium / Firefox / WebKit, ms): 2x4c8 ld64 0.300 / 0.36 / 0.36, 3x4c8
   # ld64 0.325 / 0.36 / 0.36, 1x4c8 ld64 0.36 / 0.36 / 0.46, 2x4c8 ld128 0.300 / 0.40 / 0.46,
   # 4x4c8 ld64 0.38 / 0.42 / 0.52.
-  foreach(_op gemm igemm)
-    _digits_replace_exactly(_wasm
-      "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x4c8__wasmsimd_dot16x2_ld128);"
-      "${_op}[XNN_MR_TO_INDEX(2)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_2x4c8__wasmsimd_dot16x2_ld64);"
-      2 "${_where}")
-  endforeach()
   # And for fc1 (M = 1: XNNPACK's one-row tile), 1x4c8 ld64 instead of ld128. XNNPACK's
   # profiler in each engine (SIMD128 build, a throwaway export of Model::profile, 3 x 400 runs after
   # a 2 s warm-up): fc1 took 69 us in Firefox and 63 us in WebKit with ld128, against 23 us in
@@ -342,9 +336,11 @@ function(_digits_xnnpack_wasm)
   # 368 -> 328 us, Chromium 305 us either way.
   foreach(_op gemm igemm)
     _digits_replace_exactly(_wasm
-      "${_op}[XNN_MR_TO_INDEX(1)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld128);"
-      "${_op}[XNN_MR_TO_INDEX(1)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld64);"
+      "${_op}[XNN_MR_TO_INDEX(4)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_4x4c8__wasmsimd_dot16x2_ld128);"
+      "${_op}[XNN_MR_TO_INDEX(2)] = xnn_init_hmp_${_op}_ukernel((xnn_${_op}_ukernel_fn) xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_2x4c8__wasmsimd_dot16x2_ld64);"
       2 "${_where}")
+    _digits_replace_exactly(_wasm "xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld128)"
+                            "xnn_qs8_qc8w_${_op}_minmax_fp32_ukernel_1x4c8__wasmsimd_dot16x2_ld64)" 2 "${_where}")
   endforeach()
   # mr = 4 where nr = 4 follows (the sdot sections have mr = 4 or 2 too, with nr = 8), through a
   # marker, so that exactly two such places must be found.

@@ -205,21 +205,21 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
     s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, q.zero_point, q.scale, dims.size(), dims.data(),
                                           nullptr, XNN_INVALID_VALUE_ID, 0, &id);
   };
-  // conv3x3 (pad 1) + ReLU + maxpool 2x2; in Int8 precision conv2 and conv3 run on int8 tensors.
+  // conv kxk (pad k/2) + ReLU + maxpool 2x2; in Int8 precision conv2 and conv3 run on int8 tensors.
   // conv1 stays f32 in both: with one input channel, int8 kernels would pad each 3x3 tap to 8
   // channels and do more work than the float kernel. It is the 1x1 convolution of the input's
   // nine values per pixel (its [32, 3, 3, 1] weights are the same bytes as [32, 1, 1, 9]; why:
   // see fill_input).
-  auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout) {
+  auto conv_block = [&](int layer, uint32_t in, size_t hw, size_t cin, size_t cout, uint32_t k) {
     const std::string name = "conv" + std::to_string(layer + 1);
-    const uint32_t k = layer == 0 ? 1 : 3, pad = k / 2;
+    const uint32_t pad = k / 2;
     uint32_t filter = 0, bias = 0, conv = 0, pooled = 0;
     // In Int8 precision every conv output is clamped to its quantised range's top (see
     // prepare_int8: 7 bits), conv1's too, though it is f32: its Convert would saturate at 8 bits.
     float out_max = int8 ? kGemmInputLevels * act[layer].scale : kInf;
     if (int8 && layer > 0) {
       const QuantConv& q = qconv[layer];
-      const size_t fdims[4] = {cout, 3, 3, cin}, bdims[1] = {cout};
+      const size_t fdims[4] = {cout, k, k, cin}, bdims[1] = {cout};
       if (s == xnn_status_success)
         s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, q.weight_scales.data(), 4, 0, fdims,
                                                           q.weights.data(), XNN_INVALID_VALUE_ID, 0, &filter);
@@ -244,15 +244,15 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
 
   uint32_t input = 0, x = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
   tensor({n, 28, 28, kNeighbourhood}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
-  x = conv_block(0, input, 28, kNeighbourhood, 32);
+  x = conv_block(0, input, 28, kNeighbourhood, 32, 1);
   if (int8) {
     uint32_t q = 0;
     qtensor({n, 14, 14, 32}, act[0], q);
     if (s == xnn_status_success) s = xnn_seam::define_convert(g, x, q);
     x = q;
   }
-  x = conv_block(1, x, 14, 32, 64);
-  x = conv_block(2, x, 7, 64, 128);
+  x = conv_block(1, x, 14, 32, 64, 3);
+  x = conv_block(2, x, 7, 64, 128, 3);
   if (int8) {
     // fc1 on int8 too: at batch 1 it is a memory-bound matrix-vector product, and int8 weights
     // are a quarter of the bytes.
