@@ -309,6 +309,29 @@
 
     // 784 values 0..1, white ink on black, already centred like MNIST: runs the network only.
     predictPixels28(pixels) {
+      return this._withPixels28(pixels, (p) => this._answer(this._core._digits_predict28(this._session, p)));
+    }
+
+    // Where a prediction spends its time in this browser: `runs` (default 100) runs of the
+    // network on these 784 pixels (as predictPixels28 takes them), timed operator by operator by
+    // XNNPACK's profiler on a runtime of their own. [{operator, microseconds}], in the order they
+    // run; microseconds is the mean per run (XNNPACK counts whole microseconds per run, so an
+    // operator under 1 us reads low). For finding what one engine runs slower than another.
+    profile(pixels, runs) {
+      runs = runs === undefined ? 100 : runs;
+      if (!Number.isInteger(runs) || runs < 1) throw new TypeError('runs must be a positive integer');
+      return this._withPixels28(pixels, (p) => {
+        const core = this._core;
+        const text = core._digits_session_profile(this._session, p, runs);
+        if (!text) throw new Error(core.UTF8ToString(core._digits_session_error(this._session)));
+        return core.UTF8ToString(text).split('\n').filter(Boolean).map(function (line) {
+          const tab = line.lastIndexOf('\t');
+          return { operator: line.slice(0, tab), microseconds: Number(line.slice(tab + 1)) };
+        });
+      });
+    }
+
+    _withPixels28(pixels, call) {
       if (!pixels || pixels.length !== PIXELS) {
         throw new TypeError('expected 784 values (28x28), got ' + (pixels ? pixels.length : 0));
       }
@@ -316,7 +339,7 @@
       const p = this._alloc(4 * PIXELS);
       try {
         core.HEAPF32.set(pixels, p >> 2);
-        return this._answer(core._digits_predict28(this._session, p));
+        return call(p);
       } finally {
         core._free(p);
       }

@@ -63,6 +63,7 @@ struct Session {
   ReadAnswer reading{};
   std::string error;
   std::vector<std::pair<std::string, std::string>> info;  // see digits_session_info_key
+  std::string profile;                                    // see digits_session_profile
 };
 
 double now_ms() {
@@ -148,6 +149,19 @@ bool to_strokes(Session* s, const float* xy, const std::int32_t* lengths, int co
   return true;
 }
 
+// 784 floats 0..1 -> an Image28; false (with the error set) when a value is outside 0..1.
+bool to_image28(Session* s, const float* pixels, digits::Image28& image) {
+  for (int i = 0; i < digits::kImagePixels; ++i) {
+    const float v = pixels[i];
+    if (!(v >= 0.0f && v <= 1.0f)) {  // also catches NaN
+      s->error = "pixel " + std::to_string(i) + " is outside 0..1 (give a normalised 28x28 image)";
+      return false;
+    }
+    image[i] = v;
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -196,14 +210,7 @@ EMSCRIPTEN_KEEPALIVE const char* digits_session_info_value(Session* s, int i) {
 EMSCRIPTEN_KEEPALIVE Answer* digits_predict28(Session* s, const float* pixels) {
   const double start = now_ms();
   digits::Image28 image;
-  for (int i = 0; i < digits::kImagePixels; ++i) {
-    const float v = pixels[i];
-    if (!(v >= 0.0f && v <= 1.0f)) {  // also catches NaN
-      s->error = "pixel " + std::to_string(i) + " is outside 0..1 (give a normalised 28x28 image)";
-      return nullptr;
-    }
-    image[i] = v;
-  }
+  if (!to_image28(s, pixels, image)) return nullptr;
   bool any_ink = false;
   for (float v : image) any_ink = any_ink || v > 0.0f;
   if (!any_ink) return answer(s, image, digits::Prediction{}, start);
@@ -248,6 +255,24 @@ EMSCRIPTEN_KEEPALIVE ReadAnswer* digits_read_rgba(Session* s, const std::uint8_t
   digits::ReadOptions read;
   read.max_digits = kMaxReadDigits;
   return read_answer(s, s->model->read_image({rgba, width, height, digits::PixelFormat::RGBA8, 0}, read), start);
+}
+
+// Where a prediction of this 28x28 image spends its time in this engine: `runs` runs timed
+// operator by operator by XNNPACK's profiler (Model::profile), as text, one operator per line:
+// "name<TAB>mean microseconds". For bench/browser (--layers) and anyone asking why a browser is
+// slow; the model's own predictions never pay for the timing.
+EMSCRIPTEN_KEEPALIVE const char* digits_session_profile(Session* s, const float* pixels, int runs) {
+  digits::Image28 image;
+  if (!to_image28(s, pixels, image)) return nullptr;
+  auto ops = s->model->profile(image, runs);
+  if (!ops) {
+    s->error = ops.error();
+    return nullptr;
+  }
+  s->profile.clear();
+  for (const auto& op : ops.value()) s->profile += op.name + "\t" + std::to_string(op.microseconds) + "\n";
+  s->error.clear();
+  return s->profile.c_str();
 }
 
 }  // extern "C"

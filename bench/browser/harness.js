@@ -62,6 +62,18 @@
       return { times: Array.from(times), workers, batch };
     },
 
+    // Ours only (window.benchProfile): the network on this input, operator by operator, by
+    // XNNPACK's profiler inside the engine (DigitsModel.profile), `repeats` times `runs` runs,
+    // after the latency loop has warmed the engine up. Returns each repeat's list.
+    async profile(runs, repeats) {
+      const out = [];
+      for (let i = 0; i < repeats; i++) {
+        out.push(window.benchProfile(input, runs));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return out;
+    },
+
     // Ours only (window.benchRead): readImage on each of `images` ({rgba: base64, width, height}),
     // warmed up together for at least `warmupMs`, then `samples` timed batches of `batch` calls
     // each, the images taking turns so that a drift of the machine hits them alike. Returns the

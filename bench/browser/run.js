@@ -90,7 +90,10 @@ async function navigate(browser, server, impl, pixelsHash, opts, full) {
     // Ours: reading a number against reading one digit, on the same warmed-up page.
     const read = impl.startsWith('digits') ? await withTimeout(page.evaluate(([ims, n, k, ms]) => window.bench.readCost(ims, n, k, ms),
       [readImages(), 60, resolution > 0.05 ? 10 : 1, opts.warmupMs]), 300000, `${impl} read loop`) : null;
-    return { first, requests, lat, resolution, read };
+    // Ours: each operator's time inside the engine (XNNPACK's profiler), 3 x 200 runs.
+    const layers = impl.startsWith('digits') ? await withTimeout(page.evaluate(() => window.bench.profile(200, 3)),
+      300000, `${impl} profile`) : null;
+    return { first, requests, lat, resolution, read, layers };
   } finally {
     await page.close();
   }
@@ -159,8 +162,13 @@ async function benchImpl(browser, isolated, plain, impl, pixelsHash, opts) {
     oneMs: median(one.times), sixMs: median(six.times), oneText: one.text, sixText: six.text,
     samples: one.times.length, batch: full.read.batch,
   };
+  // Per operator: the median of the three repeats (XNNPACK's operator names repeat: conv2 and
+  // conv3 are both "Convolution (NHWC, QC8) IGEMM", so they are kept in order, not by name).
+  const layers = full.layers && full.layers[0].map((op, i) => ({ operator: op.operator,
+    microseconds: median(full.layers.map((rep) => rep[i].microseconds)) }));
   return {
     read,
+    layers,
     label: IMPLS[impl].label,
     medianMs: median(pageMedians), pageMediansMs: pageMedians, p90Ms: quantile(sorted, 0.9), minMs: sorted[0], meanMs: sorted.reduce((s, t) => s + t, 0) / sorted.length,
     samples: sorted.length, batch: full.lat.batch, clockResolutionMs: full.resolution, warmup: opts.warmup, warmupMs: opts.warmupMs,
@@ -197,6 +205,20 @@ function report(results, reference) {
     if (r.files.length > 6) lines.push(`    (+${r.files.length - 6} smaller files)`);
   }
   lines.push('');
+  // Ours, operator by operator inside this engine: what a slow engine or build runs slowly.
+  const profiled = Object.entries(results).filter(([, r]) => r.layers);
+  if (profiled.length) {
+    lines.push(`per operator, µs per prediction (XNNPACK's profiler inside the engine, median of 3 × 200 runs; whole µs per run, so sub-µs operators read low):`);
+    lines.push(`| operator | ${profiled.map(([n, r]) => `${n} (${r.info.simd})`).join(" | ")} |`);
+    lines.push(`|---|${profiled.map(() => '---:').join('|')}|`);
+    const rows = Math.max(...profiled.map(([, r]) => r.layers.length));
+    for (let i = 0; i < rows; i++) {
+      const names = [...new Set(profiled.map(([, r]) => r.layers[i] ? r.layers[i].operator : '?'))];
+      lines.push(`| ${i + 1}. ${names.join(' / ')} | ${profiled.map(([, r]) => r.layers[i] ? r.layers[i].microseconds.toFixed(1) : '-').join(' | ')} |`);
+    }
+    lines.push(`| sum | ${profiled.map(([, r]) => r.layers.reduce((s, l) => s + l.microseconds, 0).toFixed(1)).join(' | ')} |`);
+    lines.push('');
+  }
   // Same network check: both peers must agree with each other and with TF.js CPU in node.
   const agreement = {};
   const pairs = [['tfjs', 'ort'], ['tfjs', 'reference'], ['ort', 'reference']];

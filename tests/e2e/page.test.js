@@ -111,6 +111,28 @@ describe('drawing and predicting', () => {
     await done();
   });
 
+  test('says where a prediction spends its time, operator by operator, in both builds', async () => {
+    const { page, done } = await open(server.url + '/');
+    const [profiles, error] = await page.evaluate(async () => {
+      const x = new Float32Array(784).fill(0).map((_, i) => (i % 28 === 14 || (i / 28 | 0) === 14 ? 1 : 0));
+      const builds = [await DigitsModel.load(), await DigitsModel.load({ simd: 'simd128' })];
+      let error = '';
+      try { builds[0].profile(x, 0); } catch (e) { error = e.message; }
+      return [builds.map((m) => m.profile(x, 20)), error];
+    });
+    for (const ops of profiles) {
+      // conv1 and fc2 in f32, conv2, conv3 and fc1 on int8, with their pooling and activations.
+      assert.equal(ops.filter((o) => /^Convolution/.test(o.operator)).length, 3, JSON.stringify(ops));
+      assert.equal(ops.filter((o) => /^Fully Connected/.test(o.operator)).length, 2, JSON.stringify(ops));
+      assert.ok(ops.every((o) => Number.isFinite(o.microseconds) && o.microseconds >= 0), JSON.stringify(ops));
+      assert.ok(ops.reduce((sum, o) => sum + o.microseconds, 0) > 0, JSON.stringify(ops));
+    }
+    // The same network in both builds: the same operators, in the same order.
+    assert.deepEqual(profiles[0].map((o) => o.operator), profiles[1].map((o) => o.operator));
+    assert.equal(error, 'runs must be a positive integer');
+    await done();
+  });
+
   test('runs under its own strict CSP, and every request stays on its origin', async () => {
     for (const url of [server.url + '/', 'file://' + path.join(site, 'index.html')]) {
       const { page, done } = await open(url);
