@@ -2,7 +2,7 @@
 //
 //   digits predict FILE.png...                       one JSON line per file
 //   digits read FILE.png...                          a whole number: one JSON line per file
-//   digits eval --numbers N (--pen DIGITS.json | --images IDX --labels IDX) [--spacing …] [--seed N]
+//   digits eval --numbers N (--pen DIGITS.json [--sources …] | --images IDX --labels IDX) [--spacing …] [--seed N]
 //   digits eval --images IDX --labels IDX [--model BLOB] [--json]
 //   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks] [--json]
 //   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
@@ -35,7 +35,8 @@ int usage(int code) {
       "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
       "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
-      "       digits eval --numbers N (--pen DIGITS.json [--as strokes|png] | --images IDX --labels IDX)\n"
+      "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
+      "                   --images IDX --labels IDX)\n"
       "                   [--spacing all|ordinary|apart] [--seed N]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
@@ -44,8 +45,8 @@ int usage(int code) {
       "read     prints one JSON line per file: file, text (the number), digits (each with its box), empty\n"
       "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
       "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
-      "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: the\n"
-      "         held-out sources' writers); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit apart (the\n"
+      "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: each\n"
+      "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit apart (the\n"
       "         target case), apart: 2-6 digits a digit apart, upright (what the single digits allow)\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
@@ -157,7 +158,7 @@ int cmd_read(const Args& a) {
       });
 }
 
-// Synthetic numbers (common/numbers.h): pen digits of the held-out writers, or MNIST images.
+// Synthetic numbers (common/numbers.h): pen digits of the --sources' writers, or MNIST images.
 int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, const digits::IdxImages* images,
                      const std::vector<std::uint8_t>* labels) {
   auto model = load_model(a);
@@ -168,8 +169,12 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   const numbers::Style style = numbers::spacing(a.spacing);
   numbers::Score score;
   if (samples) {
-    auto s = numbers::score_strokes(model.value(), *samples, pen::select(*samples, true), a.numbers, unsigned(a.seed),
-                                    a.as == "png", style);
+    std::vector<std::size_t> pool;
+    if (a.sources == "all")
+      for (std::size_t i = 0; i < samples->size(); ++i) pool.push_back(i);
+    else
+      pool = pen::select(*samples, a.sources == "held-out");
+    auto s = numbers::score_strokes(model.value(), *samples, pool, a.numbers, unsigned(a.seed), a.as == "png", style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
       return 1;

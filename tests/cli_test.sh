@@ -73,6 +73,20 @@ a=$(draw 7) b=$(draw 7) c=$(draw 8)
 [ -n "$a" ] && [ "$a" = "$b" ]; check "eval --numbers --seed: the same seed, the same figures" $?
 [ "$a" != "$c" ] || [ "$(draw 9)" != "$a" ]; check "eval --numbers --seed: another seed, another draw" $?
 
+# --sources picks whose pen digits make the numbers: here a training source's writer whose
+# strokes (plain vertical lines) are labelled 7, so every number of theirs is misread, and a
+# held-out source's writer with round zeros, read right.
+line='[[50,0],[50,100]]' ring='[[50,0],[85,25],[85,75],[50,100],[15,75],[15,25],[50,0]]'
+{
+  printf '['
+  for i in 1 2 3; do printf '{"label":7,"writer":"ced/one","strokes":[%s]},' "$line"; done
+  for i in 1 2; do printf '{"label":0,"writer":"apa/two","strokes":[%s]},' "$ring"; done
+  printf '{"label":0,"writer":"apa/two","strokes":[%s]}]' "$ring"
+} >"$tmp/pen.json"
+pen_numbers() { "$digits" eval --numbers 10 --pen "$tmp/pen.json" --sources "$1" | head -1; }
+pen_numbers train | grep -q '^10 numbers: 0.00 % read exactly'; check "eval --numbers --sources train: the training writer's" $?
+pen_numbers held-out | grep -q '^10 numbers: 100.00 % read exactly'; check "eval --numbers --sources held-out: the held-out writer's" $?
+
 "$digits" frobnicate 2>/dev/null; rc=$?
 [ $rc -eq 2 ]; check "unknown command exits 2" $?
 

@@ -75,8 +75,13 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
     // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
     const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
     const bool next_to = gap < 0.15f * a.height;
+    // A flat stroke over the top of the other mark — a "5"'s flag, a "7"'s bar written apart —
+    // can reach far past it: such a digit may be up to twice as wide as tall.
+    const Box &low = lb.height < rb.height ? lb : rb, &high = lb.height < rb.height ? rb : lb;
+    const bool flat_top = low.height < 0.3f * a.height && low.width >= 2 * low.height &&
+                          low.y + low.height <= high.y + 0.3f * high.height;
     return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
-                next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < 1.4f * tall};
+                next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall};
   };
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
