@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,9 @@ struct Options {
   std::string pen;          // real pen digits (UNIPEN JSON); empty = MNIST only
   double pen_share = 0.25;  // fraction of each epoch's samples that are pen digits
   double pen_png = 0.3;     // of those, the fraction rendered as PNG uploads (image path)
+  // How pen digits are drawn: a writer with n of them gets weight n^writer_balance — 1: every
+  // digit alike (a few prolific writers dominate), 0: every writer alike, 0.5: in between.
+  double writer_balance = 1;
   int epochs = 18;
   int batch = 128;
   double lr = 2e-3;
@@ -367,6 +371,7 @@ Options parse(int argc, char** argv) {
       "usage: digits-train [--data DIR] [--out DIR] [--fixture FILE] [--epochs N] [--batch N]\n"
       "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
       "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F] [--style F] [--gap F]\n"
+      "                    [--writer-balance F]   (pen writers weigh n^F for n digits: 1 = by digit, 0 = by writer)\n"
       "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
       "       digits-train --soup DIR,DIR,... [--data DIR] [--pen DIGITS.json] [--out DIR] [--fixture FILE]\n"
       "                    (average runs fine-tuned from the same --init, then calibrate and export)\n"
@@ -385,6 +390,7 @@ Options parse(int argc, char** argv) {
   flags.number("train-limit", &o.train_limit, 0, 1 << 30).number("seed", &seed, 0, 0xffffffffL);
   flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
   flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1).text("soup", &o.soup);
+  flags.real("writer-balance", &o.writer_balance, 0, 1);
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
@@ -680,6 +686,15 @@ int main(int argc, char** argv) {
   // so that they are opt.pen_share of the epoch.
   const size_t pen_per_epoch =
       with_pen ? static_cast<size_t>(std::llround(opt.pen_share / (1 - opt.pen_share) * train_idx.size())) : 0;
+  // Each pen digit's chance to be drawn: its writer's n^writer_balance shared by their n digits.
+  std::map<std::string, double> per_writer;
+  for (size_t i : pen_train) per_writer[pen_samples[i].writer] += 1;
+  std::vector<double> pen_weights;
+  for (size_t i : pen_train) {
+    const double n = per_writer[pen_samples[i].writer];
+    pen_weights.push_back(std::pow(n, opt.writer_balance) / n);
+  }
+  if (pen_weights.empty()) pen_weights.push_back(1);
   auto make_epoch = [&](int epoch) {
     std::mt19937 rng(opt.seed * 1000003u + static_cast<unsigned>(epoch));
     std::vector<digits::Image28> images;
@@ -690,9 +705,12 @@ int main(int argc, char** argv) {
       images.push_back(train::augment(train_images.pixels.data() + size_t(i) * 784, rng, aug));
       labels.push_back(train_labels[i]);
     }
-    std::uniform_int_distribution<size_t> pick(0, pen_train.empty() ? 0 : pen_train.size() - 1);
+    // Every digit alike (writer_balance 1) draws as it always has, so old recipes repeat.
+    std::uniform_int_distribution<size_t> uniform(0, pen_train.empty() ? 0 : pen_train.size() - 1);
+    std::discrete_distribution<size_t> weighted(pen_weights.begin(), pen_weights.end());
     for (size_t k = 0; k < pen_per_epoch; ++k) {
-      const pen::Sample& s = pen_samples[pen_train[pick(rng)]];
+      const size_t at = opt.writer_balance == 1 ? uniform(rng) : weighted(rng);
+      const pen::Sample& s = pen_samples[pen_train[at]];
       auto img = pen_sample(s, rng, opt.pen_png, pen_augment);
       if (!img) continue;
       images.push_back(*img);
@@ -918,6 +936,7 @@ int main(int argc, char** argv) {
                         {"validation_digits", pen_val.size()},
                         {"dropped_missegmented", pen_dropped},
                         {"share", opt.pen_share},
+                        {"writer_balance", opt.writer_balance},
                         {"png_share", opt.pen_png},
                         {"held_out_sources", pen::held_out_sources()}};
     digits::Model int8_model = load_exported(int8, digits::Precision::F32),
