@@ -46,8 +46,9 @@ int usage(int code) {
       "eval     accuracy, confusion matrix and errors on an MNIST-style IDX pair (e.g. t10k-*), or on real pen\n"
       "         digits (UNIPEN-style JSON) per source, drawn as strokes or uploaded as PNGs of every style;\n"
       "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: each\n"
-      "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit apart (the\n"
-      "         target case), apart: 2-6 digits a digit apart, upright (what the single digits allow)\n"
+      "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit\n"
+      "         apart (the target case), apart: 2-6 digits a digit apart, upright (what the single digits\n"
+      "         allow)\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;

@@ -259,8 +259,8 @@ EMSCRIPTEN_KEEPALIVE ReadAnswer* digits_read_rgba(Session* s, const std::uint8_t
 
 // Where a prediction of this 28x28 image spends its time in this engine: `runs` runs timed
 // operator by operator by XNNPACK's profiler (Model::profile), as text, one operator per line:
-// "name<TAB>mean microseconds". For bench/browser (--layers) and anyone asking why a browser is
-// slow; the model's own predictions never pay for the timing.
+// "name<TAB>mean microseconds". For bench/browser's per-operator table and anyone asking why a
+// browser is slow; the model's own predictions never pay for the timing.
 EMSCRIPTEN_KEEPALIVE const char* digits_session_profile(Session* s, const float* pixels, int runs) {
   digits::Image28 image;
   if (!to_image28(s, pixels, image)) return nullptr;
