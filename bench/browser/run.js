@@ -209,7 +209,7 @@ function report(results, reference) {
   const profiled = Object.entries(results).filter(([, r]) => r.layers);
   if (profiled.length) {
     lines.push(`per operator, µs per prediction (XNNPACK's profiler inside the engine, median of 3 × 200 runs; whole µs per run, so sub-µs operators read low):`);
-    lines.push(`| operator | ${profiled.map(([n, r]) => `${n} (${r.info.simd})`).join(" | ")} |`);
+    lines.push(`| operator | ${profiled.map(([n, r]) => `${n} (${r.info.simd})`).join(' | ')} |`);
     lines.push(`|---|${profiled.map(() => '---:').join('|')}|`);
     const rows = Math.max(...profiled.map(([, r]) => r.layers.length));
     for (let i = 0; i < rows; i++) {

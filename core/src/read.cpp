@@ -81,7 +81,7 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
     const bool flat_top = low.height < 0.3f * a.height && low.width >= 2 * low.height &&
                           low.y + low.height <= high.y + 0.3f * high.height;
     return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
-                next_to && std::min(lb.height, rb.height) < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall};
+                next_to && low.height < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall};
   };
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
