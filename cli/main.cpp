@@ -37,7 +37,7 @@ int usage(int code) {
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
       "                   --images IDX --labels IDX)\n"
-      "                   [--spacing all|ordinary|apart] [--seed N]\n"
+      "                   [--spacing all|ordinary|apart] [--seed N] [--model BLOB] [--precision f32|int8]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
       "\n"
