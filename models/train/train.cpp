@@ -39,6 +39,7 @@
 #include "digits/weights.h"
 #include "files.h"
 #include "flags.h"
+#include "numbers.h"
 #include "pen_augment.h"
 #include "pen_eval.h"
 
@@ -54,6 +55,9 @@ struct Options {
   // How pen digits are drawn: a writer with n of them gets weight n^writer_balance — 1: every
   // digit alike (a few prolific writers dominate), 0: every writer alike, 0.5: in between.
   double writer_balance = 1;
+  // Two touching MNIST training digits as one input, taught as "no digit" (a flat target), this
+  // share of each epoch's MNIST count: so the network is unsure of them by itself.
+  double touching = 0;
   int epochs = 18;
   int batch = 128;
   double lr = 2e-3;
@@ -372,6 +376,7 @@ Options parse(int argc, char** argv) {
       "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
       "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F] [--style F] [--gap F]\n"
       "                    [--writer-balance F]   (pen writers weigh n^F for n digits: 1 = by digit, 0 = by writer)\n"
+      "                    [--touching F]   (F x the MNIST count of touching MNIST pairs per epoch, taught as no digit)\n"
       "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
       "       digits-train --soup DIR,DIR,... [--data DIR] [--pen DIGITS.json] [--out DIR] [--fixture FILE]\n"
       "                    (average runs fine-tuned from the same --init, then calibrate and export)\n"
@@ -390,7 +395,7 @@ Options parse(int argc, char** argv) {
   flags.number("train-limit", &o.train_limit, 0, 1 << 30).number("seed", &seed, 0, 0xffffffffL);
   flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
   flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1).text("soup", &o.soup);
-  flags.real("writer-balance", &o.writer_balance, 0, 1);
+  flags.real("writer-balance", &o.writer_balance, 0, 1).real("touching", &o.touching, 0, 1);
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
@@ -683,7 +688,8 @@ int main(int argc, char** argv) {
 
   // One epoch of augmented samples, made on a worker thread while the previous epoch trains:
   // every MNIST training image once, plus pen digits drawn at random (with fresh augmentation)
-  // so that they are opt.pen_share of the epoch.
+  // so that they are opt.pen_share of the epoch; and --touching's pairs.
+  const size_t touching_per_epoch = static_cast<size_t>(std::llround(opt.touching * train_idx.size()));
   const size_t pen_per_epoch =
       with_pen ? static_cast<size_t>(std::llround(opt.pen_share / (1 - opt.pen_share) * train_idx.size())) : 0;
   // Each pen digit's chance to be drawn: its writer's n^writer_balance shared by their n digits.
@@ -716,6 +722,17 @@ int main(int argc, char** argv) {
       images.push_back(*img);
       labels.push_back(s.label);
     }
+    // Two touching digits read as one are confidently wrong unless the network learns that such
+    // ink is no digit: a flat target over the ten (in the loss below), so `uncertain` fires.
+    numbers::Style two;
+    two.min_digits = two.max_digits = 2;
+    for (size_t k = 0; k < touching_per_epoch; ++k) {
+      const auto pair = numbers::compose_images(train_images, train_labels, train_idx, rng, two, true);
+      auto pre = digits::preprocess_image(pair.view());
+      if (!pre || pre.value().empty) continue;
+      images.push_back(pre.value().image);
+      labels.push_back(-1);  // no digit: a flat target
+    }
     std::vector<long> perm(images.size());
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), rng);
@@ -746,7 +763,7 @@ int main(int argc, char** argv) {
     auto src = net->parameters(), dst = ema->parameters();
     for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
-  const size_t epoch_size = train_idx.size() + pen_per_epoch;
+  const size_t epoch_size = train_idx.size() + pen_per_epoch + touching_per_epoch;
   const long steps_per_epoch = (static_cast<long>(epoch_size) + opt.batch - 1) / opt.batch;
   const long total_steps = steps_per_epoch * opt.epochs;
   long step = 0;
@@ -774,8 +791,16 @@ int main(int argc, char** argv) {
       auto yb = y.slice(0, b * opt.batch, std::min(y.size(0), (b + 1) * opt.batch));
       optimizer.zero_grad();
       auto out = net->forward(xb);
+      const auto known = yb.ge(0);
       auto loss = torch::nn::functional::cross_entropy(
-          out, yb, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.label_smoothing));
+          out.index({known}), yb.index({known}),
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.label_smoothing));
+      if (opt.touching > 0) {
+        const long n_known = known.sum().item<long>();
+        const auto unknown = known.logical_not();
+        loss = loss * (static_cast<double>(n_known) / xb.size(0)) -
+               torch::log_softmax(out.index({unknown}), 1).mean(1).sum() / xb.size(0);
+      }
       loss.backward();
       optimizer.step();
       {
