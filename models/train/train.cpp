@@ -777,7 +777,7 @@ int main(int argc, char** argv) {
     if (!starts.empty())  // folded BatchNorm: the identity, frozen
       for (auto* b : {&net->b1, &net->b2, &net->b3}) (*b)->eval();
     double loss_sum = 0;
-    long seen = 0, correct = 0;
+    long seen = 0, seen_labelled = 0, correct = 0;
     const double t0 = seconds();
     const long steps = (x.size(0) + opt.batch - 1) / opt.batch;
     for (long b = 0; b < steps; ++b, ++step) {
@@ -791,15 +791,20 @@ int main(int argc, char** argv) {
       auto yb = y.slice(0, b * opt.batch, std::min(y.size(0), (b + 1) * opt.batch));
       optimizer.zero_grad();
       auto out = net->forward(xb);
-      const auto known = yb.ge(0);
-      auto loss = torch::nn::functional::cross_entropy(
-          out.index({known}), yb.index({known}),
-          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.label_smoothing));
+      torch::Tensor loss;
+      long labelled = xb.size(0);
       if (opt.touching > 0) {
-        const long n_known = known.sum().item<long>();
-        const auto unknown = known.logical_not();
-        loss = loss * (static_cast<double>(n_known) / xb.size(0)) -
-               torch::log_softmax(out.index({unknown}), 1).mean(1).sum() / xb.size(0);
+        // The same smoothed targets cross_entropy makes, and for the touching pairs (label -1) a
+        // flat one: one soft-target loss over the whole batch.
+        const auto known = yb.ge(0);
+        labelled = known.sum().item<long>();
+        const double ls = opt.label_smoothing;
+        const auto smoothed = torch::one_hot(yb.clamp_min(0), 10).to(out.dtype()) * (1 - ls) + ls / 10;
+        const auto target = torch::where(known.unsqueeze(1), smoothed, torch::full_like(out, 0.1));
+        loss = -(target * torch::log_softmax(out, 1)).sum(1).mean();
+      } else {
+        loss = torch::nn::functional::cross_entropy(
+            out, yb, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.label_smoothing));
       }
       loss.backward();
       optimizer.step();
@@ -813,8 +818,9 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
       }
       loss_sum += loss.item<double>() * xb.size(0);
-      correct += out.argmax(1).eq(yb).sum().item<long>();
+      correct += out.argmax(1).eq(yb).sum().item<long>();  // a touching pair (-1) never counts
       seen += xb.size(0);
+      seen_labelled += labelled;
       if (b % 20 == 0 || b + 1 == steps)
         progress(epoch, opt.epochs, static_cast<size_t>(seen), static_cast<size_t>(x.size(0)), seconds() - t0,
                  loss_sum / seen);
@@ -824,7 +830,7 @@ int main(int argc, char** argv) {
     const double val_loss = nll_at(val_logits, y_val, 1.0);
     nlohmann::json row = {{"epoch", epoch_offset + epoch},
                           {"train_loss", loss_sum / seen},
-                          {"train_accuracy", double(correct) / seen},
+                          {"train_accuracy", double(correct) / seen_labelled},
                           {"val_loss", val_loss},
                           {"val_accuracy", val_acc}};
     double pen_acc = 0;
@@ -835,7 +841,7 @@ int main(int argc, char** argv) {
       row["pen_val_loss"] = nll_at(pl, y_pen_val, 1.0);
     }
     std::fprintf(stderr, "| train acc %.4f | val acc %.4f loss %.4f | pen val acc %.4f | %.0fs\n",
-                 double(correct) / seen, val_acc, val_loss, pen_acc, seconds());
+                 double(correct) / seen_labelled, val_acc, val_loss, pen_acc, seconds());
     curve.push_back(row);
   }
 
