@@ -192,11 +192,14 @@
     digitView.textContent = n.text;
     const least = n.digits.reduce((m, d) => Math.min(m, d.confidence), 1);
     confidenceView.textContent = 'least sure digit ' + pct(least);
+    const joined = unsure.filter((e) => mayBeTwo(e[0]));
     message.textContent = unsure.length
-      ? 'Read ' + n.text + ' — not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1) + ' (' + e[0].digit + ')').join(', ') + '.'
+      ? 'Read ' + n.text + ' — not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1) + ' (' + e[0].digit + ')').join(', ') + '.' +
+        (joined.length ? ' ' + TWO_TOUCHING : '')
       : 'Read ' + n.text + '.';
     announce.textContent = 'Read ' + n.text.split('').join(' ') + '.' +
-      (unsure.length ? ' Not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1)).join(', ') + '.' : '');
+      (unsure.length ? ' Not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1)).join(', ') + '.' : '') +
+      (joined.length ? ' ' + TWO_TOUCHING : '');
     n.digits.forEach((d, i) => {
       const li = document.createElement('li');
       const b = document.createElement('button');
@@ -226,6 +229,12 @@
     redraw();
   }
 
+  // An unsure answer whose ink is wider than a digit (or that core cut or flagged as touching)
+  // is most often two digits written into each other: the model is trained to be unsure of
+  // those, so say what helps.
+  const mayBeTwo = (d) => d.touching || (d.box && d.box.width > 1.1 * d.box.height);
+  const TWO_TOUCHING = 'If you wrote two digits there, leave a little gap between them.';
+
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
   const pct = (p) => p >= 0.9995 ? '>99.9 %' : (100 * p).toFixed(p < 0.0005 ? 0 : 1) + ' %';
 
@@ -254,12 +263,12 @@
       const ranked = r.probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
       result.classList.add('uncertain');
       message.textContent = 'Not sure: maybe ' + ranked[0][1] + ' (' + pct(ranked[0][0]) + ') or ' +
-        ranked[1][1] + ' (' + pct(ranked[1][0]) + '). Try writing it larger and clearer.';
+        ranked[1][1] + ' (' + pct(ranked[1][0]) + '). ' + (mayBeTwo(r) ? TWO_TOUCHING : 'Try writing it larger and clearer.');
     } else {
       message.textContent = 'It is a ' + r.digit + '.';
     }
     announce.textContent = (r.uncertain ? 'Not sure. Best guess ' : 'Predicted ') + r.digit +
-      ', confidence ' + pct(r.confidence) + '.';
+      ', confidence ' + pct(r.confidence) + '.' + (r.uncertain && mayBeTwo(r) ? ' ' + TWO_TOUCHING : '');
     showBars(r);
   }
 
