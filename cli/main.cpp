@@ -37,7 +37,7 @@ int usage(int code) {
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
       "                   --images IDX --labels IDX)\n"
-      "                   [--spacing all|ordinary|apart] [--seed N] [--model BLOB] [--precision f32|int8]\n"
+      "                   [--spacing all|ordinary|apart|touching] [--seed N] [--model BLOB] [--precision f32|int8]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
       "\n"
@@ -48,7 +48,7 @@ int usage(int code) {
       "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: each\n"
       "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit\n"
       "         apart (the target case), apart: 2-6 digits a digit apart, upright (what the single digits\n"
-      "         allow)\n"
+      "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -168,6 +168,12 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
     return 1;
   }
   const numbers::Style style = numbers::spacing(a.spacing);
+  const bool touching = a.spacing == "touching";
+  if (samples && touching) {
+    std::fprintf(stderr,
+                 "digits: --spacing touching composes MNIST images (--images, --labels); pen strokes do not touch\n");
+    return 2;
+  }
   numbers::Score score;
   if (samples) {
     std::vector<std::size_t> pool;
@@ -184,7 +190,7 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   } else {
     std::vector<int> pool(static_cast<size_t>(images->count));
     for (int i = 0; i < images->count; ++i) pool[static_cast<size_t>(i)] = i;
-    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, unsigned(a.seed), style);
+    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, unsigned(a.seed), style, touching);
   }
   std::printf("%s", numbers::summary(score).c_str());
   return 0;

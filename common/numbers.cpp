@@ -150,9 +150,16 @@ Style well_apart() {
   return s;
 }
 
+Style touching_pairs() {
+  Style s;
+  s.min_digits = s.max_digits = 2;
+  return s;
+}
+
 Style spacing(const std::string& name) {
   if (name == "ordinary") return ordinary_spacing();
   if (name == "apart") return well_apart();
+  if (name == "touching") return touching_pairs();
   return {};
 }
 

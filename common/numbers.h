@@ -31,8 +31,12 @@ Style ordinary_spacing();
 // has nothing to get wrong, so what fails is the single digits. The difference between this and
 // ordinary_spacing() is what spacing, slant and grouping cost.
 Style well_apart();
-// By name, for the command line: one of kSpacings ("all" is Style's defaults).
-inline const std::vector<std::string> kSpacings = {"all", "ordinary", "apart"};
+// Two digits, for pairs that touch (compose_images with touch = true): what the network must not
+// read as one confident digit.
+Style touching_pairs();
+// By name, for the command line: one of kSpacings ("all" is Style's defaults; "touching" is
+// touching_pairs(), which only images can do).
+inline const std::vector<std::string> kSpacings = {"all", "ordinary", "apart", "touching"};
 Style spacing(const std::string& name);
 
 struct StrokeNumber {

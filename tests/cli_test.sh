@@ -63,7 +63,12 @@ check "eval --numbers --spacing apart exits 0" $rc
 echo "$out" | head -1 | grep -Eq '^20 numbers: [0-9.]+ % read exactly'; check "eval --numbers: one summary line" $?
 "$digits" eval --numbers 20 --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" \
   --spacing wide 2>"$tmp/err" >/dev/null; rc=$?
-[ $rc -eq 2 ] && grep -q "spacing must be all, ordinary or apart" "$tmp/err"; check "eval: an unknown --spacing is an error" $?
+[ $rc -eq 2 ] && grep -q "spacing must be all, ordinary, apart or touching" "$tmp/err"; check "eval: an unknown --spacing is an error" $?
+# Touching pairs: MNIST digits 1-3 px apart, each number two digits.
+out=$("$digits" eval --numbers 20 --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" \
+  --spacing touching); rc=$?
+check "eval --numbers --spacing touching exits 0" $rc
+echo "$out" | head -1 | grep -Eq '^20 numbers: .* of 40 digits right'; check "eval --numbers --spacing touching: pairs" $?
 
 # --seed picks the draw: the same seed reads the same numbers (the tests' figures can be
 # reproduced), another seed other numbers.
@@ -86,6 +91,8 @@ line='[[50,0],[50,100]]' ring='[[50,0],[85,25],[85,75],[50,100],[15,75],[15,25],
 pen_numbers() { "$digits" eval --numbers 10 --pen "$tmp/pen.json" --sources "$1" | head -1; }
 pen_numbers train | grep -q '^10 numbers: 0.00 % read exactly'; check "eval --numbers --sources train: the training writer's" $?
 pen_numbers held-out | grep -q '^10 numbers: 100.00 % read exactly'; check "eval --numbers --sources held-out: the held-out writer's" $?
+"$digits" eval --numbers 10 --pen "$tmp/pen.json" --spacing touching 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q "composes MNIST images" "$tmp/err"; check "eval: --spacing touching with pen strokes is an error" $?
 
 "$digits" frobnicate 2>/dev/null; rc=$?
 [ $rc -eq 2 ]; check "unknown command exits 2" $?

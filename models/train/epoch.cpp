@@ -89,8 +89,7 @@ std::pair<torch::Tensor, torch::Tensor> Epochs::make(int epoch) const {
   }
   // Two touching digits read as one are confidently wrong unless the network learns that such
   // ink is no digit: a flat target over the ten (in train.cpp's loss), so `uncertain` fires.
-  numbers::Style two;
-  two.min_digits = two.max_digits = 2;
+  const numbers::Style two = numbers::touching_pairs();
   for (std::size_t k = 0; k < touching_per_epoch_; ++k) {
     const auto pair = numbers::compose_images(mnist_, mnist_labels_, mnist_train_, rng, two, true);
     auto pre = digits::preprocess_image(pair.view());
