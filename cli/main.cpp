@@ -168,8 +168,7 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
     return 1;
   }
   const numbers::Style style = numbers::spacing(a.spacing);
-  const bool touching = a.spacing == "touching";
-  if (samples && touching) {
+  if (samples && style.touch) {
     std::fprintf(stderr,
                  "digits: --spacing touching composes MNIST images (--images, --labels); pen strokes do not touch\n");
     return 2;
@@ -190,7 +189,7 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
   } else {
     std::vector<int> pool(static_cast<size_t>(images->count));
     for (int i = 0; i < images->count; ++i) pool[static_cast<size_t>(i)] = i;
-    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, unsigned(a.seed), style, touching);
+    score = numbers::score_images(model.value(), *images, *labels, pool, a.numbers, unsigned(a.seed), style);
   }
   std::printf("%s", numbers::summary(score).c_str());
   return 0;

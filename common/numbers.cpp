@@ -69,7 +69,7 @@ StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std:
 }
 
 ImageNumber compose_images(const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
-                           const std::vector<int>& pool, std::mt19937& rng, const Style& style, bool touch) {
+                           const std::vector<int>& pool, std::mt19937& rng, const Style& style) {
   constexpr float kHeight = 20;  // MNIST's digits are 20 px tall
   const int n = std::uniform_int_distribution<int>(style.min_digits, style.max_digits)(rng);
   const float slant = uniform(rng, -style.max_slant, style.max_slant);
@@ -98,7 +98,7 @@ ImageNumber compose_images(const digits::IdxImages& images, const std::vector<st
     p.y = base - h * p.k;
     placed.push_back(p);
     out.text += static_cast<char>('0' + labels[i]);
-    const float gap = touch ? -std::uniform_int_distribution<int>(1, 3)(rng)
+    const float gap = style.touch ? -std::uniform_int_distribution<int>(1, 3)(rng)
                             : std::max(1.0f + std::abs(slant), kHeight * uniform(rng, style.min_gap, style.max_gap));
     cursor += w * p.k + gap;
   }
@@ -153,6 +153,7 @@ Style well_apart() {
 Style touching_pairs() {
   Style s;
   s.min_digits = s.max_digits = 2;
+  s.touch = true;
   return s;
 }
 
@@ -248,11 +249,11 @@ digits::Result<Score> score_strokes(digits::Model& model, const std::vector<pen:
 }
 
 Score score_images(digits::Model& model, const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
-                   const std::vector<int>& pool, int count, unsigned seed, const Style& style, bool touch) {
+                   const std::vector<int>& pool, int count, unsigned seed, const Style& style) {
   std::mt19937 rng(seed);
   Score score;
   for (int k = 0; k < count; ++k) {
-    const ImageNumber n = compose_images(images, labels, pool, rng, style, touch);
+    const ImageNumber n = compose_images(images, labels, pool, rng, style);
     const double t0 = now();
     auto r = model.read_image(n.view());
     score.seconds += now() - t0;

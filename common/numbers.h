@@ -22,6 +22,7 @@ struct Style {
   float baseline_jitter = 0.1f;           // each digit's baseline moves up or down by this
   float max_slant = 0.3f;                 // the whole number sheared by up to this (x per y)
   float late_stroke_probability = 0.3f;   // a multi-stroke digit's last stroke written at the end
+  bool touch = false;  // images only (compose_images): neighbours overlap by 1-3 pixels instead of a gap
 };
 
 // Issue 16's target case: 2-6 digits written with ordinary spacing (a fifth to 0.6 of a digit's
@@ -31,11 +32,11 @@ Style ordinary_spacing();
 // has nothing to get wrong, so what fails is the single digits. The difference between this and
 // ordinary_spacing() is what spacing, slant and grouping cost.
 Style well_apart();
-// Two digits, for pairs that touch (compose_images with touch = true): what the network must not
-// read as one confident digit.
+// Two digits that touch (`touch`; images only): what the network must not read as one confident
+// digit.
 Style touching_pairs();
 // By name, for the command line: one of kSpacings ("all" is Style's defaults; "touching" is
-// touching_pairs(), which only images can do).
+// touching_pairs()).
 inline const std::vector<std::string> kSpacings = {"all", "ordinary", "apart", "touching"};
 Style spacing(const std::string& name);
 
@@ -59,10 +60,9 @@ struct ImageNumber {
 
 // A number from MNIST images chosen from `pool` (cropped to their ink, scaled to the number's
 // height, placed with the style's gaps; gaps are at least one pixel so digits do not touch,
-// unless `touch` is set: then each pair overlaps by 1-3 pixels).
+// unless style.touch is set: then each pair overlaps by 1-3 pixels).
 ImageNumber compose_images(const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
-                           const std::vector<int>& pool, std::mt19937& rng, const Style& style = {},
-                           bool touch = false);
+                           const std::vector<int>& pool, std::mt19937& rng, const Style& style = {});
 
 }  // namespace numbers
 
@@ -88,6 +88,6 @@ digits::Result<Score> score_strokes(digits::Model& model, const std::vector<pen:
                                     const Style& style = {});
 // Reads `count` numbers made by compose_images from `pool` (seeded).
 Score score_images(digits::Model& model, const digits::IdxImages& images, const std::vector<std::uint8_t>& labels,
-                   const std::vector<int>& pool, int count, unsigned seed, const Style& style = {}, bool touch = false);
+                   const std::vector<int>& pool, int count, unsigned seed, const Style& style = {});
 
 }  // namespace numbers

@@ -262,8 +262,7 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   ASSERT_GT(m.images.count, 0);
   std::vector<int> pool(m.images.count);
   std::iota(pool.begin(), pool.end(), 0);
-  const auto s =
-      numbers::score_images(model(), m.images, m.labels, pool, 300, 2, numbers::touching_pairs(), /*touch=*/true);
+  const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, numbers::touching_pairs());
   std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
   // Measured: 50.33 % exact; of the wrong answers 138 carry an uncertain digit and 11 do not.
   // The model is trained to be unsure of two touching digits (digits-train --touching): before

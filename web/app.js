@@ -259,16 +259,17 @@
     result.dataset.confidence = r.confidence.toFixed(4);
     digitView.textContent = String(r.digit);
     confidenceView.textContent = 'confidence ' + pct(r.confidence);
+    const advice = r.uncertain && mayBeTwo(r);
     if (r.uncertain) {
       const ranked = r.probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
       result.classList.add('uncertain');
       message.textContent = 'Not sure: maybe ' + ranked[0][1] + ' (' + pct(ranked[0][0]) + ') or ' +
-        ranked[1][1] + ' (' + pct(ranked[1][0]) + '). ' + (mayBeTwo(r) ? TWO_TOUCHING : 'Try writing it larger and clearer.');
+        ranked[1][1] + ' (' + pct(ranked[1][0]) + '). ' + (advice ? TWO_TOUCHING : 'Try writing it larger and clearer.');
     } else {
       message.textContent = 'It is a ' + r.digit + '.';
     }
     announce.textContent = (r.uncertain ? 'Not sure. Best guess ' : 'Predicted ') + r.digit +
-      ', confidence ' + pct(r.confidence) + '.' + (r.uncertain && mayBeTwo(r) ? ' ' + TWO_TOUCHING : '');
+      ', confidence ' + pct(r.confidence) + '.' + (advice ? ' ' + TWO_TOUCHING : '');
     showBars(r);
   }
 

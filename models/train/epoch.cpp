@@ -91,7 +91,7 @@ std::pair<torch::Tensor, torch::Tensor> Epochs::make(int epoch) const {
   // ink is no digit: a flat target over the ten (in train.cpp's loss), so `uncertain` fires.
   const numbers::Style two = numbers::touching_pairs();
   for (std::size_t k = 0; k < touching_per_epoch_; ++k) {
-    const auto pair = numbers::compose_images(mnist_, mnist_labels_, mnist_train_, rng, two, true);
+    const auto pair = numbers::compose_images(mnist_, mnist_labels_, mnist_train_, rng, two);
     auto pre = digits::preprocess_image(pair.view());
     if (!pre || pre.value().empty) continue;
     images.push_back(pre.value().image);
