@@ -88,6 +88,24 @@ TEST(ReadStrokes, APartOfADigitWrittenApartJoinsIt) {
   EXPECT_EQ(r.value().digits[1].strokes, (std::vector<int>{1, 2}));
 }
 
+TEST(ReadStrokes, AFourWrittenAsAHookAndAStemAGapApartIsOneDigit) {
+  // "4 4" as one held-out writer writes them: a hook (down, then along to the right) and, a fifth
+  // of the digit's height to its right, the stem. The hook is shorter than the digits and its
+  // foot floats at mid-height, so it is a part of the digit next to it, not a digit — even a
+  // gap apart (read "41" or "61" when a part had to be within 0.15 heights of its digit).
+  const std::vector<digits::Stroke> four{{{12, 5}, {5, 50}, {50, 52}}, {{70, 10}, {68, 95}}};
+  std::vector<digits::Stroke> strokes = four;
+  for (auto st : four) {
+    for (auto& p : st) p.x += 140;
+    strokes.push_back(st);
+  }
+  auto r = model().read_strokes(strokes);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "44");
+  ASSERT_EQ(r.value().digits.size(), 2u);
+  EXPECT_EQ(r.value().digits[0].strokes, (std::vector<int>{0, 1}));
+}
+
 TEST(ReadStrokes, APartBetweenTwoDigitsJoinsTheOneItCompletes) {
   // "1 4" with the 4's bar written first, its left end just after the 1 and its stem to the right:
   // the bar is a part next to both. Joined left to right first, "1" + bar read as a confident
@@ -173,7 +191,10 @@ TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
         << i;
     EXPECT_EQ(r.value().digits[0].prediction.uncertain, one.value().uncertain) << i;
   }
-  EXPECT_LE(split, 5);
+  std::printf("MNIST test digits 0-499 read as more than one digit: %d\n", split);
+  // Measured 0 (4 — "5"s whose flag floats clear — before wide parts were left to the network
+  // and floating parts joined on a lower bar).
+  EXPECT_LE(split, 2);
 }
 
 TEST(ReadImage, FlatZerosAreNotCutInTwo) {
@@ -193,6 +214,22 @@ TEST(ReadImage, FlatZerosAreNotCutInTwo) {
   auto r = model().read_image({px.data(), 300, 120, format, 0});
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "00");
+}
+
+TEST(ReadImage, AWideDigitReadSurelyIsNotCut) {
+  // "5 1" where the 5's flag, drawn in one stroke with its body, reaches far to the right: one ink
+  // part 1.8 times as wide as tall, thin where the flag leaves the body. The network reads it a
+  // sure "5", so it stays whole (it is flagged `touching`, being wider than a digit); cut where
+  // thinnest, as every part over 1.3 heights was, it read "5" and a "7" or "1".
+  const std::vector<digits::Stroke> strokes{
+      {{165, 4}, {110, 6}, {66, 8}, {20, 12}, {18, 50}, {45, 45}, {68, 55}, {72, 75}, {60, 92}, {35, 96}, {12, 88}},
+      {{240, 5}, {240, 96}}};
+  const auto canvas = testutil::render(strokes, 320, 130, 1.0f, 15, 15, 7);
+  digits::PixelFormat format;
+  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  auto r = model().read_image({px.data(), 320, 130, format, 0});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "51");
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {
@@ -253,8 +290,10 @@ TEST(ReadAccuracy, MnistTestNumbers) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
   std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
-  EXPECT_GE(s.exact_rate(), 0.93);  // measured 94.33 %
-  EXPECT_GE(s.digit_rate(), 0.98);  // 98.41 %
+  // Measured 97.33 % exact, 99.34 % of digits (94.33 % / 98.41 % when every ink part over 1.3
+  // heights was cut before reading: one wide MNIST digit in a number was two).
+  EXPECT_GE(s.exact_rate(), 0.96);
+  EXPECT_GE(s.digit_rate(), 0.99);
 }
 
 TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
@@ -264,12 +303,13 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, numbers::touching_pairs());
   std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
-  // Measured: 50.33 % exact; of the wrong answers 138 carry an uncertain digit and 11 do not.
+  // Measured: 65.00 % exact; of the wrong answers 97 carry an uncertain digit and 8 do not.
   // The model is trained to be unsure of two touching digits (digits-train --touching): before
   // it was, 84 of the 300 read confidently as one digit, silently wrong. The floor keeps that
-  // from coming back.
+  // from coming back. Reading cuts such ink where the network reads the two halves best, of five
+  // places (50.33 % exact, 11 silently wrong, when it tried only the column with the least ink).
   EXPECT_LE(s.unflagged_wrong, s.numbers / 10);
-  EXPECT_GE(s.exact_rate(), 0.46);
+  EXPECT_GE(s.exact_rate(), 0.6);
 }
 
 void check_pen_numbers(bool as_png, double exact, double digit, const numbers::Style& style = {}, const char* name = "",
@@ -300,36 +340,37 @@ TEST(ReadAccuracy, TrainingWritersNumbersMeasureTheGrouping) {
   EXPECT_GE(s.value().digit_rate(), 0.985);
 }
 
-// Measured: strokes 92.50 % exact, 97.99 % of digits; PNG 78.25 %, 92.50 % (thick pens close
+// Measured: strokes 92.75 % exact, 98.23 % of digits; PNG 81.25 %, 93.65 % (thick pens close
 // the narrowest gaps, so digits touch).
 TEST(ReadAccuracy, HeldOutPenNumbersAsStrokes) { check_pen_numbers(false, 0.885, 0.965); }
-TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.72, 0.9); }
+TEST(ReadAccuracy, HeldOutPenNumbersAsPng) { check_pen_numbers(true, 0.76, 0.91); }
 
-// Measured: strokes 94.35 % exact, 98.13 % of digits over 2 000 numbers (3 s; 400 numbers gave
-// 93.75 % with this seed and 93.3-95.0 % per 1 000 with others: a 400-number figure is ±1.2
-// points); PNG 91.25 %, 97.44 % (400). As strokes, 16 of the 113 wrong numbers have another count
-// of digits: the rest are single digits misread (mostly a flagged 1 as 7), so this follows the
-// single-digit accuracy now, not the grouping.
+// Measured: strokes 94.85 % exact, 98.41 % of digits over 2 000 numbers (3 s; 400-number figures
+// with other seeds spread ±1.2 points); PNG 95.00 %, 98.62 % (400). As strokes, 1 of the 103 wrong
+// numbers has another count of digits (16 of 113 before a part could join its digit from 0.3
+// heights away, or when floating: one writer's "4"s, a hook and a stem apart, read "41"): the
+// rest are single digits misread (mostly a flagged 1 as 7), so this follows the single-digit
+// accuracy, not the grouping.
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
-  check_pen_numbers(false, 0.93, 0.975, numbers::ordinary_spacing(), ", ordinary spacing", 2000);
+  check_pen_numbers(false, 0.94, 0.98, numbers::ordinary_spacing(), ", ordinary spacing", 2000);
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
-  check_pen_numbers(true, 0.88, 0.96, numbers::ordinary_spacing(), ", ordinary spacing");
+  check_pen_numbers(true, 0.92, 0.97, numbers::ordinary_spacing(), ", ordinary spacing");
 }
 
 // What the single digits allow: the same writers' numbers with the digits a digit's height apart,
-// upright, on one baseline, so grouping has nothing to get wrong. Measured 94.25 % exact, 97.98 %
+// upright, on one baseline, so grouping has nothing to get wrong. Measured 94.35 % exact, 98.12 %
 // of digits (2 000; 94.95 % / 98.30 % with the model before touching pairs were trained as no
 // digit, which reads one `apa` writer's "6" as 0 and another's "1" as 7): about what ordinary
-// spacing reads (94.35 %), so what fails is single digits, not the grouping. Each `apa` writer (74
+// spacing reads (94.85 %), so what fails is single digits, not the grouping. Each `apa` writer (74
 // of the 76 held-out writers a number is drawn from) gave one sample per digit, so one misread
-// sample recurs in every number of that writer with that digit; 14 of the 115 misses come out
-// with another count of digits, nearly all
-// one "4" (a bowl and a stem apart, read "61" alone too). (One "5" whose flag floats wider than
-// its body, read "54", joins since flat strokes over a mark may make a digit up to 2 heights wide:
-// 94.55 % / 98.20 % before.)
+// sample recurs in every number of that writer with that digit; 4 of the 113 misses come out
+// with another count of digits (14 of 115 before a floating part could join its digit from 0.3
+// heights away: one "4", a hook and a stem apart, read "61"; it now reads "9", as it does alone).
+// (One "5" whose flag floats wider than its body, read "54", joins since flat strokes over a mark
+// may make a digit up to 2 heights wide: 94.55 % / 98.20 % before.)
 TEST(ReadAccuracy, HeldOutPenNumbersWellApart) {
-  check_pen_numbers(false, 0.935, 0.977, numbers::well_apart(), ", well apart", 2000);
+  check_pen_numbers(false, 0.935, 0.978, numbers::well_apart(), ", well apart", 2000);
 }
 
 }  // namespace
@@ -357,7 +398,8 @@ TEST(ReadAccuracy, HeldOutPenDigitsReadAsOneDigit) {
   }
   std::printf("held-out pen digits read as numbers: %ld right, %ld wrong, %ld not one digit:%s\n", right, wrong, split,
               shown.c_str());
-  // Measured: 3 of 2 143 (a "5" with a floating flag read "54", a "4" read "61", a "6" "66").
-  EXPECT_LE(split, 6);
+  // Measured: 1 of 2 143 (a "6" read "66"; before parts joined from 0.3 heights away, also a "4"
+  // read "61", and earlier a "5" with a floating flag "54").
+  EXPECT_LE(split, 4);
 }
 }  // namespace

@@ -24,7 +24,7 @@ constexpr int kMaxParts = 1 << 16;      // connected parts of an image's ink (no
 constexpr int kMaxMarks = 2048;         // marks big enough to be (part of) a digit
 constexpr float kTiny = 0.3f;           // a mark smaller than this x the digit height is not a digit
 constexpr float kOverlap = 0.4f;        // marks overlapping this much of the narrower one are one digit
-constexpr float kWide = 1.3f;           // an image part wider than this x the height may be two digits
+constexpr float kWide = 2.0f;           // an image part wider than this x the height is cut where thin
 constexpr float kSuspect = 1.0f;        // one wider than this may be two touching digits (flagged)
 
 struct Mark {
@@ -337,7 +337,10 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   // the column, in its middle half, crossed by the least ink, if that is no more than about one
   // stroke — 1.5 pens: a flat "0" is crossed by two strokes everywhere (at 2 pens, flat zeros
   // of a writer who makes them wider than tall were cut in two). Cuts repeat while a piece is too
-  // wide; a part not cut here may still be split by reading (read_atoms).
+  // wide. A narrower wide part is left whole, for reading to split if the network is unsure of it
+  // (read_atoms): one wide digit — a "5" with a long flag, a "6", a "7" — is far more common than
+  // two touching ones: cutting every part over 1.3 heights here gave 77 of 2 000 synthetic MNIST
+  // numbers a digit too many (docs/reading-numbers.md).
   std::vector<std::vector<Piece>> digits;
   std::vector<bool> touching, may_split;
   for (const auto& g : groups) {
@@ -471,32 +474,46 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     j.pieces = static_cast<int>(pieces_p->size()) - 1;
     return j;
   };
-  result.split = [make, pieces_p, parts_p, label_p, ink_p](const Atoms::Atom& a) -> Result<std::vector<Atoms::Atom>> {
-    std::vector<Atoms::Atom> out;
-    const std::vector<Piece>& mine = (*pieces_p)[a.pieces];
-    const Piece& big = mine[0];  // the wide part (small marks follow it)
+  result.split = [make, pieces_p, parts_p, label_p,
+                  ink_p](const Atoms::Atom& a) -> Result<std::vector<std::pair<Atoms::Atom, Atoms::Atom>>> {
+    std::vector<std::pair<Atoms::Atom, Atoms::Atom>> out;
+    const std::vector<Piece> mine = (*pieces_p)[a.pieces];  // a copy: pieces_p grows below
+    const Piece big = mine[0];                              // the wide part (small marks follow it)
     const Part& p = (*parts_p)[big.part];
     const int lo = std::max(p.x0, big.from), hi = std::min(p.x1 + 1, big.to), W = ink_p->win.w;
     if (hi - lo < 8) return out;
-    int cut = -1, best = 1 << 30;
+    std::vector<std::pair<int, int>> columns;  // (ink, x) across the middle half, least ink first
     for (int x = lo + (hi - lo) / 4; x < hi - (hi - lo) / 4; ++x) {
       int n = 0;
       for (int y = p.y0; y <= p.y1; ++y) n += (*label_p)[static_cast<size_t>(y) * W + x] == big.part;
-      if (n < best) best = n, cut = x;
+      columns.push_back({n, x});
     }
-    for (auto [from, to] : {std::pair{lo, cut}, std::pair{cut, hi}}) {
-      std::vector<Piece> half{{big.part, from, to}};
-      if (from == lo) half.insert(half.end(), mine.begin() + 1, mine.end());
-      Atoms::Atom h;
+    std::stable_sort(columns.begin(), columns.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
+    std::vector<int> cuts;
+    for (const auto& [n, x] : columns) {
+      if (cuts.size() == static_cast<size_t>(Atoms::kSplitCuts)) break;
+      if (std::all_of(cuts.begin(), cuts.end(), [x = x](int c) { return std::abs(c - x) >= 3; })) cuts.push_back(x);
+    }
+    // One side of a cut, columns [from, to) of the wide part; false when it has no ink.
+    auto half = [&](int from, int to, Atoms::Atom& h) -> Result<bool> {
+      std::vector<Piece> pieces{{big.part, from, to}};
+      if (from == lo) pieces.insert(pieces.end(), mine.begin() + 1, mine.end());
       h.segment.touching = true;
       const float share0 = float(from - lo) / float(hi - lo), share1 = float(to - lo) / float(hi - lo);
       h.x0 = a.x0 + (a.x1 - a.x0) * share0, h.x1 = a.x0 + (a.x1 - a.x0) * share1;
-      auto ok = make(half, h.segment, false);
-      if (!ok) return Error{ok.error()};
-      if (!ok.value()) return std::vector<Atoms::Atom>{};
-      pieces_p->push_back(half);
+      auto ok = make(pieces, h.segment, false);
+      if (!ok || !ok.value()) return ok;
+      pieces_p->push_back(pieces);
       h.pieces = static_cast<int>(pieces_p->size()) - 1;
-      out.push_back(std::move(h));
+      return true;
+    };
+    for (int cut : cuts) {
+      Atoms::Atom l, r;
+      auto lok = half(lo, cut, l);
+      if (!lok) return Error{lok.error()};
+      auto rok = lok.value() ? half(cut, hi, r) : Result<bool>{false};
+      if (!rok) return Error{rok.error()};
+      if (rok.value()) out.push_back({std::move(l), std::move(r)});
     }
     return out;
   };

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "digits/digits.h"
@@ -33,9 +34,11 @@ struct Atoms {
   // Two neighbouring atoms preprocessed as one digit. For strokes it reads the caller's strokes
   // (not copied): use join and split only while the input given to stroke_atoms lives.
   std::function<Result<Atom>(const Atom&, const Atom&)> join;
-  // An atom with may_split cut in two at the column of its middle half crossed by the least ink
-  // (both halves `touching`); empty when it cannot be cut (strokes: never set).
-  std::function<Result<std::vector<Atom>>(const Atom&)> split;
+  // An atom with may_split cut in two, each way worth trying: at up to kSplitCuts columns of its
+  // middle half crossed by the least ink, at least 3 pixels apart (both halves `touching`); empty
+  // when it cannot be cut (strokes: never set).
+  static constexpr int kSplitCuts = 5;
+  std::function<Result<std::vector<std::pair<Atom, Atom>>>(const Atom&)> split;
 };
 
 // The error for more than ReadOptions::max_digits digits (one message wherever it is found).

@@ -249,8 +249,10 @@ class Model {
   // A whole number, left to right. Strokes are grouped by where they lie once the writing's
   // slant is taken out (a "4" or a barred "7" is several strokes, and a bar may come after later
   // digits); images by their ink's connected parts, grouped the same way, a part as wide as two
-  // digits cut where its ink is thinnest (`touching`). Close neighbours that read better as one
-  // digit than as two (a "4" whose stem does not meet its bar, a "5" and its flag) are joined.
+  // digits cut where its ink is thinnest, a narrower one wider than a digit where the network
+  // reads its halves best if it is unsure of the whole (both `touching`). Close neighbours that
+  // read better as one digit than as two (a "4" whose stem does not meet its bar, a "5" and its
+  // flag) are joined.
   // Ink too small to be a digit joins its nearest digit. One digit reads exactly as
   // predict_image / predict_strokes answer it; no ink gives an empty Reading.
   Result<Reading> read_image(const ImageView& image, const ReadOptions& read = {});
