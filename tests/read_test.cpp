@@ -197,6 +197,15 @@ TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
   EXPECT_LE(split, 2);
 }
 
+// Strokes drawn dark on light into a w x h picture (offset ox, oy; pen in pixels), then read.
+digits::Result<digits::Reading> read_drawing(const std::vector<digits::Stroke>& strokes, int w, int h, float ox,
+                                             float oy, float pen) {
+  const auto canvas = testutil::render(strokes, w, h, 1.0f, ox, oy, pen);
+  digits::PixelFormat format;
+  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  return model().read_image({px.data(), w, h, format, 0});
+}
+
 TEST(ReadImage, FlatZerosAreNotCutInTwo) {
   // "00" in zeros twice as wide as tall (some writers make them so): each is one ink part wide
   // enough to be two digits, but every column of its middle is crossed by two strokes — no place
@@ -208,10 +217,7 @@ TEST(ReadImage, FlatZerosAreNotCutInTwo) {
   }
   std::vector<digits::Stroke> strokes{flat, flat};
   for (auto& p : strokes[1]) p.x += 120;
-  const auto canvas = testutil::render(strokes, 300, 120, 1.0f, 15, 10, 4);
-  digits::PixelFormat format;
-  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
-  auto r = model().read_image({px.data(), 300, 120, format, 0});
+  auto r = read_drawing(strokes, 300, 120, 15, 10, 4);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "00");
 }
@@ -224,10 +230,7 @@ TEST(ReadImage, AWideDigitReadSurelyIsNotCut) {
   const std::vector<digits::Stroke> strokes{
       {{165, 4}, {110, 6}, {66, 8}, {20, 12}, {18, 50}, {45, 45}, {68, 55}, {72, 75}, {60, 92}, {35, 96}, {12, 88}},
       {{240, 5}, {240, 96}}};
-  const auto canvas = testutil::render(strokes, 320, 130, 1.0f, 15, 15, 7);
-  digits::PixelFormat format;
-  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
-  auto r = model().read_image({px.data(), 320, 130, format, 0});
+  auto r = read_drawing(strokes, 320, 130, 15, 15, 7);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "51");
 }
