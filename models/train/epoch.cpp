@@ -51,23 +51,25 @@ Epochs::Epochs(const digits::IdxImages& mnist, const std::vector<std::uint8_t>& 
       pen_(pen),
       pen_train_(std::move(pen_train)),
       augment_(augment),
-      options_(options) {
-  touching_per_epoch_ = static_cast<std::size_t>(std::llround(options_.touching * mnist_train_.size()));
+      seed_(options.seed),
+      writer_balance_(options.writer_balance),
+      pen_png_(options.pen_png) {
+  touching_per_epoch_ = static_cast<std::size_t>(std::llround(options.touching * mnist_train_.size()));
   if (!pen_train_.empty())
     pen_per_epoch_ =
-        static_cast<std::size_t>(std::llround(options_.pen_share / (1 - options_.pen_share) * mnist_train_.size()));
+        static_cast<std::size_t>(std::llround(options.pen_share / (1 - options.pen_share) * mnist_train_.size()));
   // Each pen digit's chance to be drawn: its writer's n^writer_balance shared by their n digits.
   std::map<std::string, double> per_writer;
   for (std::size_t i : pen_train_) per_writer[pen_[i].writer] += 1;
   for (std::size_t i : pen_train_) {
     const double n = per_writer[pen_[i].writer];
-    pen_weights_.push_back(std::pow(n, options_.writer_balance) / n);
+    pen_weights_.push_back(std::pow(n, writer_balance_) / n);
   }
   if (pen_weights_.empty()) pen_weights_.push_back(1);
 }
 
 std::pair<torch::Tensor, torch::Tensor> Epochs::make(int epoch) const {
-  std::mt19937 rng(options_.seed * 1000003u + static_cast<unsigned>(epoch));
+  std::mt19937 rng(seed_ * 1000003u + static_cast<unsigned>(epoch));
   std::vector<digits::Image28> images;
   std::vector<long> labels;
   images.reserve(mnist_train_.size() + pen_per_epoch_);
@@ -80,9 +82,9 @@ std::pair<torch::Tensor, torch::Tensor> Epochs::make(int epoch) const {
   std::uniform_int_distribution<std::size_t> uniform(0, pen_train_.empty() ? 0 : pen_train_.size() - 1);
   std::discrete_distribution<std::size_t> weighted(pen_weights_.begin(), pen_weights_.end());
   for (std::size_t k = 0; k < pen_per_epoch_; ++k) {
-    const std::size_t at = options_.writer_balance == 1 ? uniform(rng) : weighted(rng);
+    const std::size_t at = writer_balance_ == 1 ? uniform(rng) : weighted(rng);
     const pen::Sample& s = pen_[pen_train_[at]];
-    auto img = pen_sample(s, rng, options_.pen_png, augment_);
+    auto img = pen_sample(s, rng, pen_png_, augment_);
     if (!img) continue;
     images.push_back(*img);
     labels.push_back(s.label);

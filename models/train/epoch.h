@@ -47,7 +47,8 @@ class Epochs {
   std::vector<std::size_t> pen_train_;
   std::vector<double> pen_weights_;  // each pen digit's chance to be drawn (see --writer-balance)
   PenAugmentOptions augment_;
-  Options options_;
+  unsigned seed_;  // an epoch's samples come from seed_ and its number
+  double writer_balance_, pen_png_;
   std::size_t pen_per_epoch_ = 0, touching_per_epoch_ = 0;
 };
 
