@@ -30,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {
     check(a.atoms[i].segment);
     if (a.atoms[i].may_split) {
-      auto halves = a.split(a.atoms[i]);
-      if (halves)
-        for (const auto& h : halves.value()) check(h.segment);
+      auto cuts = a.split(a.atoms[i]);
+      if (cuts)
+        for (const auto& [left, right] : cuts.value()) check(left.segment), check(right.segment);
     }
     if (i + 1 < a.atoms.size()) {
       auto j = a.join(a.atoms[i], a.atoms[i + 1]);
