@@ -205,6 +205,17 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
     s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, q.zero_point, q.scale, dims.size(), dims.data(),
                                           nullptr, XNN_INVALID_VALUE_ID, 0, &id);
   };
+  // A layer's int8 weights (per output channel, dims `wdims`) and int32 bias, as stored.
+  auto channelwise = [&](const QuantConv& q, std::vector<size_t> wdims, uint32_t& weights, uint32_t& bias) {
+    const size_t bdims[1] = {wdims[0]};
+    if (s == xnn_status_success)
+      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, q.weight_scales.data(), wdims.size(), 0,
+                                                        wdims.data(), q.weights.data(), XNN_INVALID_VALUE_ID, 0,
+                                                        &weights);
+    if (s == xnn_status_success)
+      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, q.bias_scales.data(), 1, 0, bdims,
+                                                        q.bias.data(), XNN_INVALID_VALUE_ID, 0, &bias);
+  };
   // conv kxk (pad k/2) + ReLU + maxpool 2x2; in Int8 precision conv2 and conv3 run on int8 tensors.
   // conv1 stays f32 in both: with one input channel, int8 kernels would pad each 3x3 tap to 8
   // channels and do more work than the float kernel. It is the 1x1 convolution of the input's
@@ -218,14 +229,7 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
     // prepare_int8: 7 bits), conv1's too, though it is f32: its Convert would saturate at 8 bits.
     float out_max = int8 ? kGemmInputLevels * act[layer].scale : kInf;
     if (int8 && layer > 0) {
-      const QuantConv& q = qconv[layer];
-      const size_t fdims[4] = {cout, k, k, cin}, bdims[1] = {cout};
-      if (s == xnn_status_success)
-        s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, q.weight_scales.data(), 4, 0, fdims,
-                                                          q.weights.data(), XNN_INVALID_VALUE_ID, 0, &filter);
-      if (s == xnn_status_success)
-        s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, q.bias_scales.data(), 1, 0, bdims,
-                                                          q.bias.data(), XNN_INVALID_VALUE_ID, 0, &bias);
+      channelwise(qconv[layer], {cout, k, k, cin}, filter, bias);
       qtensor({n, hw, hw, cout}, act[layer], conv);
       qtensor({n, hw / 2, hw / 2, cout}, act[layer], pooled);
     } else {
@@ -260,16 +264,11 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
     qtensor({n, 1152}, act[2], flat8);
     const size_t flat_shape[2] = {n, 1152};
     if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat8, 0);
-    const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
 #if DIGITS_XNNPACK_HAS_RESHAPE
     // Per-channel weights: an int8 blob's fc1 goes in as stored, with no requantisation at load.
-    if (s == xnn_status_success)
-      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint8, qfc1.weight_scales.data(), 2, 0, wdims,
-                                                        qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
-    if (s == xnn_status_success)
-      s = xnn_define_channelwise_quantized_tensor_value(g, xnn_datatype_qcint32, qfc1.bias_scales.data(), 1, 0, bdims,
-                                                        qfc1.bias.data(), XNN_INVALID_VALUE_ID, 0, &fc1b);
+    channelwise(qfc1, {512, 1152}, fc1w, fc1b);
 #else
+    const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
     if (s == xnn_status_success)
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, 0, qfc1.weight_scales[0], 2, wdims,
                                             qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
