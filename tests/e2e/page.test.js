@@ -568,11 +568,17 @@ describe('numbers', () => {
 });
 
 describe('images', () => {
-  test('an opened image file is recognised; a broken one gets a message', async () => {
+  test('an opened image file is recognised, a number in it read whole; a broken one gets a message', async () => {
     const { page, done } = await open(server.url + '/');
     await page.setFile('#file', path.join(b.ROOT, 'tests', 'fixtures', 'seven-dark-on-light.png'));
     await page.waitFor(() => document.getElementById('result').dataset.digit !== '');
     assert.equal((await b.readResult(page)).digit, '7');
+    // Four MNIST test digits side by side (tests/fixtures/make_pngs.py): the image path of reading.
+    await page.setFile('#file', path.join(b.ROOT, 'tests', 'fixtures', 'number-2026.png'));
+    await page.waitFor(() => document.getElementById('result').dataset.number !== '7');
+    const number = await b.readResult(page);
+    assert.equal(number.number, '2026');
+    assert.equal(number.digit, '');
     const broken = path.join(b.ARTIFACTS, 'broken.png');
     fs.writeFileSync(broken, 'not a png');
     await page.setFile('#file', broken);
