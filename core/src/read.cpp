@@ -10,38 +10,23 @@
 namespace digits {
 namespace {
 
+using detail::Atoms;
+
 // One prediction as a batch of one.
 Result<std::vector<Prediction>> one(Result<Prediction> p) {
   if (!p) return Error{p.error()};
   return std::vector<Prediction>{p.value()};
 }
 
-}  // namespace
-
-namespace detail {
-
-// Atoms to digits: neighbours that may be one digit are joined when the network reads them
-// better as one (its confidence in the joined digit above the product of its confidences in the
-// two), greedily from the left, so a digit of three atoms can form too.
-Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& read, std::size_t strokes) {
-  if (!made) return Error{made.error()};
-  Atoms& a = made.value();
-  Reading r;
-  if (a.atoms.empty()) return r;
-  std::vector<Image28> images;
-  for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
-  // One atom is the whole input: predict it once, as predict_* does.
-  auto first = images.size() == 1 ? one(model.predict(a.whole.image)) : model.predict_batch(images);
-  if (!first) return Error{first.error()};
-  std::vector<Prediction> p = std::move(first.value());
-  bool whole_predicted = images.size() == 1;
-  // Ink too wide for one digit that segmentation did not cut: cut it in two where the network
-  // reads the halves best (the product of their confidences, over a few of the columns crossed by
-  // the least ink), when that is above the whole's own confidence. In a number, only ink the
-  // network is unsure of: it is trained to be unsure of two touching digits (digits-train
-  // --touching), while it reads the halves of one wide digit — a "6" as "6" and "0" — as surely
-  // as two digits. Alone, a digit is more likely a wide digit than two touching ones: only far
-  // too wide ink.
+// Ink too wide for one digit that segmentation did not cut: cut it in two where the network
+// reads the halves best (the product of their confidences, over a few of the columns crossed by
+// the least ink), when that is above the whole's own confidence. In a number, only ink the
+// network is unsure of: it is trained to be unsure of two touching digits (digits-train
+// --touching), while it reads the halves of one wide digit — a "6" as "6" and "0" — as surely
+// as two digits. Alone, a digit is more likely a wide digit than two touching ones: only far
+// too wide ink. Returns whether it cut any.
+Result<bool> split_wide(Model& model, Atoms& a, std::vector<Prediction>& p) {
+  bool split = false;
   if (a.split)
     for (std::size_t i = 0; i < a.atoms.size(); ++i) {
       if (!a.atoms[i].may_split) continue;
@@ -65,46 +50,54 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
       a.atoms.insert(a.atoms.begin() + static_cast<long>(i) + 1, std::move(right));
       p[i] = h[2 * best];
       p.insert(p.begin() + static_cast<long>(i) + 1, h[2 * best + 1]);
-      whole_predicted = false;
+      split = true;
       ++i;
     }
-  // Candidates to join: touching, overlapping or all but (upright or as written) and no wider
-  // than a digit; or one of them a part of a digit — shorter than the writing's digits (a "4"'s
-  // bar written apart from its stem, a "5"'s flag) — near the other (up to 0.3 of a digit apart:
-  // some write a "4" as a hook and, a gap away, its stem) and no wider than a wide digit. (The
-  // network reads the bigger of two real digits joined as that digit, confidently — "1" + "2"
-  // reads "2" — so the product rule alone over-joins; and it reads a part scaled up to a digit's
-  // size confidently too — a "4"'s hook as "4" or "6", its stem as "1" — so a part joins on a
-  // lower bar, and a part that floats, its foot above the lowest 30 % of its neighbour, on a far
-  // lower one: no digit of a number stands clear above the line the others stand on.) Thresholds
-  // chosen on synthetic numbers of the training writers' pen digits (common/numbers.h), then
-  // checked on the held-out writers'; the part's reach and the floating part were found in the
-  // held-out writers' misreads (two writers' "4"s read "41" and "61") and left the training
-  // writers' numbers as they were (docs/reading-numbers.md).
-  struct Pair {
-    bool close, part, floating;
-  };
-  auto pair = [&](const Atoms::Atom& left, const Atoms::Atom& right) {
-    const Box &lb = left.segment.box, &rb = right.segment.box;
-    const float slack = 0.1f * a.height;
-    const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
-    const float gap = std::min(rb.x - (lb.x + lb.width), right.x0 - left.x1);
-    const float width = std::max(lb.x + lb.width, rb.x + rb.width) - std::min(lb.x, rb.x);
-    // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
-    const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
-    const bool next_to = gap < 0.15f * a.height, near = gap < 0.3f * a.height;
-    // A flat stroke over the top of the other mark — a "5"'s flag, a "7"'s bar written apart —
-    // can reach far past it: such a digit may be up to twice as wide as tall.
-    const Box &low = lb.height < rb.height ? lb : rb, &high = lb.height < rb.height ? rb : lb;
-    const bool flat_top = low.height < 0.3f * a.height && low.width >= 2 * low.height &&
-                          low.y + low.height <= high.y + 0.3f * high.height;
-    return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
-                near && low.height < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall,
-                low.y + low.height < high.y + 0.7f * high.height};
-  };
+  return split;
+}
+
+// Candidates to join: touching, overlapping or all but (upright or as written) and no wider
+// than a digit; or one of them a part of a digit — shorter than the writing's digits (a "4"'s
+// bar written apart from its stem, a "5"'s flag) — near the other (up to 0.3 of a digit apart:
+// some write a "4" as a hook and, a gap away, its stem) and no wider than a wide digit. (The
+// network reads the bigger of two real digits joined as that digit, confidently — "1" + "2"
+// reads "2" — so the product rule alone over-joins; and it reads a part scaled up to a digit's
+// size confidently too — a "4"'s hook as "4" or "6", its stem as "1" — so a part joins on a
+// lower bar, and a part that floats, its foot above the lowest 30 % of its neighbour, on a far
+// lower one: no digit of a number stands clear above the line the others stand on.) Thresholds
+// chosen on synthetic numbers of the training writers' pen digits (common/numbers.h), then
+// checked on the held-out writers'; the part's reach and the floating part were found in the
+// held-out writers' misreads (two writers' "4"s read "41" and "61") and left the training
+// writers' numbers as they were (docs/reading-numbers.md).
+struct Pair {
+  bool close, part, floating;
+};
+Pair pair(const Atoms& a, const Atoms::Atom& left, const Atoms::Atom& right) {
+  const Box &lb = left.segment.box, &rb = right.segment.box;
+  const float slack = 0.1f * a.height;
+  const bool overlap = right.x0 < left.x1 + slack || rb.x < lb.x + lb.width + slack;
+  const float gap = std::min(rb.x - (lb.x + lb.width), right.x0 - left.x1);
+  const float width = std::max(lb.x + lb.width, rb.x + rb.width) - std::min(lb.x, rb.x);
+  // A "5" whose flag floats above it is taller than the writing's digits: measure by it.
+  const float tall = std::max(a.height, std::max(lb.y + lb.height, rb.y + rb.height) - std::min(lb.y, rb.y));
+  const bool next_to = gap < 0.15f * a.height, near = gap < 0.3f * a.height;
+  // A flat stroke over the top of the other mark — a "5"'s flag, a "7"'s bar written apart —
+  // can reach far past it: such a digit may be up to twice as wide as tall.
+  const Box &low = lb.height < rb.height ? lb : rb, &high = lb.height < rb.height ? rb : lb;
+  const bool flat_top =
+      low.height < 0.3f * a.height && low.width >= 2 * low.height && low.y + low.height <= high.y + 0.3f * high.height;
+  return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
+              near && low.height < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall,
+              low.y + low.height < high.y + 0.7f * high.height};
+}
+
+// Joins neighbours into digits, greedily from the left, so a digit of three atoms can form too
+// (see Pair). Returns whether it joined any.
+Result<bool> join_neighbours(Model& model, Atoms& a, std::vector<Prediction>& p) {
+  bool joined_any = false;
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
-    const Pair here = pair(left, right);
+    const Pair here = pair(a, left, right);
     if ((here.close || here.part) && !left.segment.touching && !right.segment.touching) {
       auto joined = a.join(left, right);
       if (!joined) return Error{joined.error()};
@@ -115,7 +108,7 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
       // bar comes before its stem is "14", where joining left to right took the bar for the 1's.
       bool rather_right = false;
       if (here.part && right.segment.box.height < left.segment.box.height && i + 2 < a.atoms.size() &&
-          !a.atoms[i + 2].segment.touching && pair(right, a.atoms[i + 2]).part) {
+          !a.atoms[i + 2].segment.touching && pair(a, right, a.atoms[i + 2]).part) {
         auto other = a.join(right, a.atoms[i + 2]);
         if (!other) return Error{other.error()};
         auto por = model.predict(other.value().segment.image);
@@ -137,13 +130,19 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
         p[i] = pj;
         a.atoms.erase(a.atoms.begin() + static_cast<long>(i) + 1);
         p.erase(p.begin() + static_cast<long>(i) + 1);
+        joined_any = true;
         continue;
       }
     }
     ++i;
   }
-  // The whole input as one digit, when it is no wider than a digit and reads better so (a lone
-  // "4" whose stem lands beside its bar): what the pad meets most often is one digit.
+  return joined_any;
+}
+
+// The whole input as one digit, when it is no wider than a digit and reads better so (a lone
+// "4" whose stem lands beside its bar): what the pad meets most often is one digit. Returns
+// whether it did.
+Result<bool> read_whole_if_better(Model& model, Atoms& a, std::vector<Prediction>& p) {
   if (a.atoms.size() > 1) {
     float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     double product = 1;
@@ -160,10 +159,41 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
       if (pw.confidence > product) {
         a.atoms.resize(1);
         p.assign(1, pw);
-        whole_predicted = true;
+        return true;
       }
     }
   }
+  return false;
+}
+
+}  // namespace
+
+namespace detail {
+
+// Atoms to digits, the network deciding at each step: wide ink cut (split_wide), neighbours that
+// read better as one digit joined (join_neighbours: its confidence in the joined digit above the
+// product of its confidences in the two), or the whole input taken as one digit
+// (read_whole_if_better). One digit answers with the whole input, exactly as predict_* does.
+Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& read, std::size_t strokes) {
+  if (!made) return Error{made.error()};
+  Atoms& a = made.value();
+  Reading r;
+  if (a.atoms.empty()) return r;
+  std::vector<Image28> images;
+  for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
+  // One atom is the whole input: predict it once, as predict_* does.
+  auto first = images.size() == 1 ? one(model.predict(a.whole.image)) : model.predict_batch(images);
+  if (!first) return Error{first.error()};
+  std::vector<Prediction> p = std::move(first.value());
+  bool whole_predicted = images.size() == 1;
+  auto split = split_wide(model, a, p);
+  if (!split) return Error{split.error()};
+  if (split.value()) whole_predicted = false;
+  auto joined = join_neighbours(model, a, p);
+  if (!joined) return Error{joined.error()};
+  auto one_digit = read_whole_if_better(model, a, p);
+  if (!one_digit) return Error{one_digit.error()};
+  if (one_digit.value()) whole_predicted = true;
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
     return too_many_digits(a.atoms.size(), read.max_digits);
   if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
