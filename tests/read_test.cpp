@@ -192,8 +192,9 @@ TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
     EXPECT_EQ(r.value().digits[0].prediction.uncertain, one.value().uncertain) << i;
   }
   std::printf("MNIST test digits 0-499 read as more than one digit: %d\n", split);
-  // Measured 0 (4 — "5"s whose flag floats clear — before wide parts were left to the network
-  // and floating parts joined on a lower bar).
+  // Measured 1 (a digit the network is unsure of, cut where its halves read best; 4 — "5"s whose
+  // flag floats clear — before wide parts were left to the network and floating parts joined on a
+  // lower bar). Of all 10 000, 19 (17 of them right alone).
   EXPECT_LE(split, 2);
 }
 
@@ -306,13 +307,14 @@ TEST(ReadAccuracy, TouchingMnistDigitsAreSplitOrFlagged) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 2, numbers::touching_pairs());
   std::printf("touching MNIST pairs: %s", numbers::summary(s).c_str());
-  // Measured: 65.00 % exact; of the wrong answers 97 carry an uncertain digit and 8 do not.
+  // Measured: 82.33 % exact; of the wrong answers 45 carry an uncertain digit and 8 do not.
   // The model is trained to be unsure of two touching digits (digits-train --touching): before
   // it was, 84 of the 300 read confidently as one digit, silently wrong. The floor keeps that
   // from coming back. Reading cuts such ink where the network reads the two halves best, of five
-  // places (50.33 % exact, 11 silently wrong, when it tried only the column with the least ink).
+  // places, whenever the network is unsure of it (50.33 % exact, 11 silently wrong, when it tried
+  // only the column with the least ink; 65.00 % when a lone part had to be over 1.1 heights wide).
   EXPECT_LE(s.unflagged_wrong, s.numbers / 10);
-  EXPECT_GE(s.exact_rate(), 0.6);
+  EXPECT_GE(s.exact_rate(), 0.75);
 }
 
 void check_pen_numbers(bool as_png, double exact, double digit, const numbers::Style& style = {}, const char* name = "",

@@ -23,14 +23,15 @@ Result<std::vector<Prediction>> one(Result<Prediction> p) {
 // the least ink), when that is above the whole's own confidence. In a number, only ink the
 // network is unsure of: it is trained to be unsure of two touching digits (digits-train
 // --touching), while it reads the halves of one wide digit — a "6" as "6" and "0" — as surely
-// as two digits. Alone, a digit is more likely a wide digit than two touching ones: only far
-// too wide ink. Returns whether it cut any.
+// as two digits. Alone, the same, or when far too wide for one digit (over 1.1 heights: a pair
+// the network reads as one sure digit would otherwise pass silently). Returns whether it cut any.
 Result<bool> split_wide(Model& model, Atoms& a, std::vector<Prediction>& p) {
   bool split = false;
   if (a.split)
     for (std::size_t i = 0; i < a.atoms.size(); ++i) {
       if (!a.atoms[i].may_split) continue;
-      if (a.atoms.size() == 1 ? a.atoms[i].x1 - a.atoms[i].x0 <= 1.1f * a.height : !p[i].uncertain) continue;
+      const bool far_too_wide = a.atoms[i].x1 - a.atoms[i].x0 > 1.1f * a.height;
+      if (!p[i].uncertain && (a.atoms.size() > 1 || !far_too_wide)) continue;
       auto cuts = a.split(a.atoms[i]);
       if (!cuts) return Error{cuts.error()};
       if (cuts.value().empty()) continue;
