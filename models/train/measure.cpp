@@ -12,7 +12,9 @@
 
 namespace train {
 
-digits::Model load_exported(const std::vector<std::uint8_t>& blob, digits::Precision precision) {
+namespace {
+
+digits::Model load(const std::vector<std::uint8_t>& blob, digits::Precision precision) {
   digits::ModelOptions options;
   options.precision = precision;
   auto model = digits::Model::load(blob.data(), blob.size(), options);
@@ -23,21 +25,29 @@ digits::Model load_exported(const std::vector<std::uint8_t>& blob, digits::Preci
   return std::move(model.value());
 }
 
-double core_accuracy(const std::vector<std::uint8_t>& blob, const std::vector<digits::Image28>& images,
-                     const std::vector<std::uint8_t>& labels, digits::Precision precision) {
-  auto ran = load_exported(blob, precision).predict_batch(images);
+}  // namespace
+
+Exported load_exported(const std::vector<std::uint8_t>& f32_blob, const std::vector<std::uint8_t>& int8_blob) {
+  return {load(f32_blob, digits::Precision::F32), load(int8_blob, digits::Precision::F32),
+          load(int8_blob, digits::Precision::Int8)};
+}
+
+std::vector<digits::Prediction> predict_all(digits::Model& model, const std::vector<digits::Image28>& images) {
+  auto ran = model.predict_batch(images);
   if (!ran) {
     std::cerr << "digits-train: core could not run the exported blob: " << ran.error() << "\n";
     std::exit(1);
   }
-  const auto& preds = ran.value();
-  size_t ok = 0;
-  for (size_t i = 0; i < preds.size(); ++i) ok += preds[i].digit == labels[i];
-  return double(ok) / preds.size();
+  return std::move(ran.value());
 }
 
-nlohmann::json pen_report(const Data& data, const Options& opt, digits::Model& f32_model,
-                          const std::vector<std::uint8_t>& int8_blob) {
+double accuracy(const std::vector<digits::Prediction>& predictions, const std::vector<std::uint8_t>& labels) {
+  size_t ok = 0;
+  for (size_t i = 0; i < predictions.size(); ++i) ok += predictions[i].digit == labels[i];
+  return double(ok) / predictions.size();
+}
+
+nlohmann::json pen_report(const Data& data, const Options& opt, Exported& core) {
   nlohmann::json p = {{"data_sha256", data.pen_sha256},
                       {"samples", data.pen_samples.size()},
                       {"train_digits", data.pen_train.size()},
@@ -47,14 +57,12 @@ nlohmann::json pen_report(const Data& data, const Options& opt, digits::Model& f
                       {"writer_balance", opt.writer_balance},
                       {"png_share", opt.pen_png},
                       {"held_out_sources", pen::held_out_sources()}};
-  digits::Model int8_model = load_exported(int8_blob, digits::Precision::F32),
-                int8c_model = load_exported(int8_blob, digits::Precision::Int8);
   std::vector<int> labels;
   for (size_t i : data.pen_val) labels.push_back(data.pen_samples[i].label);
   for (pen::Path path : {pen::Path::Strokes, pen::Path::Png}) {
-    for (auto [name, model] : {std::pair<const char*, digits::Model*>{"f32", &f32_model},
-                               {"int8", &int8_model},
-                               {"int8_compute", &int8c_model}}) {
+    for (auto [name, model] : {std::pair<const char*, digits::Model*>{"f32", &core.f32},
+                               {"int8", &core.int8},
+                               {"int8_compute", &core.int8_compute}}) {
       auto r = pen::evaluate(*model, data.pen_samples, data.pen_val, path);
       if (!r) {
         std::cerr << "digits-train: pen evaluation: " << r.error() << "\n";

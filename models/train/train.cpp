@@ -183,9 +183,11 @@ int main(int argc, char** argv) {
   const auto int8 = digits::encode_weights(blob, digits::DType::Int8PerChannel);
   write_bytes(opt.out + "/digits-f32.dgt", f32);
   write_bytes(opt.out + "/digits-int8.dgt", int8);
-  const double core_f32 = core_accuracy(f32, test_pre, splits.test_labels, digits::Precision::F32);
-  const double core_int8 = core_accuracy(int8, test_pre, splits.test_labels, digits::Precision::F32);
-  const double core_int8_compute = core_accuracy(int8, test_pre, splits.test_labels, digits::Precision::Int8);
+  Exported core = load_exported(f32, int8);
+  const auto mnist_preds = predict_all(core.f32, test_pre);
+  const double core_f32 = accuracy(mnist_preds, splits.test_labels);
+  const double core_int8 = accuracy(predict_all(core.int8, test_pre), splits.test_labels);
+  const double core_int8_compute = accuracy(predict_all(core.int8_compute, test_pre), splits.test_labels);
   std::fprintf(stderr,
                "core (XNNPACK) test accuracy: f32 %.4f, int8 storage %.4f, int8 storage+compute %.4f (%zu images)\n",
                core_f32, core_int8, core_int8_compute, test_pre.size());
@@ -195,13 +197,6 @@ int main(int argc, char** argv) {
   for (long i = 0; i < pred.size(0); ++i) confusion[splits.y_test[i].item<long>()][pred[i].item<long>()]++;
 
   // MNIST test calibration as core computes it (calibrated probabilities, fitted threshold).
-  digits::Model core_model = load_exported(f32, digits::Precision::F32);
-  auto mnist_ran = core_model.predict_batch(test_pre);
-  if (!mnist_ran) {
-    std::cerr << "digits-train: core could not run the exported blob: " << mnist_ran.error() << "\n";
-    std::exit(1);
-  }
-  const auto& mnist_preds = mnist_ran.value();
   const std::vector<int> mnist_labels(splits.test_labels.begin(), splits.test_labels.end());
 
   nlohmann::json m = {{"epochs", opt.epochs},
@@ -229,7 +224,7 @@ int main(int argc, char** argv) {
   if (!opt.soup.empty()) m["soup"] = soup;
 
   // The held-out sources as the product meets them, in both paths and all three ways to run.
-  if (with_pen) m["pen"] = pen_report(data, opt, core_model, int8);
+  if (with_pen) m["pen"] = pen_report(data, opt, core);
   m["curve"] = curve;
   std::ofstream mf(opt.out + "/metrics.json");
   mf << m.dump(2) << "\n";
