@@ -18,6 +18,12 @@ json prediction_json(const digits::Prediction& p) {
               {"uncertain", p.uncertain}};
 }
 
+namespace {
+json box_json(const digits::Box& b) {
+  return json{{"x", round6(b.x)}, {"y", round6(b.y)}, {"width", round6(b.width)}, {"height", round6(b.height)}};
+}
+}  // namespace
+
 json reading_json(const digits::Reading& r) {
   json list = json::array();
   for (const auto& d : r.digits) {
@@ -28,13 +34,12 @@ json reading_json(const digits::Reading& r) {
                         {"probabilities", std::move(probs)},
                         {"uncertain", d.prediction.uncertain},
                         {"touching", d.touching},
-                        {"box",
-                         {{"x", round6(d.box.x)},
-                          {"y", round6(d.box.y)},
-                          {"width", round6(d.box.width)},
-                          {"height", round6(d.box.height)}}}});
+                        {"box", box_json(d.box)}});
   }
-  return json{{"text", r.text}, {"digits", std::move(list)}, {"empty", r.empty}};
+  json separators = json::array();
+  for (const auto& s : r.separators)
+    separators.push_back(json{{"symbol", std::string(1, s.symbol)}, {"after", s.after}, {"box", box_json(s.box)}});
+  return json{{"text", r.text}, {"digits", std::move(list)}, {"separators", std::move(separators)}, {"empty", r.empty}};
 }
 
 }  // namespace answer

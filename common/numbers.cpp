@@ -189,7 +189,7 @@ void Score::add(const std::string& truth, const digits::Reading& r) {
     bool flagged = false;
     for (const auto& d : r.digits) flagged |= d.prediction.uncertain;
     ++(flagged ? flagged_wrong : unflagged_wrong);
-    miscounted += r.text.size() != truth.size();
+    miscounted += r.digits.size() != truth.size();  // truth: digits only
     if (misses.size() < 40) misses.push_back(truth + "->" + r.text);
   }
 }

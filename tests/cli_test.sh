@@ -42,7 +42,7 @@ check "read exits 0 on good files" $rc
 echo "$out" | head -1 | grep -Eq '^\{"file":".*number-2026.png","text":"2026","digits":\[\{"digit":2,.*"box":\{"x":'; check "read: 2026 with boxes" $?
 [ "$(echo "$out" | head -1 | grep -o '"box"' | wc -l)" -eq 4 ]; check "read: four digits" $?
 echo "$out" | sed -n 2p | grep -q '"text":"7"'; check "read: one digit reads as predict" $?
-echo "$out" | tail -1 | grep -q '"text":"","digits":\[\],"empty":true'; check "read: blank is empty" $?
+echo "$out" | tail -1 | grep -q '"text":"","digits":\[\],"separators":\[\],"empty":true'; check "read: blank is empty" $?
 "$digits" read "$tmp/text.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -ne 0 ] && grep -q "text.png: .*not a PNG" "$tmp/err" && [ ! -s "$tmp/out" ]; check "read: a bad file is an error that names it" $?
 

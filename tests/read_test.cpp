@@ -149,6 +149,41 @@ TEST(ReadStrokes, SlantedDigitsThatOverlapInXAreStillApart) {
   EXPECT_EQ(r.value().digits.size(), 2u);
 }
 
+// A dot of a few points around (x, y), as a pen tap leaves it; a comma as a short stroke down-left.
+digits::Stroke dot(float x, float y) { return {{x, y}, {x + 3, y + 1}, {x + 1, y + 3}, {x - 2, y + 1}}; }
+digits::Stroke comma(float x, float y) { return {{x + 2, y}, {x + 1, y + 8}, {x - 3, y + 18}}; }
+
+TEST(ReadStrokes, APointOrACommaLowBetweenDigitsIsASeparator) {
+  // "10.47" and "1,007": a mark low in the gap is no part of a digit (the digits read as alone).
+  auto r =
+      model().read_strokes(concat({shifted(1, 0), shifted(0, 120), {dot(232, 96)}, shifted(4, 260), shifted(7, 380)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "10.47");
+  ASSERT_EQ(r.value().digits.size(), 4u);
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_EQ(r.value().separators[0].symbol, '.');
+  EXPECT_EQ(r.value().separators[0].after, 1);
+  EXPECT_NEAR(r.value().separators[0].box.x, 230, 1);
+  EXPECT_NEAR(r.value().separators[0].box.width, 5, 1);
+  auto alone = model().predict_strokes(shifted(4, 260));
+  EXPECT_EQ(std::memcmp(r.value().digits[2].prediction.probabilities.data(), alone.value().probabilities.data(),
+                        sizeof(float) * 10),
+            0);
+  r = model().read_strokes(
+      concat({shifted(1, 0), {comma(110, 92)}, shifted(0, 140), shifted(0, 260), shifted(7, 380)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1,007");
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_EQ(r.value().separators[0].after, 0);
+  // The same dot at mid-height, or right at the foot of a digit, is not a separator.
+  for (const auto& d : {dot(232, 50), dot(200, 96)}) {
+    r = model().read_strokes(concat({shifted(1, 0), shifted(0, 120), {d}, shifted(4, 260), shifted(7, 380)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_TRUE(r.value().separators.empty()) << r.value().text;
+    EXPECT_EQ(r.value().text.find_first_of(".,"), std::string::npos) << r.value().text;
+  }
+}
+
 TEST(ReadStrokes, EmptyInputAndLimits) {
   auto none = model().read_strokes({});
   ASSERT_TRUE(none);
@@ -234,6 +269,27 @@ TEST(ReadImage, AWideDigitReadSurelyIsNotCut) {
   auto r = read_drawing(strokes, 320, 130, 15, 15, 7);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "51");
+}
+
+TEST(ReadImage, APointLowBetweenDigitsIsASeparator) {
+  // "10.47" drawn with a 5-pixel pen: the dot is a blob of the pen's width in the gap.
+  auto strokes = concat({shifted(1, 0), shifted(0, 120), {dot(232, 96)}, shifted(4, 260), shifted(7, 380)});
+  auto r = read_drawing(strokes, 520, 140, 15, 15, 5);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "10.47");
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_NEAR(r.value().separators[0].box.x, 15 + 230 - 2.5f, 2);
+  // A speck thinner than the pen at the same place is noise, not a point.
+  auto canvas = testutil::render(concat({shifted(1, 0), shifted(0, 120), shifted(4, 260), shifted(7, 380)}), 520, 140,
+                                 1.0f, 15, 15, 5);
+  digits::PixelFormat format;
+  auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  ASSERT_EQ(format, digits::PixelFormat::Gray8);
+  px[static_cast<size_t>(15 + 98) * 520 + 15 + 232] = 0;
+  r = model().read_image({px.data(), 520, 140, format, 0});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r.value().separators.empty()) << r.value().text;
+  EXPECT_EQ(r.value().digits.size(), 4u) << r.value().text;
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {

@@ -320,7 +320,19 @@ TEST_F(Server, ReadsNumbersFromEveryBody) {
   EXPECT_EQ(j["empty"], false);
   ASSERT_EQ(j["digits"].size(), 3u);
   EXPECT_NEAR(j["digits"][2]["box"]["x"].get<double>(), 240 + 20, 1) << j;
+  EXPECT_EQ(j["separators"], json::array()) << j;
   EXPECT_TRUE(j.contains("model") && j.contains("elapsed_ms"));
+  // With a dot low between the 1 and the 4: "1.47", the point where it was written.
+  strokes.insert(strokes.begin() + 1,
+                 json::array({json::array({110, 96}), json::array({113, 97}), json::array({111, 99})}));
+  r = post_json("/api/v1/read", json{{"strokes", strokes}});
+  ASSERT_TRUE(r);
+  j = json::parse(r->body);
+  EXPECT_EQ(j["text"], "1.47") << j;
+  ASSERT_EQ(j["separators"].size(), 1u) << j;
+  EXPECT_EQ(j["separators"][0]["symbol"], ".");
+  EXPECT_EQ(j["separators"][0]["after"], 0);
+  EXPECT_NEAR(j["separators"][0]["box"]["x"].get<double>(), 110, 1e-4);
   // One digit, as a PNG and as a data URL: exactly /api/v1/predict's digit and probabilities.
   for (const auto& name : {"seven-dark-on-light.png", "two-light-on-dark.png"}) {
     r = post("/api/v1/read", as_string(fixture(name)), "image/png");

@@ -8,7 +8,8 @@
 //   const r = model.predictStrokes([[[10, 10], [12, 40]]]); // or predictImage / predictPixels28
 //   r.digit, r.confidence, r.probabilities, r.empty, r.uncertain, r.image (28x28 the net saw)
 //   const n = model.readStrokes(strokes);                   // a whole number (or readImage)
-//   n.text ("2026"), n.empty, n.digits[i]: an answer as above plus box {x, y, width, height}, touching
+//   n.text ("2026", "12.50"), n.empty, n.digits[i]: an answer as above plus box {x, y, width,
+//   height}, touching; n.separators[i]: {symbol ('.' or ','), after (the digit it follows), box}
 //
 // Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
 (function (root) {
@@ -20,8 +21,11 @@
   // uncertain, elapsed_ms (4 bytes each), then image[784] bytes.
   const ANSWER_IMAGE_OFFSET = 4 * (2 + CLASSES + 3);
   const ANSWER_BYTES = ANSWER_IMAGE_OFFSET + PIXELS;
-  // ReadAnswer: count, elapsed_ms, then ReadDigit[count]: an Answer, box[4] floats, touching.
+  // ReadAnswer: count, elapsed_ms, then ReadDigit[32]: an Answer, box[4] floats, touching; then
+  // the separator count and ReadSeparator[31]: symbol, after, box[4] (4 bytes each).
   const READ_DIGIT_BYTES = ANSWER_BYTES + 20;
+  const READ_SEPARATORS_OFFSET = 8 + 32 * READ_DIGIT_BYTES;
+  const READ_SEPARATOR_BYTES = 24;
 
   // Where digits.js was loaded from: digits.wasm and digits-wasm.js sit next to it.
   const scriptUrl =
@@ -233,7 +237,8 @@
         this._answer(this._core._digits_predict_strokes(this._session, xy, lengths, n)));
     }
 
-    // A whole number, left to right: {text, empty, elapsedMs, digits: [answer + box + touching]}.
+    // A whole number, left to right: {text, empty, elapsedMs, digits: [answer + box + touching],
+    // separators: [{symbol, after, box}]}.
     // One digit answers exactly as predictStrokes / predictImage do.
     readStrokes(strokes) {
       return this._withStrokes(strokes, (xy, lengths, n) =>
@@ -372,9 +377,25 @@
         delete d.elapsedMs;
         digits.push(d);
       }
+      const separators = [];
+      const n = core.HEAP32[(ptr + READ_SEPARATORS_OFFSET) >> 2];
+      for (let i = 0; i < n; ++i) {
+        const s = (ptr + READ_SEPARATORS_OFFSET + 4 + i * READ_SEPARATOR_BYTES) >> 2;
+        separators.push({
+          symbol: String.fromCharCode(core.HEAP32[s]),
+          after: core.HEAP32[s + 1],
+          box: { x: core.HEAPF32[s + 2], y: core.HEAPF32[s + 3], width: core.HEAPF32[s + 4], height: core.HEAPF32[s + 5] },
+        });
+      }
+      let text = '';
+      digits.forEach((d, i) => {
+        text += String(d.digit);
+        for (const s of separators) if (s.after === i) text += s.symbol;
+      });
       return {
-        text: digits.map((d) => String(d.digit)).join(''),
+        text: text,
         digits: digits,
+        separators: separators,
         empty: count === 0,
         elapsedMs: core.HEAPF32[(ptr >> 2) + 1],
       };

@@ -44,10 +44,18 @@ struct ReadDigit {
   float box[4];           // x, y, width, height in the input's coordinates
   std::int32_t touching;  // 1: cut out of touching ink
 };
+// A decimal point or comma between two digits (digits::ReadSeparator).
+struct ReadSeparator {
+  std::int32_t symbol;  // '.' or ','
+  std::int32_t after;   // between digits[after] and digits[after + 1]
+  float box[4];         // x, y, width, height in the input's coordinates
+};
 struct ReadAnswer {
   std::int32_t count;  // 0 when nothing was drawn
   float elapsed_ms;    // segmentation + preprocessing + inference inside core
   ReadDigit digits[kMaxReadDigits];
+  std::int32_t separator_count;
+  ReadSeparator separators[kMaxReadDigits - 1];
 };
 static_assert(offsetof(ReadDigit, box) == sizeof(Answer) && offsetof(ReadDigit, touching) == sizeof(Answer) + 16,
               "wasm/api.js: ReadDigit");
@@ -55,6 +63,10 @@ static_assert(sizeof(ReadDigit) == sizeof(Answer) + 20, "wasm/api.js: READ_DIGIT
 static_assert(offsetof(ReadAnswer, count) == 0 && offsetof(ReadAnswer, elapsed_ms) == 4 &&
                   offsetof(ReadAnswer, digits) == 8,
               "wasm/api.js: ReadAnswer");
+static_assert(offsetof(ReadAnswer, separator_count) == 8 + kMaxReadDigits * sizeof(ReadDigit) &&
+                  offsetof(ReadAnswer, separators) == 12 + kMaxReadDigits * sizeof(ReadDigit) &&
+                  sizeof(ReadSeparator) == 24 && offsetof(ReadSeparator, box) == 8,
+              "wasm/api.js: READ_SEPARATORS_OFFSET");
 
 struct Session {
   std::optional<digits::Model> model;  // empty when loading failed (see error)
@@ -115,6 +127,13 @@ ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, do
     a.digits[i].box[0] = d.box.x, a.digits[i].box[1] = d.box.y;
     a.digits[i].box[2] = d.box.width, a.digits[i].box[3] = d.box.height;
     a.digits[i].touching = d.touching ? 1 : 0;
+  }
+  a.separator_count = 0;
+  for (const auto& sep : r.value().separators) {
+    if (a.separator_count == kMaxReadDigits - 1) break;
+    ReadSeparator& out = a.separators[a.separator_count++];
+    out.symbol = sep.symbol, out.after = sep.after;
+    out.box[0] = sep.box.x, out.box[1] = sep.box.y, out.box[2] = sep.box.width, out.box[3] = sep.box.height;
   }
   a.elapsed_ms = static_cast<float>(now_ms() - start);
   s->error.clear();

@@ -197,7 +197,7 @@
       ? 'Read ' + n.text + ' — not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1) + ' (' + e[0].digit + ')').join(', ') + '.' +
         (joined.length ? ' ' + TWO_TOUCHING : '')
       : 'Read ' + n.text + '.';
-    announce.textContent = 'Read ' + n.text.split('').join(' ') + '.' +
+    announce.textContent = 'Read ' + spoken(n.text) + '.' +
       (unsure.length ? ' Not sure about ' + unsure.map((e) => 'digit ' + (e[1] + 1)).join(', ') + '.' : '') +
       (joined.length ? ' ' + TWO_TOUCHING : '');
     n.digits.forEach((d, i) => {
@@ -234,6 +234,9 @@
   // those, so say what helps.
   const mayBeTwo = (d) => d.touching || (d.box && d.box.width > 1.1 * d.box.height);
   const TWO_TOUCHING = 'If you wrote two digits there, leave a little gap between them.';
+
+  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0".
+  const spoken = (text) => text.split('').map((c) => c === '.' ? 'point' : c === ',' ? 'comma' : c).join(' ');
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
   const pct = (p) => p >= 0.9995 ? '>99.9 %' : (100 * p).toFixed(p < 0.0005 ? 0 : 1) + ' %';

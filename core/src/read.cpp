@@ -92,6 +92,14 @@ Pair pair(const Atoms& a, const Atoms::Atom& left, const Atoms::Atom& right) {
               low.y + low.height < high.y + 0.7f * high.height};
 }
 
+// Whether a point or a comma stands between two atoms: then they are two digits, whatever the
+// network reads of them together ("1.1" is no "4").
+bool separated(const Atoms& a, const Atoms::Atom& left, const Atoms::Atom& right) {
+  return std::any_of(a.separators.begin(), a.separators.end(), [&](const Atoms::Separator& s) {
+    return s.x > (left.x0 + left.x1) / 2 && s.x < (right.x0 + right.x1) / 2;
+  });
+}
+
 // Joins neighbours into digits, greedily from the left, so a digit of three atoms can form too
 // (see Pair). Returns whether it joined any.
 Result<bool> join_neighbours(Model& model, Atoms& a, std::vector<Prediction>& p) {
@@ -99,7 +107,7 @@ Result<bool> join_neighbours(Model& model, Atoms& a, std::vector<Prediction>& p)
   for (std::size_t i = 0; i + 1 < a.atoms.size();) {
     const auto &left = a.atoms[i], &right = a.atoms[i + 1];
     const Pair here = pair(a, left, right);
-    if ((here.close || here.part) && !left.segment.touching && !right.segment.touching) {
+    if ((here.close || here.part) && !left.segment.touching && !right.segment.touching && !separated(a, left, right)) {
       auto joined = a.join(left, right);
       if (!joined) return Error{joined.error()};
       auto pjr = model.predict(joined.value().segment.image);
@@ -109,7 +117,8 @@ Result<bool> join_neighbours(Model& model, Atoms& a, std::vector<Prediction>& p)
       // bar comes before its stem is "14", where joining left to right took the bar for the 1's.
       bool rather_right = false;
       if (here.part && right.segment.box.height < left.segment.box.height && i + 2 < a.atoms.size() &&
-          !a.atoms[i + 2].segment.touching && pair(a, right, a.atoms[i + 2]).part) {
+          !a.atoms[i + 2].segment.touching && !separated(a, right, a.atoms[i + 2]) &&
+          pair(a, right, a.atoms[i + 2]).part) {
         auto other = a.join(right, a.atoms[i + 2]);
         if (!other) return Error{other.error()};
         auto por = model.predict(other.value().segment.image);
@@ -141,10 +150,10 @@ Result<bool> join_neighbours(Model& model, Atoms& a, std::vector<Prediction>& p)
 }
 
 // The whole input as one digit, when it is no wider than a digit and reads better so (a lone
-// "4" whose stem lands beside its bar): what the pad meets most often is one digit. Returns
-// whether it did.
+// "4" whose stem lands beside its bar): what the pad meets most often is one digit. Never with a
+// point or a comma between its atoms. Returns whether it did.
 Result<bool> read_whole_if_better(Model& model, Atoms& a, std::vector<Prediction>& p) {
-  if (a.atoms.size() > 1) {
+  if (a.atoms.size() > 1 && a.separators.empty()) {
     float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     double product = 1;
     for (std::size_t k = 0; k < a.atoms.size(); ++k) {
@@ -210,11 +219,23 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
     }
   }
   r.empty = false;
+  // Each separator after the digits left of it; one that ended up before the first digit or after
+  // the last (their neighbour's ink did not make a digit) is left out.
+  std::sort(a.separators.begin(), a.separators.end(),
+            [](const Atoms::Separator& l, const Atoms::Separator& s) { return l.x < s.x; });
+  for (const auto& s : a.separators) {
+    const auto left =
+        std::count_if(a.atoms.begin(), a.atoms.end(), [&](const Atoms::Atom& at) { return (at.x0 + at.x1) / 2 < s.x; });
+    if (left >= 1 && static_cast<std::size_t>(left) < a.atoms.size())
+      r.separators.push_back({s.symbol, s.box, static_cast<int>(left) - 1});
+  }
+  auto sep = r.separators.begin();
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {
     auto& seg = a.atoms[i].segment;
     ReadDigit d{p[i], seg.box, std::move(seg.strokes), seg.touching, seg.image};
     if (d.touching) d.prediction.uncertain = true;
     r.text += static_cast<char>('0' + d.prediction.digit);
+    for (; sep != r.separators.end() && sep->after == static_cast<int>(i); ++sep) r.text += sep->symbol;
     r.digits.push_back(std::move(d));
   }
   return r;

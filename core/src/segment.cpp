@@ -5,9 +5,11 @@
 // overlaps it in x, upright it does not). Marks that overlap along the line are one digit (a "4"
 // in two strokes, a "7" and its bar, a "5" and its flag, however late they were written); marks
 // too small to be a digit (a dot, a tick) join the nearest digit, or are dropped when far from
-// all of them. An image part as wide as two digits is cut where its ink is thinnest.
+// all of them — unless one sits low in the gap between two digits, clear of both: a decimal point
+// or a comma ("12.50", "1,000"). An image part as wide as two digits is cut where its ink is thinnest.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -62,9 +64,60 @@ int find(std::vector<int>& parent, int i) {
   return i;
 }
 
-// Groups marks into digits; each group lists mark indices. Marks not in any group were dropped.
-// Groups are in no particular order yet (the caller sorts them once their boxes are final).
-std::vector<std::vector<int>> group_marks(const std::vector<Mark>& marks, float height) {
+// The digits' boxes with the writing's slant taken out and as written.
+struct Frames {
+  std::vector<Mark> upright, plain;
+};
+
+// Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
+// mark's frame; `self` is the mark's own group, if it is one), clear of both by a little: then
+// `base` and `line` are the two digits' baseline and height.
+bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, size_t self, float& base, float& line) {
+  const float cx = (m.x0 + m.x1) / 2;
+  const Mark* left = nullptr;
+  const Mark* right = nullptr;
+  for (const Mark& b : boxes) {
+    if (b.h() < 0.6f * height) continue;  // a "4"'s bar or hook, grouped with its stem later (or m)
+    if (b.x1 <= cx && (!left || b.x1 > left->x1)) left = &b;
+    if (b.x0 >= cx && (!right || b.x0 < right->x0)) right = &b;
+  }
+  if (!left || !right) return false;
+  for (size_t k = 0; k < boxes.size(); ++k)  // over or under a digit: no gap there
+    if (k != self && boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0) return false;
+  base = (left->y1 + right->y1) / 2;
+  line = std::max(base - (left->y0 + right->y0) / 2, 0.5f * height);
+  return m.x0 >= left->x1 + 0.03f * line && m.x1 <= right->x0 - 0.03f * line;
+}
+
+// A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
+// "1,000"), not a bit of either digit: '.', or ',' when it reaches below the digits' baseline and
+// is taller than wide; 0 when it is no separator. The gap is looked for with the slant taken out
+// (`upright`) and as written (`plain`): a dot at the foot of an upright "7" lies under the 7's bar
+// once an italic neighbour's slant is taken out. The mark must stand clear of both digits, its top
+// in their lowest third, not flat (a "1"'s foot, a "2"'s base written apart) and, in a picture, at
+// least about as thick as the pen (`pen`; 0 for strokes): specks of noise and the broken-off ends
+// of strokes in scanned digits lie at their digit's edge or are thinner than its strokes.
+char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
+               float height, float pen, size_t self = SIZE_MAX) {
+  float base = 0, line = 0;
+  if (!in_gap(upright[i], boxes.upright, height, self, base, line) &&
+      !in_gap(plain[i], boxes.plain, height, self, base, line))
+    return 0;
+  const Mark& m = plain[i];
+  if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line) return 0;
+  if (m.w() > 1.5f * m.h() + 0.04f * line || std::min(m.w(), m.h()) < 0.7f * pen) return 0;
+  return m.y1 > base + 0.1f * line && m.h() > 1.2f * m.w() ? ',' : '.';
+}
+
+struct Grouping {
+  std::vector<std::vector<int>> digits;          // mark indices, one list per digit
+  std::vector<std::pair<int, char>> separators;  // a mark, and '.' or ','
+};
+
+// Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
+// lists mark indices. Marks in no group and not a separator were dropped. Groups are in no particular order yet (the
+// caller sorts them once their boxes are final).
+Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
   const int n = static_cast<int>(marks.size());
   std::vector<int> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
@@ -87,27 +140,53 @@ std::vector<std::vector<int>> group_marks(const std::vector<Mark>& marks, float 
     if (slot[r] < 0) slot[r] = static_cast<int>(groups.size()), groups.emplace_back();
     groups[slot[r]].push_back(i);
   }
-  // Small marks join the group whose box is nearest, if it is within half a digit.
-  std::vector<Mark> boxes(groups.size());
-  for (size_t g = 0; g < groups.size(); ++g)
-    for (int i : groups[g]) {
-      Mark& b = boxes[g];
-      b.x0 = std::min(b.x0, marks[i].x0), b.x1 = std::max(b.x1, marks[i].x1);
-      b.y0 = std::min(b.y0, marks[i].y0), b.y1 = std::max(b.y1, marks[i].y1);
+  auto box_of = [](const std::vector<Mark>& frame, const std::vector<int>& group) {
+    Mark b;
+    for (int i : group)
+      b.x0 = std::min(b.x0, frame[i].x0), b.x1 = std::max(b.x1, frame[i].x1), b.y0 = std::min(b.y0, frame[i].y0),
+      b.y1 = std::max(b.y1, frame[i].y1);
+    return b;
+  };
+  Frames boxes;
+  for (const auto& g : groups) boxes.upright.push_back(box_of(marks, g)), boxes.plain.push_back(box_of(plain, g));
+  // Points and commas: small marks, and groups of one mark that are small beside the groups
+  // (a digit written in several strokes makes `height`, the marks', read low: a comma after a
+  // two-stroke "4" can be bigger than 0.3 of it).
+  Grouping out;
+  const float digit = digit_height(boxes.upright);
+  for (size_t g = 0; g < groups.size();) {
+    const int i = groups[g][0];
+    const char symbol =
+        groups[g].size() == 1 && tiny(marks[i], digit) ? separator(i, marks, plain, boxes, digit, pen, g) : 0;
+    if (!symbol) {
+      ++g;
+      continue;
     }
+    out.separators.push_back({i, symbol});
+    groups.erase(groups.begin() + static_cast<long>(g));
+    boxes.upright.erase(boxes.upright.begin() + static_cast<long>(g));
+    boxes.plain.erase(boxes.plain.begin() + static_cast<long>(g));
+  }
+  // Other small marks join the group whose box is nearest, if it is within half a digit.
   for (int i : small) {
     const Mark& m = marks[i];
+    if (const char symbol = separator(i, marks, plain, boxes, digit, pen)) {
+      out.separators.push_back({i, symbol});
+      continue;
+    }
     float best = INFINITY;
     size_t at = 0;
-    for (size_t g = 0; g < boxes.size(); ++g) {
-      const float dx = std::max({0.0f, boxes[g].x0 - m.x1, m.x0 - boxes[g].x1});
-      const float dy = std::max({0.0f, boxes[g].y0 - m.y1, m.y0 - boxes[g].y1});
+    for (size_t g = 0; g < boxes.upright.size(); ++g) {
+      const Mark& b = boxes.upright[g];
+      const float dx = std::max({0.0f, b.x0 - m.x1, m.x0 - b.x1});
+      const float dy = std::max({0.0f, b.y0 - m.y1, m.y0 - b.y1});
       const float d = std::hypot(dx, dy);
       if (d < best) best = d, at = g;
     }
     if (best <= 0.5f * height) groups[at].push_back(i);
   }
-  return groups;
+  out.digits = std::move(groups);
+  return out;
 }
 
 // The box around the points of strokes[which...], in the strokes' own units.
@@ -154,23 +233,28 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
   if (whole.value().empty) return out;
 
   const float slant = stroke_slant(strokes);
-  std::vector<Mark> marks;
-  std::vector<int> stroke_of;  // mark -> stroke index (empty strokes make no mark)
+  std::vector<Mark> marks, plain;  // with the slant taken out, and as written
+  std::vector<int> stroke_of;      // mark -> stroke index (empty strokes make no mark)
   for (size_t s = 0; s < strokes.size(); ++s) {
     if (strokes[s].empty()) continue;
-    Mark m;
+    Mark m, q;
     for (const Point& p : strokes[s]) {
       const float x = p.x - slant * p.y;
       m.x0 = std::min(m.x0, x), m.x1 = std::max(m.x1, x), m.y0 = std::min(m.y0, p.y), m.y1 = std::max(m.y1, p.y);
+      q.x0 = std::min(q.x0, p.x), q.x1 = std::max(q.x1, p.x);
     }
-    marks.push_back(m);
+    q.y0 = m.y0, q.y1 = m.y1;
+    marks.push_back(m), plain.push_back(q);
     stroke_of.push_back(static_cast<int>(s));
   }
   if (marks.size() > static_cast<size_t>(kMaxMarks))
     return Error{"the drawing has " + std::to_string(marks.size()) + " strokes, more than the limit of " +
                  std::to_string(kMaxMarks)};
   out.height = digit_height(marks);
-  auto groups = group_marks(marks, out.height);
+  auto grouping = group_marks(marks, plain, out.height, 0);
+  auto& groups = grouping.digits;
+  for (const auto& [i, symbol] : grouping.separators)
+    out.separators.push_back({symbol, stroke_box(strokes, {stroke_of[i]}), (marks[i].x0 + marks[i].x1) / 2});
   if (groups.size() > static_cast<size_t>(4 * read.max_digits)) return too_many_digits(groups.size(), read.max_digits);
 
   // Each group's strokes (writing order), box, and extent along the writing line.
@@ -242,6 +326,27 @@ struct Piece {
   int part;
   int from = -(1 << 30), to = 1 << 30;  // window columns [from, to)
 };
+
+// The pen's width in a picture: the median vertical run of ink through the parts big enough to
+// be (part of) a digit.
+float pen_width(const detail::Plane& win, const std::vector<int>& label, const std::vector<Mark>& parts, float height) {
+  std::vector<bool> big(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) big[i] = !tiny(parts[i], height);
+  std::vector<int> runs;
+  for (int x = 0; x < win.w; ++x) {
+    int run = 0;
+    for (int y = 0; y <= win.h; ++y) {
+      const int l = y < win.h ? label[static_cast<size_t>(y) * win.w + x] : -1;
+      if (l >= 0 && big[l] && win.at(x, y) > kInkThreshold)
+        ++run;
+      else if (run)
+        runs.push_back(run), run = 0;
+    }
+  }
+  if (runs.empty()) return 0;
+  std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
+  return float(runs[runs.size() / 2]);
+}
 
 }  // namespace
 
@@ -331,7 +436,13 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     return Error{"the image has " + std::to_string(big) + " separate marks of ink, more than the limit of " +
                  std::to_string(kMaxMarks) + ": crop it to the number"};
   const float height = digit_height(upright);
-  const auto groups = group_marks(upright, height);
+  const auto grouping = group_marks(upright, plain, height, pen_width(win, label, upright, height));
+  const auto& groups = grouping.digits;
+  for (const auto& [i, symbol] : grouping.separators) {
+    const Part& p = parts[i];
+    const Box box{float(ink.x0 + p.x0), float(ink.y0 + p.y0), float(p.x1 + 1 - p.x0), float(p.y1 + 1 - p.y0)};
+    result.separators.push_back({symbol, box, (upright[i].x0 + upright[i].x1) / 2});
+  }
 
   // A group that is one part as wide as two digits is cut where the part's ink is thinnest: at
   // the column, in its middle half, crossed by the least ink, if that is no more than about one

@@ -29,7 +29,15 @@ struct Atoms {
     bool may_split = false;               // images: one ink part too wide for a digit, not cut
   };
   std::vector<Atom> atoms;  // left to right
-  float height = 1;         // the writing's digit height, along the line's units
+  // Points and commas written between digits ("12.50"): not ink of any atom, never joined. x is
+  // the mark's middle along the writing line (the atoms' x0/x1 units).
+  struct Separator {
+    char symbol = '.';
+    Box box;
+    float x = 0;
+  };
+  std::vector<Separator> separators;  // left to right
+  float height = 1;                   // the writing's digit height, along the line's units
   Preprocessed whole;       // the whole input as one digit (empty: no ink)
   // Two neighbouring atoms preprocessed as one digit. For strokes it reads the caller's strokes
   // (not copied): use join and split only while the input given to stroke_atoms lives.

@@ -485,6 +485,19 @@ describe('numbers', () => {
     await done();
   });
 
+  test('a decimal point or a comma written low between digits is read with the number', async () => {
+    const { page, done } = await open(server.url + '/', wide);
+    // Each mark is drawn in a digit's box of its own, at the digits' baseline (0.9 of the box).
+    const marks = { '.': [[[0.5, 0.87], [0.53, 0.89], [0.5, 0.91]]], ',': [[[0.52, 0.86], [0.51, 0.93], [0.46, 1.0]]] };
+    for (const [text, spoken] of [['12.50', '1 2 point 5 0'], ['1,000', '1 comma 0 0 0']]) {
+      const r = await writeNumber(page, text.split('').map((c) => marks[c] || TEMPLATES[c]));
+      assert.equal(r.number, text, `wrote ${text}, read ${r.number}`);
+      assert.deepEqual(r.chips, text.replace(/[.,]/g, '').split(''), 'one chip per digit');
+      assert.match(r.announced, new RegExp('Read ' + spoken));
+    }
+    await done();
+  });
+
   // Two digits written into each other (the second digit's box starts 0.45 of a digit's width after
   // the first's, so their strokes cross): the page reads them right, or says it is not sure and
   // that a gap would help — never one confident wrong digit. Core flags most of these pairs

@@ -186,10 +186,18 @@ struct ReadDigit {
   Image28 image{};           // the 28x28 the network saw
 };
 
+// A decimal point or a comma written low between two digits: "12.50", "1,000".
+struct ReadSeparator {
+  char symbol = '.';  // '.' or ',' (a mark that reaches below the digits' baseline, taller than wide)
+  Box box;            // around its ink (strokes: around its points)
+  int after = 0;      // it stands between digits[after] and digits[after + 1]
+};
+
 struct Reading {
-  std::string text;               // the digits, left to right: "2026" ("" when empty)
-  std::vector<ReadDigit> digits;  // in the same order
-  bool empty = true;              // no ink
+  std::string text;                       // left to right: "2026", "12.50" ("" when empty)
+  std::vector<ReadDigit> digits;          // the digits alone, in the same order
+  std::vector<ReadSeparator> separators;  // the points and commas of `text`, left to right
+  bool empty = true;                      // no ink
 };
 
 enum class Precision {
@@ -253,8 +261,9 @@ class Model {
   // reads its halves best if it is unsure of the whole (both `touching`). Close neighbours that
   // read better as one digit than as two (a "4" whose stem does not meet its bar, a "5" and its
   // flag) are joined.
-  // Ink too small to be a digit joins its nearest digit. One digit reads exactly as
-  // predict_image / predict_strokes answer it; no ink gives an empty Reading.
+  // Ink too small to be a digit joins its nearest digit, unless it sits low in the gap between
+  // two digits: then it is a decimal point or a comma (ReadSeparator), in `text` too. One digit
+  // reads exactly as predict_image / predict_strokes answer it; no ink gives an empty Reading.
   Result<Reading> read_image(const ImageView& image, const ReadOptions& read = {});
   Result<Reading> read_strokes(const std::vector<Stroke>& strokes, const ReadOptions& read = {});
 
