@@ -78,6 +78,12 @@ void pad_panel(App& app, UiState& ui) {
       dl->AddRect(a, ImVec2(a.x + d.box.width + 8, a.y + d.box.height + 8), c);
       dl->AddText(ImVec2(a.x, a.y - 14), c, std::to_string(d.prediction.digit).c_str());
     }
+  // And its decimal points and commas, boxed in grey.
+  if (live)
+    for (const auto& s : reading.separators) {
+      const ImVec2 a(origin.x + s.box.x - 3, origin.y + s.box.y - 3);
+      dl->AddRect(a, ImVec2(a.x + s.box.width + 6, a.y + s.box.height + 6), IM_COL32(170, 170, 180, 255));
+    }
   dl->PopClipRect();
   if (!live && app.strokes().empty()) {
     dl->AddText(ImVec2(origin.x + 12, origin.y + 12), IM_COL32(150, 150, 150, 255), "showing the file; draw here");
