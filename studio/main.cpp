@@ -82,6 +82,7 @@ void print_shown(const studio::App& app, const Flags& f, int width, int height) 
          {"index", app.image_index()}, {"digit", an.error.empty() ? digit(p) : json(nullptr)},
          {"confidence", p.confidence}, {"empty", p.empty},
          {"uncertain", p.uncertain}};
+  j["text"] = an.reading.text;  // read as a number ("" when it could not be)
   if (auto l = app.label()) j["label"] = *l;
   if (an.compare_answer) j["compare_digit"] = digit(an.compare_answer->prediction);
   j["layers"] = an.layers.size();

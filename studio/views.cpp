@@ -217,7 +217,25 @@ void answer_panel(App& app) {
     return;
   }
   const bool compare = an.compare_answer.has_value();
-  verdict(compare ? "A" : "model", an.answer);
+  // A number: what was written comes first, each digit with its confidence (uncertain ones in
+  // amber); the whole input read as one digit below is what predict_* would answer.
+  const bool number = an.reading.digits.size() > 1;
+  if (number) {
+    ImGui::Text("Read as a number");
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddText(ImGui::GetFont(), 48.0f, at, IM_COL32(255, 255, 255, 255),
+                                        an.reading.text.c_str());
+    ImGui::Dummy(ImVec2(0, 48));
+    for (std::size_t i = 0; i < an.reading.digits.size(); ++i) {
+      const auto& d = an.reading.digits[i];
+      if (i) ImGui::SameLine();
+      ImGui::TextColored(d.prediction.uncertain ? kBad : kDim, "%d %.1f%%%s", d.prediction.digit,
+                         100 * d.prediction.confidence, d.touching ? " (cut)" : "");
+    }
+  } else if (!an.reading_error.empty()) {
+    ImGui::TextColored(kBad, "as a number: %s", an.reading_error.c_str());
+  }
+  verdict(compare ? "A" : number ? "the whole input as one digit" : "model", an.answer);
   if (compare) {
     ImGui::SameLine(0, 40);
     verdict("B", *an.compare_answer);
@@ -230,16 +248,6 @@ void answer_panel(App& app) {
     else
       ImGui::TextColored(kGood, "label %d: correct", *l);
   }
-  if (an.reading.digits.size() > 1) {
-    ImGui::Text("Read as a number: %s", an.reading.text.c_str());
-    for (const auto& d : an.reading.digits) {
-      ImGui::SameLine();
-      ImGui::TextColored(d.prediction.uncertain ? kBad : kDim, " %d %.0f%%%s", d.prediction.digit,
-                         100 * d.prediction.confidence, d.touching ? " (cut)" : "");
-    }
-  } else if (!an.reading_error.empty()) {
-    ImGui::TextColored(kBad, "as a number: %s", an.reading_error.c_str());
-  }
   heading("Probabilities");
   const float avail = ImGui::GetContentRegionAvail().x - 30;
   bars("a", an.answer, app.label(), compare ? avail / 2 - 20 : avail);
@@ -249,7 +257,13 @@ void answer_panel(App& app) {
   }
 }
 
-void stage_image(TextureCache& textures, const char* slot, const char* caption, int w, int h, const float* v) {
+// Where stage_image drew a picture: screen position of its (0, 0) and pixels per picture pixel.
+struct Placement {
+  ImVec2 origin;
+  float scale = 1;
+};
+
+Placement stage_image(TextureCache& textures, const char* slot, const char* caption, int w, int h, const float* v) {
   ImGui::BeginGroup();
   ImGui::TextUnformatted(caption);
   // Every stage takes the same square, whatever its shape, so the row lines up.
@@ -257,14 +271,30 @@ void stage_image(TextureCache& textures, const char* slot, const char* caption, 
   ImGui::Dummy(ImVec2(kStageBox, kStageBox));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(at, ImVec2(at.x + kStageBox, at.y + kStageBox), IM_COL32(0, 0, 0, 255));
+  Placement placed{at, 1};
   if (w > 0 && h > 0) {
     const Texture t = textures.upload_plane(slot, w, h, v, Scale::Unit);
     const float s = kStageBox / std::max(w, h);
     const ImVec2 p0(at.x + (kStageBox - w * s) / 2, at.y + (kStageBox - h * s) / 2);
     dl->AddImage(t.id, p0, ImVec2(p0.x + w * s, p0.y + h * s));
+    placed = {p0, s};
   }
   ImGui::TextColored(kDim, "%dx%d", w, h);
   ImGui::EndGroup();
+  return placed;
+}
+
+// A number read from a picture: its digits' boxes (uncertain ones in amber) and its points' and
+// commas' (grey) over the raw ink, which is the picture at its own size.
+void draw_segmentation(const digits::Reading& r, Placement at) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  auto rect = [&](const digits::Box& b, ImU32 c) {
+    dl->AddRect(ImVec2(at.origin.x + b.x * at.scale - 1, at.origin.y + b.y * at.scale - 1),
+                ImVec2(at.origin.x + (b.x + b.width) * at.scale + 1, at.origin.y + (b.y + b.height) * at.scale + 1), c);
+  };
+  for (const auto& d : r.digits)
+    rect(d.box, d.prediction.uncertain ? IM_COL32(240, 170, 40, 255) : IM_COL32(90, 160, 255, 255));
+  for (const auto& s : r.separators) rect(s.box, IM_COL32(170, 170, 180, 255));
 }
 
 void stages_panel(App& app, TextureCache& textures) {
@@ -273,7 +303,10 @@ void stages_panel(App& app, TextureCache& textures) {
   heading("Preprocessing: what the network is given");
   if (!an.error.empty()) return;
   const auto& s = an.stages;
-  stage_image(textures, "raw", "raw ink", s.raw_ink.width, s.raw_ink.height, s.raw_ink.values.data());
+  const Placement raw =
+      stage_image(textures, "raw", "raw ink", s.raw_ink.width, s.raw_ink.height, s.raw_ink.values.data());
+  // The pad boxes a drawn number itself; a picture's raw ink is the picture, in its coordinates.
+  if (app.source() != InputSource::Pad && an.reading.digits.size() > 1) draw_segmentation(an.reading, raw);
   ImGui::SameLine();
   stage_image(textures, "crop", "cropped", s.cropped.width, s.cropped.height, s.cropped.values.data());
   ImGui::SameLine();

@@ -77,6 +77,11 @@ for f in seven-dark-on-light two-light-on-dark blank; do
 done
 out=$(run_studio --input "$fx/seven-dark-on-light.png" --screenshot "$tmp/seven.png")
 [ "$(field layers "$out")" = 8 ]; check "every layer's feature maps are shown (8)" $?
+# A picture of a number: the studio reads it as the CLI's `digits read` does.
+out=$(run_studio --input "$fx/number-2026.png" --screenshot "$tmp/number.png")
+want=$(field text "$("$cli" read "$fx/number-2026.png")")
+got=$(field text "$out")
+[ "$want" = 2026 ] && [ "$got" = "$want" ]; check "number: studio reads $got, the CLI $want" $?
 out=$(run_studio --input "$fx/blank.png" --screenshot "$tmp/blank.png")
 [ "$(field empty "$out")" = True ] && [ "$(field layers "$out")" = 0 ]; check "blank: empty, no feature maps" $?
 
