@@ -6,7 +6,8 @@
 // in two strokes, a "7" and its bar, a "5" and its flag, however late they were written); marks
 // too small to be a digit (a dot, a tick) join the nearest digit, or are dropped when far from
 // all of them — unless one sits low in the gap between two digits, clear of both: a decimal point
-// or a comma ("12.50", "1,000"). An image part as wide as two digits is cut where its ink is thinnest.
+// or a comma ("12.50", "1,000"). An image part as wide as two digits is cut where its ink is
+// thinnest.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -115,8 +116,8 @@ struct Grouping {
 };
 
 // Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
-// lists mark indices. Marks in no group and not a separator were dropped. Groups are in no particular order yet (the
-// caller sorts them once their boxes are final).
+// lists mark indices. Marks in no group and not a separator were dropped. Groups are in no
+// particular order yet (the caller sorts them once their boxes are final).
 Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
   const int n = static_cast<int>(marks.size());
   std::vector<int> parent(n);

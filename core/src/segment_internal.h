@@ -38,7 +38,7 @@ struct Atoms {
   };
   std::vector<Separator> separators;  // left to right
   float height = 1;                   // the writing's digit height, along the line's units
-  Preprocessed whole;       // the whole input as one digit (empty: no ink)
+  Preprocessed whole;                 // the whole input as one digit (empty: no ink)
   // Two neighbouring atoms preprocessed as one digit. For strokes it reads the caller's strokes
   // (not copied): use join and split only while the input given to stroke_atoms lives.
   std::function<Result<Atom>(const Atom&, const Atom&)> join;
