@@ -199,6 +199,16 @@ TEST(ReadStrokes, EmptyInputAndLimits) {
   auto ok = model().read_strokes(many, wider);
   ASSERT_TRUE(ok) << ok.error();
   EXPECT_EQ(ok.value().text, std::string(33, '1'));
+  // As many points and commas as digits, at most: 33 dots in one gap are refused too.
+  std::vector<digits::Stroke> dots = concat({shifted(1, 0), shifted(0, 240)});
+  for (int i = 0; i < 33; ++i) dots.push_back(dot(70 + 5.0f * i, 96));
+  r = model().read_strokes(dots);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("33 points or commas, more than the limit of 32"), std::string::npos) << r.error();
+  dots.resize(2 + 32);
+  r = model().read_strokes(dots);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1" + std::string(32, '.') + "0");
   // Preprocessing's own limits still apply, with their message.
   auto bad = model().read_strokes({{{0, 0}, {NAN, 1}}});
   ASSERT_FALSE(bad);

@@ -22,7 +22,7 @@
   const ANSWER_IMAGE_OFFSET = 4 * (2 + CLASSES + 3);
   const ANSWER_BYTES = ANSWER_IMAGE_OFFSET + PIXELS;
   // ReadAnswer: count, elapsed_ms, then ReadDigit[32]: an Answer, box[4] floats, touching; then
-  // the separator count and ReadSeparator[31]: symbol, after, box[4] (4 bytes each).
+  // the separator count and ReadSeparator[32]: symbol, after, box[4] (4 bytes each).
   const READ_DIGIT_BYTES = ANSWER_BYTES + 20;
   const READ_SEPARATORS_OFFSET = 8 + 32 * READ_DIGIT_BYTES;
   const READ_SEPARATOR_BYTES = 24;

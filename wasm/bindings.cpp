@@ -55,7 +55,7 @@ struct ReadAnswer {
   float elapsed_ms;    // segmentation + preprocessing + inference inside core
   ReadDigit digits[kMaxReadDigits];
   std::int32_t separator_count;
-  ReadSeparator separators[kMaxReadDigits - 1];
+  ReadSeparator separators[kMaxReadDigits];  // core refuses more (ReadOptions::max_digits)
 };
 static_assert(offsetof(ReadDigit, box) == sizeof(Answer) && offsetof(ReadDigit, touching) == sizeof(Answer) + 16,
               "wasm/api.js: ReadDigit");
@@ -130,7 +130,6 @@ ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, do
   }
   a.separator_count = 0;
   for (const auto& sep : r.value().separators) {
-    if (a.separator_count == kMaxReadDigits - 1) break;
     ReadSeparator& out = a.separators[a.separator_count++];
     out.symbol = sep.symbol, out.after = sep.after;
     out.box[0] = sep.box.x, out.box[1] = sep.box.y, out.box[2] = sep.box.width, out.box[3] = sep.box.height;

@@ -18,6 +18,7 @@
   let model = null;
   let shown = false;       // a prediction (or the empty message) is on screen
   let boxes = [];          // the digits of the number on screen, in pad-relative coordinates
+  let marks = [];          // its decimal points and commas, the same way
   let chosen = -1;         // which of them shows its bars
   let livePending = false;
 
@@ -82,7 +83,8 @@
     undoButton.disabled = strokes.length === 0;
   }
 
-  // Where each digit of the number was found (the chosen one solid, uncertain ones in warning colour).
+  // Where each digit of the number was found (the chosen one solid, uncertain ones in warning colour),
+  // and its points and commas (thin, muted).
   function drawBoxes() {
     if (boxes.length < 2) return;
     const w = pad.width, h = pad.height, style = getComputedStyle(pad);
@@ -93,6 +95,12 @@
       ctx.strokeStyle = b.uncertain ? (style.getPropertyValue('--warn').trim() || '#8a4b00')
         : (style.getPropertyValue('--accent').trim() || '#1f5fbf');
       const m = 0.01 * Math.min(w, h);
+      ctx.strokeRect(b.x * w - m, b.y * h - m, b.width * w + 2 * m, b.height * h + 2 * m);
+    });
+    ctx.setLineDash([]);
+    ctx.strokeStyle = style.getPropertyValue('--muted').trim() || '#666';
+    marks.forEach((b) => {
+      const m = 0.006 * Math.min(w, h);
       ctx.strokeRect(b.x * w - m, b.y * h - m, b.width * w + 2 * m, b.height * h + 2 * m);
     });
     ctx.restore();
@@ -111,6 +119,7 @@
     current = [padPoint(e)];
     strokes.push(current);
     boxes = [];
+    marks = [];
     redraw();
   });
 
@@ -174,6 +183,7 @@
     numberList.textContent = '';
     numberList.hidden = true;
     boxes = [];
+    marks = [];
     chosen = -1;
     result.classList.remove('many');
     if (!n || n.empty || n.digits.length === 1) {
@@ -190,6 +200,7 @@
     const unsure = n.digits.map((d, i) => [d, i]).filter((e) => e[0].uncertain);
     if (unsure.length) result.classList.add('uncertain');
     digitView.textContent = n.text;
+    result.style.setProperty('--number-length', String(Math.max(4, n.text.length)));
     const least = n.digits.reduce((m, d) => Math.min(m, d.confidence), 1);
     confidenceView.textContent = 'least sure digit ' + pct(least);
     const joined = unsure.filter((e) => mayBeTwo(e[0]));
@@ -218,6 +229,8 @@
     numberList.hidden = false;
     if (w && h) boxes = n.digits.map((d) => ({ x: d.box.x / w, y: d.box.y / h, width: d.box.width / w,
       height: d.box.height / h, uncertain: d.uncertain }));
+    if (w && h) marks = (n.separators || []).map((s) => ({ x: s.box.x / w, y: s.box.y / h, width: s.box.width / w,
+      height: s.box.height / h }));
     // The least sure digit first: that is the one to check.
     choose(n, n.digits.findIndex((d) => d.confidence === least));
   }
@@ -305,6 +318,7 @@
     numberList.textContent = '';
     numberList.hidden = true;
     boxes = [];
+    marks = [];
     chosen = -1;
     delete result.dataset.confidence;
     digitView.textContent = '?';
@@ -327,6 +341,7 @@
     if (strokes.length === 0 || activePointer !== null) return;
     strokes.pop();
     boxes = [];
+    marks = [];
     redraw();
     if (strokes.length === 0) resetResult();
     else if (shown || live.checked) predict();

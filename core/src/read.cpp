@@ -2,6 +2,7 @@
 // are one digit (see read_atoms). Model::read_image and Model::read_strokes (model.cpp) call it.
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "digits/digits.h"
@@ -206,6 +207,9 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   if (one_digit.value()) whole_predicted = true;
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
     return too_many_digits(a.atoms.size(), read.max_digits);
+  if (a.separators.size() > static_cast<std::size_t>(read.max_digits))  // as many as digits, at most
+    return Error{"found " + std::to_string(a.separators.size()) + " points or commas, more than the limit of " +
+                 std::to_string(read.max_digits)};
   if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
     auto& seg = a.atoms[0].segment;
     seg.image = a.whole.image;

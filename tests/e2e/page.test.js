@@ -494,6 +494,14 @@ describe('numbers', () => {
       assert.equal(r.number, text, `wrote ${text}, read ${r.number}`);
       assert.deepEqual(r.chips, text.replace(/[.,]/g, '').split(''), 'one chip per digit');
       assert.match(r.announced, new RegExp('Read ' + spoken));
+      // The big number stays on one line (it is set smaller as it gets longer).
+      const lines = await page.evaluate(() => {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById('digit'));
+        return range.getClientRects().length;
+      });
+      assert.equal(lines, 1, `${text} is shown on ${lines} lines`);
+      await page.screenshot(path.join(b.ARTIFACTS, `page-number-${text}.png`));
     }
     await done();
   });

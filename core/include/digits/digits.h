@@ -160,7 +160,8 @@ struct Box {
 };
 
 struct ReadOptions {
-  // An input with more separate digits than this is refused (protects the work per request).
+  // An input with more separate digits than this, or more points and commas, is refused
+  // (protects the work per request).
   int max_digits = 32;
 };
 
