@@ -190,6 +190,10 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   Atoms& a = made.value();
   Reading r;
   if (a.atoms.empty()) return r;
+  // Refused before any prediction is made (segmentation has found them all).
+  if (a.separators.size() > static_cast<std::size_t>(read.max_digits))  // as many as digits, at most
+    return Error{"found " + std::to_string(a.separators.size()) + " points or commas, more than the limit of " +
+                 std::to_string(read.max_digits)};
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
   // One atom is the whole input: predict it once, as predict_* does.
@@ -207,9 +211,6 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   if (one_digit.value()) whole_predicted = true;
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
     return too_many_digits(a.atoms.size(), read.max_digits);
-  if (a.separators.size() > static_cast<std::size_t>(read.max_digits))  // as many as digits, at most
-    return Error{"found " + std::to_string(a.separators.size()) + " points or commas, more than the limit of " +
-                 std::to_string(read.max_digits)};
   if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
     auto& seg = a.atoms[0].segment;
     seg.image = a.whole.image;
