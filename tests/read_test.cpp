@@ -184,6 +184,25 @@ TEST(ReadStrokes, APointOrACommaLowBetweenDigitsIsASeparator) {
   }
 }
 
+TEST(ReadStrokes, SeparatorsComeLeftToRightWhateverOrderTheyWereWrittenIn) {
+  // "1,000.47" with its point and comma added after the digits, the point first.
+  auto r = model().read_strokes(concat({shifted(1, 0),
+                                        shifted(0, 140),
+                                        shifted(0, 260),
+                                        shifted(0, 380),
+                                        shifted(4, 520),
+                                        shifted(7, 640),
+                                        {dot(492, 96)},
+                                        {comma(110, 92)}}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1,000.47");
+  ASSERT_EQ(r.value().separators.size(), 2u);
+  EXPECT_EQ(r.value().separators[0].symbol, ',');
+  EXPECT_EQ(r.value().separators[0].after, 0);
+  EXPECT_EQ(r.value().separators[1].symbol, '.');
+  EXPECT_EQ(r.value().separators[1].after, 3);
+}
+
 TEST(ReadStrokes, EmptyInputAndLimits) {
   auto none = model().read_strokes({});
   ASSERT_TRUE(none);

@@ -224,10 +224,9 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
     }
   }
   r.empty = false;
-  // Each separator after the digits left of it; one that ended up before the first digit or after
-  // the last (their neighbour's ink did not make a digit) is left out.
-  std::sort(a.separators.begin(), a.separators.end(),
-            [](const Atoms::Separator& l, const Atoms::Separator& s) { return l.x < s.x; });
+  // Each separator (segmentation lists them left to right) after the digits left of it; one that
+  // ended up before the first digit or after the last (their neighbour's ink did not make a digit)
+  // is left out.
   for (const auto& s : a.separators) {
     const auto left =
         std::count_if(a.atoms.begin(), a.atoms.end(), [&](const Atoms::Atom& at) { return (at.x0 + at.x1) / 2 < s.x; });

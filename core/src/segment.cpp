@@ -112,12 +112,13 @@ char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mar
 
 struct Grouping {
   std::vector<std::vector<int>> digits;          // mark indices, one list per digit
-  std::vector<std::pair<int, char>> separators;  // a mark, and '.' or ','
+  std::vector<std::pair<int, char>> separators;  // a mark, and '.' or ','; left to right
 };
 
 // Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
 // lists mark indices. Marks in no group and not a separator were dropped. Groups are in no
-// particular order yet (the caller sorts them once their boxes are final).
+// particular order yet (the caller sorts them once their boxes are final); separators are final
+// marks, so they come sorted along the line.
 Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
   const int n = static_cast<int>(marks.size());
   std::vector<int> parent(n);
@@ -187,6 +188,9 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
     if (best <= 0.5f * height) groups[at].push_back(i);
   }
   out.digits = std::move(groups);
+  std::sort(out.separators.begin(), out.separators.end(), [&](const auto& l, const auto& r) {
+    return marks[l.first].x0 + marks[l.first].x1 < marks[r.first].x0 + marks[r.first].x1;
+  });
   return out;
 }
 
@@ -328,25 +332,20 @@ struct Piece {
   int from = -(1 << 30), to = 1 << 30;  // window columns [from, to)
 };
 
+// A vertical run of ink pixels in one part: the part's label and the run's length.
+struct Run {
+  int part, length;
+};
+
 // The pen's width in a picture: the median vertical run of ink through the parts big enough to
 // be (part of) a digit.
-float pen_width(const detail::Plane& win, const std::vector<int>& label, const std::vector<Mark>& parts, float height) {
-  std::vector<bool> big(parts.size());
-  for (size_t i = 0; i < parts.size(); ++i) big[i] = !tiny(parts[i], height);
-  std::vector<int> runs;
-  for (int x = 0; x < win.w; ++x) {
-    int run = 0;
-    for (int y = 0; y <= win.h; ++y) {
-      const int l = y < win.h ? label[static_cast<size_t>(y) * win.w + x] : -1;
-      if (l >= 0 && big[l] && win.at(x, y) > kInkThreshold)
-        ++run;
-      else if (run)
-        runs.push_back(run), run = 0;
-    }
-  }
+float pen_width(std::vector<Run> runs, const std::vector<Mark>& parts, float height) {
+  runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const Run& r) { return tiny(parts[r.part], height); }),
+             runs.end());
   if (runs.empty()) return 0;
-  std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
-  return float(runs[runs.size() / 2]);
+  auto mid = runs.begin() + runs.size() / 2;
+  std::nth_element(runs.begin(), mid, runs.end(), [](const Run& a, const Run& b) { return a.length < b.length; });
+  return float(mid->length);
 }
 
 }  // namespace
@@ -422,9 +421,18 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     mu02 += p.myy - p.my * p.my / p.m;
   }
   const float slant = mu02 > 0 ? static_cast<float>(std::clamp(mu11 / mu02, -1.0, 1.0)) : 0.0f;
-  for (int y = 0; y < H; ++y)
+  // The same pass collects the vertical runs of ink for the pen's width (two ink pixels one above
+  // the other are always in one part).
+  std::vector<Run> runs;
+  std::vector<Run> open(static_cast<size_t>(W), Run{-1, 0});  // each column's run so far
+  for (int y = 0; y <= H; ++y)
     for (int x = 0; x < W; ++x) {
-      const int l = label[static_cast<size_t>(y) * W + x];
+      const int l = y < H ? label[static_cast<size_t>(y) * W + x] : -1;
+      Run& run = open[static_cast<size_t>(x)];
+      if (l >= 0 && win.at(x, y) > kInkThreshold)
+        run.part = l, ++run.length;
+      else if (run.length)
+        runs.push_back(run), run.length = 0;
       if (l < 0) continue;
       Mark& m = upright[l];
       const float u = x - slant * y;
@@ -437,7 +445,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     return Error{"the image has " + std::to_string(big) + " separate marks of ink, more than the limit of " +
                  std::to_string(kMaxMarks) + ": crop it to the number"};
   const float height = digit_height(upright);
-  const auto grouping = group_marks(upright, plain, height, pen_width(win, label, upright, height));
+  const auto grouping = group_marks(upright, plain, height, pen_width(std::move(runs), upright, height));
   const auto& groups = grouping.digits;
   for (const auto& [i, symbol] : grouping.separators) {
     const Part& p = parts[i];
