@@ -203,6 +203,28 @@ TEST(ReadStrokes, SeparatorsComeLeftToRightWhateverOrderTheyWereWrittenIn) {
   EXPECT_EQ(r.value().separators[1].after, 3);
 }
 
+TEST(ReadStrokes, TwoDotsOneOverTheOtherInAGapAreAColon) {
+  // "14:07", a time: its lower dot alone would be a decimal point ("14.07"), its upper one a speck.
+  for (const auto& [upper, lower] : std::vector<std::pair<float, float>>{{35, 80}, {20, 60}, {40, 88}}) {
+    auto r = model().read_strokes(
+        concat({shifted(1, 0), shifted(4, 120), {dot(232, upper), dot(233, lower)}, shifted(0, 260), shifted(7, 380)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().text, "14:07") << upper << ", " << lower;
+    ASSERT_EQ(r.value().separators.size(), 1u);
+    EXPECT_EQ(r.value().separators[0].symbol, ':');
+    EXPECT_EQ(r.value().separators[0].after, 1);
+    EXPECT_NEAR(r.value().separators[0].box.y, upper, 1);  // around both dots
+    EXPECT_NEAR(r.value().separators[0].box.height, lower - upper + 3, 1);
+  }
+  // Dots too close together, or both low, are no colon: a point and a speck near it at most.
+  for (const auto& [upper, lower] : std::vector<std::pair<float, float>>{{78, 88}, {60, 90}}) {
+    auto r = model().read_strokes(
+        concat({shifted(1, 0), shifted(4, 120), {dot(232, upper), dot(233, lower)}, shifted(0, 260), shifted(7, 380)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().text.find(':'), std::string::npos) << r.value().text;
+  }
+}
+
 TEST(ReadStrokes, EmptyInputAndLimits) {
   auto none = model().read_strokes({});
   ASSERT_TRUE(none);
@@ -223,7 +245,7 @@ TEST(ReadStrokes, EmptyInputAndLimits) {
   for (int i = 0; i < 33; ++i) dots.push_back(dot(70 + 5.0f * i, 96));
   r = model().read_strokes(dots);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("33 points or commas, more than the limit of 32"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("33 points, commas or colons, more than the limit of 32"), std::string::npos) << r.error();
   dots.resize(2 + 32);
   r = model().read_strokes(dots);
   ASSERT_TRUE(r) << r.error();
@@ -319,6 +341,17 @@ TEST(ReadImage, APointLowBetweenDigitsIsASeparator) {
   ASSERT_TRUE(r) << r.error();
   EXPECT_TRUE(r.value().separators.empty()) << r.value().text;
   EXPECT_EQ(r.value().digits.size(), 4u) << r.value().text;
+}
+
+TEST(ReadImage, TwoDotsOneOverTheOtherInAGapAreAColon) {
+  auto strokes =
+      concat({shifted(1, 0), shifted(4, 120), {dot(232, 35), dot(232, 80)}, shifted(0, 260), shifted(7, 380)});
+  auto r = read_drawing(strokes, 520, 140, 15, 15, 5);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "14:07");
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_EQ(r.value().separators[0].symbol, ':');
+  EXPECT_NEAR(r.value().separators[0].box.y, 15 + 35 - 2.5f, 2);
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {

@@ -6,8 +6,8 @@
 // in two strokes, a "7" and its bar, a "5" and its flag, however late they were written); marks
 // too small to be a digit (a dot, a tick) join the nearest digit, or are dropped when far from
 // all of them — unless one sits low in the gap between two digits, clear of both: a decimal point
-// or a comma ("12.50", "1,000"). An image part as wide as two digits is cut where its ink is
-// thinnest.
+// or a comma ("12.50", "1,000"); or two stand one over the other in a gap: a colon ("12:30"). An
+// image part as wide as two digits is cut where its ink is thinnest.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -70,50 +70,93 @@ struct Frames {
   std::vector<Mark> upright, plain;
 };
 
+// The gap between two digits a mark stands in: `left` indexes the digit before it, `base` and
+// `line` are the two digits' baseline and height.
+struct Gap {
+  size_t left = SIZE_MAX;
+  float base = 0, line = 0;
+};
+
 // Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
-// mark's frame; `self` is the mark's own group, if it is one), clear of both by a little: then
-// `base` and `line` are the two digits' baseline and height.
-bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, size_t self, float& base, float& line) {
+// mark's frame; `own` are groups that are small marks themselves and do not close a gap, the
+// mark's own among them), clear of both by a little.
+bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap) {
   const float cx = (m.x0 + m.x1) / 2;
-  const Mark* left = nullptr;
-  const Mark* right = nullptr;
-  for (const Mark& b : boxes) {
+  size_t left = SIZE_MAX, right = SIZE_MAX;
+  for (size_t k = 0; k < boxes.size(); ++k) {
+    const Mark& b = boxes[k];
     if (b.h() < 0.6f * height) continue;  // a "4"'s bar or hook, grouped with its stem later (or m)
-    if (b.x1 <= cx && (!left || b.x1 > left->x1)) left = &b;
-    if (b.x0 >= cx && (!right || b.x0 < right->x0)) right = &b;
+    if (b.x1 <= cx && (left == SIZE_MAX || b.x1 > boxes[left].x1)) left = k;
+    if (b.x0 >= cx && (right == SIZE_MAX || b.x0 < boxes[right].x0)) right = k;
   }
-  if (!left || !right) return false;
+  if (left == SIZE_MAX || right == SIZE_MAX) return false;
   for (size_t k = 0; k < boxes.size(); ++k)  // over or under a digit: no gap there
-    if (k != self && boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0) return false;
-  base = (left->y1 + right->y1) / 2;
-  line = std::max(base - (left->y0 + right->y0) / 2, 0.5f * height);
-  return m.x0 >= left->x1 + 0.03f * line && m.x1 <= right->x0 - 0.03f * line;
+    if (std::find(own.begin(), own.end(), k) == own.end() && boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0) return false;
+  const Mark &l = boxes[left], &r = boxes[right];
+  gap.left = left;
+  gap.base = (l.y1 + r.y1) / 2;
+  gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
+  return m.x0 >= l.x1 + 0.03f * gap.line && m.x1 <= r.x0 - 0.03f * gap.line;
+}
+
+// in_gap, looked for with the slant taken out (`upright`) and as written (`plain`): a dot at the
+// foot of an upright "7" lies under the 7's bar once an italic neighbour's slant is taken out.
+bool in_a_gap(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
+              float height, const std::vector<size_t>& own, Gap& gap) {
+  return in_gap(upright[i], boxes.upright, height, own, gap) || in_gap(plain[i], boxes.plain, height, own, gap);
+}
+
+// Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
+// strokes) to be a point: not flat (a "1"'s foot, a "2"'s base written apart), not a speck of
+// noise or the broken-off end of a stroke in a scanned digit (thinner than its strokes).
+bool dot_like(const Mark& m, float line, float pen) {
+  return m.w() <= 1.5f * m.h() + 0.04f * line && std::min(m.w(), m.h()) >= 0.7f * pen;
 }
 
 // A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
 // "1,000"), not a bit of either digit: '.', or ',' when it reaches below the digits' baseline and
-// is taller than wide; 0 when it is no separator. The gap is looked for with the slant taken out
-// (`upright`) and as written (`plain`): a dot at the foot of an upright "7" lies under the 7's bar
-// once an italic neighbour's slant is taken out. The mark must stand clear of both digits, its top
-// in their lowest third, not flat (a "1"'s foot, a "2"'s base written apart) and, in a picture, at
-// least about as thick as the pen (`pen`; 0 for strokes): specks of noise and the broken-off ends
-// of strokes in scanned digits lie at their digit's edge or are thinner than its strokes.
+// is taller than wide; 0 when it is no separator. The mark must stand clear of both digits (specks
+// and the broken-off ends of strokes in scanned digits lie at their digit's edge), its top in their
+// lowest third, and be dot_like.
 char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
-               float height, float pen, size_t self = SIZE_MAX) {
-  float base = 0, line = 0;
-  if (!in_gap(upright[i], boxes.upright, height, self, base, line) &&
-      !in_gap(plain[i], boxes.plain, height, self, base, line))
-    return 0;
+               float height, float pen, const std::vector<size_t>& own = {}) {
+  Gap gap;
+  if (!in_a_gap(i, upright, plain, boxes, height, own, gap)) return 0;
   const Mark& m = plain[i];
-  if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line) return 0;
-  if (m.w() > 1.5f * m.h() + 0.04f * line || std::min(m.w(), m.h()) < 0.7f * pen) return 0;
+  const float base = gap.base, line = gap.line;
+  if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.y1 > base + 0.1f * line && m.h() > 1.2f * m.w() ? ',' : '.';
 }
 
+// Two small marks that are the only ones in a gap make a colon ("12:30") when they stand one over
+// the other: both dot_like, the upper one's middle in the upper 60 % of the digits' height, the
+// lower one's in their lower half, a clear space between them. Otherwise the lower dot of a time
+// would be read as a decimal point ("12.30").
+bool colon(const Mark& a, const Mark& b, const Gap& gap, float pen) {
+  const bool a_up = a.y0 + a.y1 < b.y0 + b.y1;
+  const Mark &up = a_up ? a : b, &low = a_up ? b : a;
+  const float base = gap.base, line = gap.line;
+  if (!dot_like(up, line, pen) || !dot_like(low, line, pen)) return false;
+  if ((up.y0 + up.y1) / 2 > base - 0.4f * line || up.y0 < base - 1.05f * line) return false;
+  if ((low.y0 + low.y1) / 2 < base - 0.5f * line || low.y1 > base + 0.2f * line) return false;
+  return low.y0 - up.y1 >= 0.15f * line;
+}
+
 struct Grouping {
-  std::vector<std::vector<int>> digits;          // mark indices, one list per digit
-  std::vector<std::pair<int, char>> separators;  // a mark, and '.' or ','; left to right
+  std::vector<std::vector<int>> digits;  // mark indices, one list per digit
+  struct Separator {
+    std::vector<int> marks;  // one mark ('.' or ','), or a colon's two
+    char symbol = '.';
+  };
+  std::vector<Separator> separators;  // left to right
 };
+
+// The middle of marks[which...] along the writing line.
+float middle(const std::vector<Mark>& marks, const std::vector<int>& which) {
+  float x0 = INFINITY, x1 = -INFINITY;
+  for (int i : which) x0 = std::min(x0, marks[i].x0), x1 = std::max(x1, marks[i].x1);
+  return (x0 + x1) / 2;
+}
 
 // Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
 // lists mark indices. Marks in no group and not a separator were dropped. Groups are in no
@@ -151,29 +194,80 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
   };
   Frames boxes;
   for (const auto& g : groups) boxes.upright.push_back(box_of(marks, g)), boxes.plain.push_back(box_of(plain, g));
-  // Points and commas: small marks, and groups of one mark that are small beside the groups
-  // (a digit written in several strokes makes `height`, the marks', read low: a comma after a
-  // two-stroke "4" can be bigger than 0.3 of it).
+  // Colons, points and commas: small marks, and groups of one mark that are small beside the
+  // groups (a digit written in several strokes makes `height`, the marks', read low: a comma after
+  // a two-stroke "4" can be bigger than 0.3 of it).
   Grouping out;
   const float digit = digit_height(boxes.upright);
+  std::vector<size_t> small_groups;
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (groups[g].size() == 1 && tiny(marks[groups[g][0]], digit)) small_groups.push_back(g);
+  auto drop_groups = [&](std::vector<size_t> which) {  // erased from the back, so indices hold
+    std::sort(which.rbegin(), which.rend());
+    for (size_t g : which) {
+      groups.erase(groups.begin() + static_cast<long>(g));
+      boxes.upright.erase(boxes.upright.begin() + static_cast<long>(g));
+      boxes.plain.erase(boxes.plain.begin() + static_cast<long>(g));
+    }
+  };
+  // Colons: the small marks in gaps, by gap. A gap that holds exactly two may hold a colon; one
+  // that holds one, one of its dots, the other over or under it but not clear of a neighbour's box
+  // (a "2"'s base or a "7"'s bar reaching under or over it).
+  std::vector<bool> used(n);
+  {
+    std::vector<int> candidates;
+    for (size_t g : small_groups) candidates.push_back(groups[g][0]);
+    candidates.insert(candidates.end(), small.begin(), small.end());
+    std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
+    std::vector<Gap> gap_of(n);
+    for (int i : candidates)
+      if (in_a_gap(i, marks, plain, boxes, digit, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
+    std::sort(in_gaps.begin(), in_gaps.end());
+    auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
+      const float line = gap_of[in].line;
+      auto mid = [](const Mark& m) { return (m.x0 + m.x1) / 2; };
+      return std::abs(mid(marks[other]) - mid(marks[in])) <= 0.3f * line ||
+             std::abs(mid(plain[other]) - mid(plain[in])) <= 0.3f * line;
+    };
+    std::vector<size_t> colon_groups;
+    for (size_t k = 0; k < in_gaps.size();) {
+      size_t end = k;
+      while (end < in_gaps.size() && in_gaps[end].first == in_gaps[k].first) ++end;
+      int a = in_gaps[k].second, b = -1;
+      if (end - k == 2) {
+        b = in_gaps[k + 1].second;
+      } else if (end - k == 1) {
+        for (int c : candidates)
+          if (c != a && !used[c] && (plain[c].y1 < plain[a].y0 || plain[c].y0 > plain[a].y1) && over(c, a) &&
+              colon(plain[c], plain[a], gap_of[a], pen))
+            b = b == -1 ? c : -2;  // two such marks: no colon
+      }
+      k = end;
+      if (b < 0 || !colon(plain[a], plain[b], gap_of[a], pen)) continue;
+      out.separators.push_back({{a, b}, ':'});
+      used[a] = used[b] = true;
+      for (size_t g : small_groups)
+        if (groups[g][0] == a || groups[g][0] == b) colon_groups.push_back(g);
+    }
+    drop_groups(colon_groups);
+  }
   for (size_t g = 0; g < groups.size();) {
     const int i = groups[g][0];
     const char symbol =
-        groups[g].size() == 1 && tiny(marks[i], digit) ? separator(i, marks, plain, boxes, digit, pen, g) : 0;
+        groups[g].size() == 1 && tiny(marks[i], digit) ? separator(i, marks, plain, boxes, digit, pen, {g}) : 0;
     if (!symbol) {
       ++g;
       continue;
     }
-    out.separators.push_back({i, symbol});
-    groups.erase(groups.begin() + static_cast<long>(g));
-    boxes.upright.erase(boxes.upright.begin() + static_cast<long>(g));
-    boxes.plain.erase(boxes.plain.begin() + static_cast<long>(g));
+    out.separators.push_back({{i}, symbol});
+    drop_groups({g});
   }
   // Other small marks join the group whose box is nearest, if it is within half a digit.
   for (int i : small) {
+    if (used[i]) continue;
     const Mark& m = marks[i];
     if (const char symbol = separator(i, marks, plain, boxes, digit, pen)) {
-      out.separators.push_back({i, symbol});
+      out.separators.push_back({{i}, symbol});
       continue;
     }
     float best = INFINITY;
@@ -188,9 +282,8 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
     if (best <= 0.5f * height) groups[at].push_back(i);
   }
   out.digits = std::move(groups);
-  std::sort(out.separators.begin(), out.separators.end(), [&](const auto& l, const auto& r) {
-    return marks[l.first].x0 + marks[l.first].x1 < marks[r.first].x0 + marks[r.first].x1;
-  });
+  std::sort(out.separators.begin(), out.separators.end(),
+            [&](const auto& l, const auto& r) { return middle(marks, l.marks) < middle(marks, r.marks); });
   return out;
 }
 
@@ -258,8 +351,11 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
   out.height = digit_height(marks);
   auto grouping = group_marks(marks, plain, out.height, 0);
   auto& groups = grouping.digits;
-  for (const auto& [i, symbol] : grouping.separators)
-    out.separators.push_back({symbol, stroke_box(strokes, {stroke_of[i]}), (marks[i].x0 + marks[i].x1) / 2});
+  for (const auto& sep : grouping.separators) {
+    std::vector<int> which;
+    for (int i : sep.marks) which.push_back(stroke_of[i]);
+    out.separators.push_back({sep.symbol, stroke_box(strokes, which), middle(marks, sep.marks)});
+  }
   if (groups.size() > static_cast<size_t>(4 * read.max_digits)) return too_many_digits(groups.size(), read.max_digits);
 
   // Each group's strokes (writing order), box, and extent along the writing line.
@@ -447,10 +543,14 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   const float height = digit_height(upright);
   const auto grouping = group_marks(upright, plain, height, pen_width(std::move(runs), upright, height));
   const auto& groups = grouping.digits;
-  for (const auto& [i, symbol] : grouping.separators) {
-    const Part& p = parts[i];
-    const Box box{float(ink.x0 + p.x0), float(ink.y0 + p.y0), float(p.x1 + 1 - p.x0), float(p.y1 + 1 - p.y0)};
-    result.separators.push_back({symbol, box, (upright[i].x0 + upright[i].x1) / 2});
+  for (const auto& sep : grouping.separators) {
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (int i : sep.marks) {
+      const Part& p = parts[i];
+      x0 = std::min(x0, p.x0), y0 = std::min(y0, p.y0), x1 = std::max(x1, p.x1), y1 = std::max(y1, p.y1);
+    }
+    const Box box{float(ink.x0 + x0), float(ink.y0 + y0), float(x1 + 1 - x0), float(y1 + 1 - y0)};
+    result.separators.push_back({sep.symbol, box, middle(upright, sep.marks)});
   }
 
   // A group that is one part as wide as two digits is cut where the part's ink is thinnest: at
