@@ -9,7 +9,7 @@
 //   r.digit, r.confidence, r.probabilities, r.empty, r.uncertain, r.image (28x28 the net saw)
 //   const n = model.readStrokes(strokes);                   // a whole number (or readImage)
 //   n.text ("2026", "12.50"), n.empty, n.digits[i]: an answer as above plus box {x, y, width,
-//   height}, touching; n.separators[i]: {symbol ('.' or ','), after (the digit it follows), box}
+//   height}, touching; n.separators[i]: {symbol ('.', ',' or ':'), after (the digit it follows), box}
 //
 // Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
 (function (root) {
@@ -22,10 +22,12 @@
   const ANSWER_IMAGE_OFFSET = 4 * (2 + CLASSES + 3);
   const ANSWER_BYTES = ANSWER_IMAGE_OFFSET + PIXELS;
   // ReadAnswer: count, elapsed_ms, then ReadDigit[32]: an Answer, box[4] floats, touching; then
-  // the separator count and ReadSeparator[32]: symbol, after, box[4] (4 bytes each).
+  // the separator count and ReadSeparator[32]: symbol, after, box[4] (4 bytes each); then core's
+  // text, NUL-terminated.
   const READ_DIGIT_BYTES = ANSWER_BYTES + 20;
   const READ_SEPARATORS_OFFSET = 8 + 32 * READ_DIGIT_BYTES;
   const READ_SEPARATOR_BYTES = 24;
+  const READ_TEXT_OFFSET = READ_SEPARATORS_OFFSET + 4 + 32 * READ_SEPARATOR_BYTES;
 
   // Where digits.js was loaded from: digits.wasm and digits-wasm.js sit next to it.
   const scriptUrl =
@@ -387,13 +389,8 @@
           box: { x: core.HEAPF32[s + 2], y: core.HEAPF32[s + 3], width: core.HEAPF32[s + 4], height: core.HEAPF32[s + 5] },
         });
       }
-      let text = '';
-      digits.forEach((d, i) => {
-        text += String(d.digit);
-        for (const s of separators) if (s.after === i) text += s.symbol;
-      });
       return {
-        text: text,
+        text: core.UTF8ToString(ptr + READ_TEXT_OFFSET),
         digits: digits,
         separators: separators,
         empty: count === 0,

@@ -7,9 +7,11 @@
 #include <digits/digits.h>
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -56,6 +58,7 @@ struct ReadAnswer {
   ReadDigit digits[kMaxReadDigits];
   std::int32_t separator_count;
   ReadSeparator separators[kMaxReadDigits];  // core refuses more (ReadOptions::max_digits)
+  char text[2 * kMaxReadDigits + 1];         // digits::Reading::text, NUL-terminated
 };
 static_assert(offsetof(ReadDigit, box) == sizeof(Answer) && offsetof(ReadDigit, touching) == sizeof(Answer) + 16,
               "wasm/api.js: ReadDigit");
@@ -67,6 +70,8 @@ static_assert(offsetof(ReadAnswer, separator_count) == 8 + kMaxReadDigits * size
                   offsetof(ReadAnswer, separators) == 12 + kMaxReadDigits * sizeof(ReadDigit) &&
                   sizeof(ReadSeparator) == 24 && offsetof(ReadSeparator, box) == 8,
               "wasm/api.js: READ_SEPARATORS_OFFSET");
+static_assert(offsetof(ReadAnswer, text) == 12 + kMaxReadDigits * (sizeof(ReadDigit) + sizeof(ReadSeparator)),
+              "wasm/api.js: READ_TEXT_OFFSET");
 
 struct Session {
   std::optional<digits::Model> model;  // empty when loading failed (see error)
@@ -134,6 +139,11 @@ ReadAnswer* read_answer(Session* s, const digits::Result<digits::Reading>& r, do
     out.symbol = sep.symbol, out.after = sep.after;
     out.box[0] = sep.box.x, out.box[1] = sep.box.y, out.box[2] = sep.box.width, out.box[3] = sep.box.height;
   }
+  // Core's text as it is (one interleaving of digits and separators, core's), not rebuilt in JS.
+  const std::string& text = r.value().text;
+  const std::size_t length = std::min(text.size(), sizeof a.text - 1);
+  std::memcpy(a.text, text.data(), length);
+  a.text[length] = '\0';
   a.elapsed_ms = static_cast<float>(now_ms() - start);
   s->error.clear();
   return &a;

@@ -248,8 +248,9 @@
   const mayBeTwo = (d) => d.touching || (d.box && d.box.width > 1.1 * d.box.height);
   const TWO_TOUCHING = 'If you wrote two digits there, leave a little gap between them.';
 
-  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0".
-  const spoken = (text) => text.split('').map((c) => c === '.' ? 'point' : c === ',' ? 'comma' : c).join(' ');
+  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0", "14:07" "1 4 colon 0 7".
+  const WORDS = { '.': 'point', ',': 'comma', ':': 'colon' };
+  const spoken = (text) => text.split('').map((c) => WORDS[c] || c).join(' ');
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
   const pct = (p) => p >= 0.9995 ? '>99.9 %' : (100 * p).toFixed(p < 0.0005 ? 0 : 1) + ' %';
