@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "digits/digits.h"
@@ -225,6 +226,31 @@ TEST(ReadStrokes, TwoDotsOneOverTheOtherInAGapAreAColon) {
   }
 }
 
+TEST(ReadStrokes, AFlatMarkAtMidHeightBetweenDigitsIsAHyphen) {
+  // "14-07", a date or a phone number: alone, the network reads the dash as a "1" ("14107").
+  for (const auto& [x0, x1, y] : std::vector<std::tuple<float, float, float>>{{215, 250, 55}, {205, 258, 40}}) {
+    auto r = model().read_strokes(concat({shifted(1, 0),
+                                          shifted(4, 100),
+                                          {{{x0, y}, {(x0 + x1) / 2, y + 1}, {x1, y}}},
+                                          shifted(0, 260),
+                                          shifted(7, 360)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().text, "14-07") << x0 << ", " << y;
+    ASSERT_EQ(r.value().separators.size(), 1u);
+    EXPECT_EQ(r.value().separators[0].symbol, '-');
+    EXPECT_EQ(r.value().separators[0].after, 1);
+    EXPECT_NEAR(r.value().separators[0].box.width, x1 - x0, 1);
+  }
+  // Not a hyphen: the same dash touching a digit, near the top (a "1"'s flag written apart), at
+  // the foot, or steep.
+  for (const digits::Stroke& d : std::vector<digits::Stroke>{
+           {{175, 55}, {250, 55}}, {{215, 12}, {250, 12}}, {{215, 94}, {250, 94}}, {{215, 45}, {250, 60}}}) {
+    auto r = model().read_strokes(concat({shifted(1, 0), shifted(4, 100), {d}, shifted(0, 260), shifted(7, 360)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().text.find('-'), std::string::npos) << r.value().text;
+  }
+}
+
 TEST(ReadStrokes, EmptyInputAndLimits) {
   auto none = model().read_strokes({});
   ASSERT_TRUE(none);
@@ -245,7 +271,8 @@ TEST(ReadStrokes, EmptyInputAndLimits) {
   for (int i = 0; i < 33; ++i) dots.push_back(dot(70 + 5.0f * i, 96));
   r = model().read_strokes(dots);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("33 points, commas or colons, more than the limit of 32"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("33 points, commas, colons or hyphens, more than the limit of 32"), std::string::npos)
+      << r.error();
   dots.resize(2 + 32);
   r = model().read_strokes(dots);
   ASSERT_TRUE(r) << r.error();
@@ -352,6 +379,16 @@ TEST(ReadImage, TwoDotsOneOverTheOtherInAGapAreAColon) {
   ASSERT_EQ(r.value().separators.size(), 1u);
   EXPECT_EQ(r.value().separators[0].symbol, ':');
   EXPECT_NEAR(r.value().separators[0].box.y, 15 + 35 - 2.5f, 2);
+}
+
+TEST(ReadImage, AFlatMarkAtMidHeightBetweenDigitsIsAHyphen) {
+  auto strokes =
+      concat({shifted(1, 0), shifted(4, 100), {{{215, 55}, {232, 56}, {250, 55}}}, shifted(0, 260), shifted(7, 360)});
+  auto r = read_drawing(strokes, 500, 140, 15, 15, 5);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "14-07");
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_EQ(r.value().separators[0].symbol, '-');
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {

@@ -248,8 +248,8 @@
   const mayBeTwo = (d) => d.touching || (d.box && d.box.width > 1.1 * d.box.height);
   const TWO_TOUCHING = 'If you wrote two digits there, leave a little gap between them.';
 
-  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0", "14:07" "1 4 colon 0 7".
-  const WORDS = { '.': 'point', ',': 'comma', ':': 'colon' };
+  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0", "14:07" "1 4 colon 0 7", "14-07" "1 4 dash 0 7".
+  const WORDS = { '.': 'point', ',': 'comma', ':': 'colon', '-': 'dash' };
   const spoken = (text) => text.split('').map((c) => WORDS[c] || c).join(' ');
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".

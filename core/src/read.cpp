@@ -192,8 +192,8 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   if (a.atoms.empty()) return r;
   // Refused before any prediction is made (segmentation has found them all).
   if (a.separators.size() > static_cast<std::size_t>(read.max_digits))  // as many as digits, at most
-    return Error{"found " + std::to_string(a.separators.size()) + " points, commas or colons, more than the limit of " +
-                 std::to_string(read.max_digits)};
+    return Error{"found " + std::to_string(a.separators.size()) +
+                 " points, commas, colons or hyphens, more than the limit of " + std::to_string(read.max_digits)};
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
   // One atom is the whole input: predict it once, as predict_* does.

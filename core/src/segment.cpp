@@ -6,8 +6,9 @@
 // in two strokes, a "7" and its bar, a "5" and its flag, however late they were written); marks
 // too small to be a digit (a dot, a tick) join the nearest digit, or are dropped when far from
 // all of them — unless one sits low in the gap between two digits, clear of both: a decimal point
-// or a comma ("12.50", "1,000"); or two stand one over the other in a gap: a colon ("12:30"). An
-// image part as wide as two digits is cut where its ink is thinnest.
+// or a comma ("12.50", "1,000"); or two stand one over the other in a gap: a colon ("12:30"); or a
+// flat one is at mid-height in a gap: a hyphen ("2026-12-05"). An image part as wide as two digits
+// is cut where its ink is thinnest.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -79,8 +80,9 @@ struct Gap {
 
 // Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
 // mark's frame; `own` are groups that are small marks themselves and do not close a gap, the
-// mark's own among them), clear of both by a little.
-bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap) {
+// mark's own among them), clear of both by `clear` of their height.
+bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap,
+            float clear) {
   const float cx = (m.x0 + m.x1) / 2;
   size_t left = SIZE_MAX, right = SIZE_MAX;
   for (size_t k = 0; k < boxes.size(); ++k) {
@@ -96,14 +98,15 @@ bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const s
   gap.left = left;
   gap.base = (l.y1 + r.y1) / 2;
   gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
-  return m.x0 >= l.x1 + 0.03f * gap.line && m.x1 <= r.x0 - 0.03f * gap.line;
+  return m.x0 >= l.x1 + clear * gap.line && m.x1 <= r.x0 - clear * gap.line;
 }
 
 // in_gap, looked for with the slant taken out (`upright`) and as written (`plain`): a dot at the
 // foot of an upright "7" lies under the 7's bar once an italic neighbour's slant is taken out.
 bool in_a_gap(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
-              float height, const std::vector<size_t>& own, Gap& gap) {
-  return in_gap(upright[i], boxes.upright, height, own, gap) || in_gap(plain[i], boxes.plain, height, own, gap);
+              float height, const std::vector<size_t>& own, Gap& gap, float clear = 0.03f) {
+  return in_gap(upright[i], boxes.upright, height, own, gap, clear) ||
+         in_gap(plain[i], boxes.plain, height, own, gap, clear);
 }
 
 // Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
@@ -111,6 +114,21 @@ bool in_a_gap(size_t i, const std::vector<Mark>& upright, const std::vector<Mark
 // noise or the broken-off end of a stroke in a scanned digit (thinner than its strokes).
 bool dot_like(const Mark& m, float line, float pen) {
   return m.w() <= 1.5f * m.h() + 0.04f * line && std::min(m.w(), m.h()) >= 0.7f * pen;
+}
+
+// Whether a mark is flat (a quarter of its width tall at most, beside the pen's thickness) and no
+// longer than 0.9 of a digit is tall: it may be a dash (`dash` decides once its gap is known).
+bool flat(const Mark& m, float height, float pen) { return m.h() <= 0.25f * m.w() + pen && m.w() <= 0.9f * height; }
+
+// Whether a mark in a gap is a dash: flat, at least 0.08 of the digits' height long (3 pens in a
+// picture: a broken-off bit of a stroke is shorter), its middle between 0.2 and 0.75 of their
+// height above the baseline (a "1"'s flag written apart sits higher, and is steeper) and, in a
+// picture, at least about as thick as the pen. Between two digits it is a hyphen ("2026-12-05",
+// "555-1234"), which the network alone reads as a "1" ("14-07" read "14107").
+bool dash(const Mark& m, const Gap& gap, float pen) {
+  const float line = gap.line, middle = (m.y0 + m.y1) / 2;
+  return m.w() >= std::max(0.08f * line, 3 * pen) && flat(m, line, pen) && m.h() >= 0.7f * pen &&
+         middle >= gap.base - 0.75f * line && middle <= gap.base - 0.2f * line;
 }
 
 // A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
@@ -121,8 +139,12 @@ bool dot_like(const Mark& m, float line, float pen) {
 char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
                float height, float pen, const std::vector<size_t>& own = {}) {
   Gap gap;
-  if (!in_a_gap(i, upright, plain, boxes, height, own, gap)) return 0;
   const Mark& m = plain[i];
+  // A hyphen may reach nearly from one digit to the other (a dot may not: specks lie at the edge),
+  // but not touch either as written: the bar of a "4" written in three strokes, "|", "-", "|",
+  // touches both as written, and may seem not to once the slant is taken out.
+  if (flat(m, height, pen) && in_gap(m, boxes.plain, height, own, gap, 0) && dash(m, gap, pen)) return '-';
+  if (!in_a_gap(i, upright, plain, boxes, height, own, gap)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.y1 > base + 0.1f * line && m.h() > 1.2f * m.w() ? ',' : '.';
@@ -253,8 +275,9 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
   }
   for (size_t g = 0; g < groups.size();) {
     const int i = groups[g][0];
-    const char symbol =
-        groups[g].size() == 1 && tiny(marks[i], digit) ? separator(i, marks, plain, boxes, digit, pen, {g}) : 0;
+    const char symbol = groups[g].size() == 1 && (tiny(marks[i], digit) || flat(plain[i], digit, pen))
+                            ? separator(i, marks, plain, boxes, digit, pen, {g})
+                            : 0;
     if (!symbol) {
       ++g;
       continue;

@@ -160,7 +160,7 @@ struct Box {
 };
 
 struct ReadOptions {
-  // An input with more separate digits than this, or more points, commas and colons, is refused
+  // An input with more separate digits than this, or more points, commas, colons and hyphens, is refused
   // (protects the work per request).
   int max_digits = 32;
 };
@@ -187,10 +187,10 @@ struct ReadDigit {
   Image28 image{};           // the 28x28 the network saw
 };
 
-// A decimal point or a comma written low between two digits ("12.50", "1,000"), or a colon: two
-// dots one over the other ("12:30").
+// A decimal point or a comma written low between two digits ("12.50", "1,000"), a colon: two dots
+// one over the other ("12:30"), or a hyphen: a short flat stroke at mid-height ("2026-12-05").
 struct ReadSeparator {
-  char symbol = '.';  // '.', ',' (a mark that reaches below the digits' baseline, taller than wide) or ':'
+  char symbol = '.';  // '.', ',' (a mark that reaches below the digits' baseline, taller than wide), ':' or '-'
   Box box;            // around its ink (strokes: around its points; a colon's: around both dots)
   int after = 0;      // it stands between digits[after] and digits[after + 1]
 };
@@ -198,7 +198,7 @@ struct ReadSeparator {
 struct Reading {
   std::string text;                       // left to right: "2026", "12.50", "12:30" ("" when empty)
   std::vector<ReadDigit> digits;          // the digits alone, in the same order
-  std::vector<ReadSeparator> separators;  // the points, commas and colons of `text`, left to right
+  std::vector<ReadSeparator> separators;  // the points, commas, colons and hyphens of `text`, in order
   bool empty = true;                      // no ink
 };
 
