@@ -78,7 +78,7 @@ void pad_panel(App& app, UiState& ui) {
       dl->AddRect(a, ImVec2(a.x + d.box.width + 8, a.y + d.box.height + 8), c);
       dl->AddText(ImVec2(a.x, a.y - 14), c, std::to_string(d.prediction.digit).c_str());
     }
-  // And its decimal points and commas, boxed in grey.
+  // And its points, commas, colons, hyphens and minus sign, boxed in grey.
   if (live)
     for (const auto& s : reading.separators) {
       const ImVec2 a(origin.x + s.box.x - 3, origin.y + s.box.y - 3);

@@ -251,6 +251,36 @@ TEST(ReadStrokes, AFlatMarkAtMidHeightBetweenDigitsIsAHyphen) {
   }
 }
 
+TEST(ReadStrokes, ADashBeforeTheFirstDigitIsAMinusSign) {
+  // "-14": alone, the network reads the sign as a "1" ("114").
+  const digits::Stroke minus{{-50, 55}, {-25, 56}, {0, 55}};
+  auto r = model().read_strokes(concat({{minus}, shifted(1, 0), shifted(4, 100)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "-14");
+  ASSERT_EQ(r.value().separators.size(), 1u);
+  EXPECT_EQ(r.value().separators[0].symbol, '-');
+  EXPECT_EQ(r.value().separators[0].after, -1);
+  // "-7": one digit with a sign is no single digit: the 7 is read from its own strokes.
+  r = model().read_strokes(concat({{minus}, shifted(7, 0)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "-7");
+  ASSERT_EQ(r.value().digits.size(), 1u);
+  EXPECT_EQ(r.value().digits[0].strokes, (std::vector<int>{1}));
+  auto alone = model().predict_strokes(shifted(7, 0));
+  EXPECT_EQ(std::memcmp(r.value().digits[0].prediction.probabilities.data(), alone.value().probabilities.data(),
+                        sizeof(float) * 10),
+            0);
+  // Not a sign: far before the digits, high (a flag), or with a digit before it (a hyphen).
+  for (const digits::Stroke& d : std::vector<digits::Stroke>{{{-250, 55}, {-200, 55}}, {{-50, 10}, {0, 10}}}) {
+    r = model().read_strokes(concat({{d}, shifted(1, 0), shifted(4, 100)}));
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().text.find('-'), std::string::npos) << r.value().text;
+  }
+  r = model().read_strokes(concat({shifted(7, -160), {minus}, shifted(1, 0), shifted(4, 100)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "7-14");
+}
+
 TEST(ReadStrokes, EmptyInputAndLimits) {
   auto none = model().read_strokes({});
   ASSERT_TRUE(none);
@@ -389,6 +419,13 @@ TEST(ReadImage, AFlatMarkAtMidHeightBetweenDigitsIsAHyphen) {
   EXPECT_EQ(r.value().text, "14-07");
   ASSERT_EQ(r.value().separators.size(), 1u);
   EXPECT_EQ(r.value().separators[0].symbol, '-');
+}
+
+TEST(ReadImage, ADashBeforeTheFirstDigitIsAMinusSign) {
+  auto r =
+      read_drawing(concat({{{{10, 55}, {35, 56}, {60, 55}}}, shifted(1, 60), shifted(4, 160)}), 320, 140, 15, 15, 5);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "-14");
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {

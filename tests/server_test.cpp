@@ -333,6 +333,15 @@ TEST_F(Server, ReadsNumbersFromEveryBody) {
   EXPECT_EQ(j["separators"][0]["symbol"], ".");
   EXPECT_EQ(j["separators"][0]["after"], 0);
   EXPECT_NEAR(j["separators"][0]["box"]["x"].get<double>(), 110, 1e-4);
+  // And a minus sign before it all: "-1.47", the sign before the first digit (after -1).
+  strokes.insert(strokes.begin(), json::array({json::array({-50, 55}), json::array({-25, 56}), json::array({0, 55})}));
+  r = post_json("/api/v1/read", json{{"strokes", strokes}});
+  ASSERT_TRUE(r);
+  j = json::parse(r->body);
+  EXPECT_EQ(j["text"], "-1.47") << j;
+  ASSERT_EQ(j["separators"].size(), 2u) << j;
+  EXPECT_EQ(j["separators"][0]["symbol"], "-");
+  EXPECT_EQ(j["separators"][0]["after"], -1);
   // One digit, as a PNG and as a data URL: exactly /api/v1/predict's digit and probabilities.
   for (const auto& name : {"seven-dark-on-light.png", "two-light-on-dark.png"}) {
     r = post("/api/v1/read", as_string(fixture(name)), "image/png");

@@ -8,8 +8,9 @@
 //   const r = model.predictStrokes([[[10, 10], [12, 40]]]); // or predictImage / predictPixels28
 //   r.digit, r.confidence, r.probabilities, r.empty, r.uncertain, r.image (28x28 the net saw)
 //   const n = model.readStrokes(strokes);                   // a whole number (or readImage)
-//   n.text ("2026", "12.50"), n.empty, n.digits[i]: an answer as above plus box {x, y, width,
-//   height}, touching; n.separators[i]: {symbol ('.', ',', ':' or '-'), after (the digit it follows), box}
+//   n.text ("2026", "12.50", "-4"), n.empty, n.digits[i]: an answer as above plus box {x, y,
+//   width, height}, touching; n.separators[i]: {symbol ('.', ',', ':' or '-'), after (the digit
+//   it follows; -1: a minus sign), box}
 //
 // Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
 (function (root) {

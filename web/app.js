@@ -248,9 +248,10 @@
   const mayBeTwo = (d) => d.touching || (d.box && d.box.width > 1.1 * d.box.height);
   const TWO_TOUCHING = 'If you wrote two digits there, leave a little gap between them.';
 
-  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0", "14:07" "1 4 colon 0 7", "14-07" "1 4 dash 0 7".
+  // "12.50" is read out "1 2 point 5 0", "1,000" "1 comma 0 0 0", "14:07" "1 4 colon 0 7", "14-07"
+  // "1 4 dash 0 7", "-14" "minus 1 4".
   const WORDS = { '.': 'point', ',': 'comma', ':': 'colon', '-': 'dash' };
-  const spoken = (text) => text.split('').map((c) => WORDS[c] || c).join(' ');
+  const spoken = (text) => text.split('').map((c, i) => (i === 0 && c === '-' ? 'minus' : WORDS[c] || c)).join(' ');
 
   // "100 %" would overstate it: a calibrated 0.9998 shows as ">99.9 %".
   const pct = (p) => p >= 0.9995 ? '>99.9 %' : (100 * p).toFixed(p < 0.0005 ? 0 : 1) + ' %';

@@ -196,11 +196,13 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
                  " points, commas, colons or hyphens, more than the limit of " + std::to_string(read.max_digits)};
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
-  // One atom is the whole input: predict it once, as predict_* does.
-  auto first = images.size() == 1 ? one(model.predict(a.whole.image)) : model.predict_batch(images);
+  // One atom and no point, comma, colon, hyphen or sign is the whole input: predict it once, as
+  // predict_* does (a "-5" is not one digit: the sign is no part of the 5).
+  const bool digits_only = a.separators.empty();
+  auto first = images.size() == 1 && digits_only ? one(model.predict(a.whole.image)) : model.predict_batch(images);
   if (!first) return Error{first.error()};
   std::vector<Prediction> p = std::move(first.value());
-  bool whole_predicted = images.size() == 1;
+  bool whole_predicted = images.size() == 1 && digits_only;
   auto split = split_wide(model, a, p);
   if (!split) return Error{split.error()};
   if (split.value()) whole_predicted = false;
@@ -211,7 +213,7 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   if (one_digit.value()) whole_predicted = true;
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
     return too_many_digits(a.atoms.size(), read.max_digits);
-  if (a.atoms.size() == 1) {  // one digit: the whole input, exactly as predict_* reads it
+  if (a.atoms.size() == 1 && digits_only) {  // one digit: the whole input, exactly as predict_* reads it
     auto& seg = a.atoms[0].segment;
     seg.image = a.whole.image;
     seg.touching = false;  // a wide digit alone is just a wide digit
@@ -224,16 +226,17 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
     }
   }
   r.empty = false;
-  // Each separator (segmentation lists them left to right) after the digits left of it; one that
-  // ended up before the first digit or after the last (their neighbour's ink did not make a digit)
-  // is left out.
+  // Each separator (segmentation lists them left to right) after the digits left of it, a minus
+  // sign before the first (after = -1); any other before the first digit or after the last (their
+  // neighbour's ink did not make a digit) is left out.
   for (const auto& s : a.separators) {
     const auto left =
         std::count_if(a.atoms.begin(), a.atoms.end(), [&](const Atoms::Atom& at) { return (at.x0 + at.x1) / 2 < s.x; });
-    if (left >= 1 && static_cast<std::size_t>(left) < a.atoms.size())
+    if ((left >= 1 || s.symbol == '-') && static_cast<std::size_t>(left) < a.atoms.size())
       r.separators.push_back({s.symbol, s.box, static_cast<int>(left) - 1});
   }
   auto sep = r.separators.begin();
+  for (; sep != r.separators.end() && sep->after < 0; ++sep) r.text += sep->symbol;
   for (std::size_t i = 0; i < a.atoms.size(); ++i) {
     auto& seg = a.atoms[i].segment;
     ReadDigit d{p[i], seg.box, std::move(seg.strokes), seg.touching, seg.image};

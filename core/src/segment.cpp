@@ -285,6 +285,41 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
     out.separators.push_back({{i}, symbol});
     drop_groups({g});
   }
+  // A minus sign: a dash before the first digit ("-12"), not touching it and no further from it
+  // than it is tall. Alone, the network reads it as a "1" ("-14" read "114").
+  {
+    size_t first = SIZE_MAX;
+    for (size_t g = 0; g < boxes.plain.size(); ++g)
+      if (boxes.plain[g].h() >= 0.4f * digit && (first == SIZE_MAX || boxes.plain[g].x0 < boxes.plain[first].x0))
+        first = g;
+    std::vector<std::pair<int, size_t>> minus;  // a mark, and its group (SIZE_MAX: a small mark)
+    auto look = [&](int i, size_t own) {
+      const Mark& m = plain[i];
+      if (first == SIZE_MAX || own == first || !flat(m, digit, pen)) return;
+      const Mark& f = boxes.plain[first];
+      if (m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return;
+      for (size_t g = 0; g < boxes.plain.size(); ++g)  // nothing but the sign before the first digit
+        if (g != own && boxes.plain[g].x0 < m.x1) return;
+      // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
+      Gap gap;
+      float top = f.y0;
+      gap.base = f.y1;
+      for (const Mark& b : boxes.plain)
+        if (b.h() >= 0.3f * digit && b.x0 < f.x0 + digit)
+          top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
+      gap.line = std::max(gap.base - top, 0.5f * digit);
+      if (dash(m, gap, pen)) minus.push_back({i, own});
+    };
+    for (size_t g = 0; g < groups.size(); ++g)
+      if (groups[g].size() == 1) look(groups[g][0], g);
+    for (int i : small)
+      if (!used[i]) look(i, SIZE_MAX);
+    if (minus.size() == 1) {
+      out.separators.push_back({{minus[0].first}, '-'});
+      used[minus[0].first] = true;
+      if (minus[0].second != SIZE_MAX) drop_groups({minus[0].second});
+    }
+  }
   // Other small marks join the group whose box is nearest, if it is within half a digit.
   for (int i : small) {
     if (used[i]) continue;
@@ -406,7 +441,7 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
     seg.image = pre.value().image;
     return !pre.value().empty;
   };
-  if (atoms.size() == 1) {  // one digit: the whole input's picture (read_* answers with it)
+  if (atoms.size() == 1 && out.separators.empty()) {  // one digit: the whole input's picture (read_* answers with it)
     Atoms::Atom& a = atoms[0];
     a.segment.box = stroke_box(strokes, a.segment.strokes);
     a.segment.image = out.whole.image;
@@ -696,7 +731,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       const float cut_hi = pc.to < (1 << 29) ? pc.to - slant * m.y0 : m.x1;
       a.x0 = std::min(a.x0, std::max(m.x0, cut_lo)), a.x1 = std::max(a.x1, std::min(m.x1, cut_hi));
     }
-    auto ok = make(digits[d], a.segment, digits.size() == 1);
+    auto ok = make(digits[d], a.segment, digits.size() == 1 && result.separators.empty());
     if (!ok) return Error{ok.error()};
     if (!ok.value()) continue;  // a speck on its own
     pieces_p->push_back(digits[d]);

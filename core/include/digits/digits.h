@@ -188,11 +188,12 @@ struct ReadDigit {
 };
 
 // A decimal point or a comma written low between two digits ("12.50", "1,000"), a colon: two dots
-// one over the other ("12:30"), or a hyphen: a short flat stroke at mid-height ("2026-12-05").
+// one over the other ("12:30"), a hyphen: a short flat stroke at mid-height ("2026-12-05"), or
+// the same stroke before the first digit: a minus sign ("-12", after = -1).
 struct ReadSeparator {
   char symbol = '.';  // '.', ',' (a mark that reaches below the digits' baseline, taller than wide), ':' or '-'
   Box box;            // around its ink (strokes: around its points; a colon's: around both dots)
-  int after = 0;      // it stands between digits[after] and digits[after + 1]
+  int after = 0;      // it stands between digits[after] and digits[after + 1]; -1: before digits[0]
 };
 
 struct Reading {
