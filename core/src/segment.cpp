@@ -167,7 +167,7 @@ bool colon(const Mark& a, const Mark& b, const Gap& gap, float pen) {
 struct Grouping {
   std::vector<std::vector<int>> digits;  // mark indices, one list per digit
   struct Separator {
-    std::vector<int> marks;  // one mark ('.' or ','), or a colon's two
+    std::vector<int> marks;  // one mark ('.', ',' or '-'), or a colon's two
     char symbol = '.';
   };
   std::vector<Separator> separators;  // left to right
@@ -180,76 +180,96 @@ float middle(const std::vector<Mark>& marks, const std::vector<int>& which) {
   return (x0 + x1) / 2;
 }
 
-// Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
-// lists mark indices. Marks in no group and not a separator were dropped. Groups are in no
-// particular order yet (the caller sorts them once their boxes are final); separators are final
-// marks, so they come sorted along the line.
-Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
-  const int n = static_cast<int>(marks.size());
-  std::vector<int> parent(n);
-  std::iota(parent.begin(), parent.end(), 0);
-  std::vector<int> big, small;
-  for (int i = 0; i < n; ++i) (tiny(marks[i], height) ? small : big).push_back(i);
-  if (big.empty()) std::swap(big, small);  // only small marks: they are all one (tiny) digit
-  for (size_t a = 0; a < big.size(); ++a)
-    for (size_t b = a + 1; b < big.size(); ++b) {
-      // Each at least a tenth of a digit wide, so a straight vertical stem (width 0) inside
-      // another mark overlaps it.
-      const Mark p = widened(marks[big[a]], 0.1f * height), q = widened(marks[big[b]], 0.1f * height);
-      const float overlap = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
-      const float narrow = std::min(p.w(), q.w());
-      if (overlap >= kOverlap * narrow) parent[find(parent, big[a])] = find(parent, big[b]);
-    }
-  std::vector<std::vector<int>> groups;
-  std::vector<int> slot(n, -1);
-  for (int i : big) {
-    const int r = find(parent, i);
-    if (slot[r] < 0) slot[r] = static_cast<int>(groups.size()), groups.emplace_back();
-    groups[slot[r]].push_back(i);
+// Grouping's state while it finds the digits and what stands between them: marks (with the slant
+// taken out; `plain`: the same as written), the groups of big marks so far and their boxes, and
+// which small marks are spoken for. Each step below takes its marks out of the groups.
+class Grouper {
+ public:
+  Grouper(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen)
+      : marks_(marks), plain_(plain), height_(height), pen_(pen), used_(marks.size()) {}
+
+  // Groups the marks into digits; each group lists mark indices. Marks in no group and not a
+  // separator are dropped. Groups are in no particular order yet (the caller sorts them once their
+  // boxes are final); separators are final marks, so they come sorted along the line.
+  Grouping run() {
+    group_overlapping();
+    colons();
+    points_commas_and_hyphens();
+    minus_sign();
+    attach_small_marks();
+    out_.digits = std::move(groups_);
+    std::sort(out_.separators.begin(), out_.separators.end(),
+              [&](const auto& l, const auto& r) { return middle(marks_, l.marks) < middle(marks_, r.marks); });
+    return std::move(out_);
   }
-  auto box_of = [](const std::vector<Mark>& frame, const std::vector<int>& group) {
-    Mark b;
-    for (int i : group)
-      b.x0 = std::min(b.x0, frame[i].x0), b.x1 = std::max(b.x1, frame[i].x1), b.y0 = std::min(b.y0, frame[i].y0),
-      b.y1 = std::max(b.y1, frame[i].y1);
-    return b;
-  };
-  Frames boxes;
-  for (const auto& g : groups) boxes.upright.push_back(box_of(marks, g)), boxes.plain.push_back(box_of(plain, g));
-  // Colons, points and commas: small marks, and groups of one mark that are small beside the
-  // groups (a digit written in several strokes makes `height`, the marks', read low: a comma after
-  // a two-stroke "4" can be bigger than 0.3 of it).
-  Grouping out;
-  const float digit = digit_height(boxes.upright);
-  std::vector<size_t> small_groups;
-  for (size_t g = 0; g < groups.size(); ++g)
-    if (groups[g].size() == 1 && tiny(marks[groups[g][0]], digit)) small_groups.push_back(g);
-  auto drop_groups = [&](std::vector<size_t> which) {  // erased from the back, so indices hold
+
+ private:
+  // Big marks that overlap along the line are one digit; small ones wait for the steps below.
+  void group_overlapping() {
+    const int n = static_cast<int>(marks_.size());
+    std::vector<int> parent(n), big;
+    std::iota(parent.begin(), parent.end(), 0);
+    for (int i = 0; i < n; ++i) (tiny(marks_[i], height_) ? small_ : big).push_back(i);
+    if (big.empty()) std::swap(big, small_);  // only small marks: they are all one (tiny) digit
+    for (size_t a = 0; a < big.size(); ++a)
+      for (size_t b = a + 1; b < big.size(); ++b) {
+        // Each at least a tenth of a digit wide, so a straight vertical stem (width 0) inside
+        // another mark overlaps it.
+        const Mark p = widened(marks_[big[a]], 0.1f * height_), q = widened(marks_[big[b]], 0.1f * height_);
+        const float overlap = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
+        const float narrow = std::min(p.w(), q.w());
+        if (overlap >= kOverlap * narrow) parent[find(parent, big[a])] = find(parent, big[b]);
+      }
+    std::vector<int> slot(n, -1);
+    for (int i : big) {
+      const int r = find(parent, i);
+      if (slot[r] < 0) slot[r] = static_cast<int>(groups_.size()), groups_.emplace_back();
+      groups_[slot[r]].push_back(i);
+    }
+    auto box_of = [](const std::vector<Mark>& frame, const std::vector<int>& group) {
+      Mark b;
+      for (int i : group)
+        b.x0 = std::min(b.x0, frame[i].x0), b.x1 = std::max(b.x1, frame[i].x1), b.y0 = std::min(b.y0, frame[i].y0),
+        b.y1 = std::max(b.y1, frame[i].y1);
+      return b;
+    };
+    for (const auto& g : groups_)
+      boxes_.upright.push_back(box_of(marks_, g)), boxes_.plain.push_back(box_of(plain_, g));
+    // What stands between digits is found among the small marks and the groups of one mark that
+    // are small beside the groups (a digit written in several strokes makes `height`, the marks',
+    // read low: a comma after a two-stroke "4" can be bigger than 0.3 of it).
+    digit_ = digit_height(boxes_.upright);
+  }
+
+  void drop_groups(std::vector<size_t> which) {  // erased from the back, so indices hold
     std::sort(which.rbegin(), which.rend());
     for (size_t g : which) {
-      groups.erase(groups.begin() + static_cast<long>(g));
-      boxes.upright.erase(boxes.upright.begin() + static_cast<long>(g));
-      boxes.plain.erase(boxes.plain.begin() + static_cast<long>(g));
+      groups_.erase(groups_.begin() + static_cast<long>(g));
+      boxes_.upright.erase(boxes_.upright.begin() + static_cast<long>(g));
+      boxes_.plain.erase(boxes_.plain.begin() + static_cast<long>(g));
     }
-  };
+  }
+
   // Colons: the small marks in gaps, by gap. A gap that holds exactly two may hold a colon; one
   // that holds one, one of its dots, the other over or under it but not clear of a neighbour's box
   // (a "2"'s base or a "7"'s bar reaching under or over it).
-  std::vector<bool> used(n);
-  {
+  void colons() {
+    std::vector<size_t> small_groups;
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].size() == 1 && tiny(marks_[groups_[g][0]], digit_)) small_groups.push_back(g);
     std::vector<int> candidates;
-    for (size_t g : small_groups) candidates.push_back(groups[g][0]);
-    candidates.insert(candidates.end(), small.begin(), small.end());
+    for (size_t g : small_groups) candidates.push_back(groups_[g][0]);
+    candidates.insert(candidates.end(), small_.begin(), small_.end());
     std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
-    std::vector<Gap> gap_of(n);
+    std::vector<Gap> gap_of(marks_.size());
     for (int i : candidates)
-      if (in_a_gap(i, marks, plain, boxes, digit, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
+      if (in_a_gap(i, marks_, plain_, boxes_, digit_, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
     std::sort(in_gaps.begin(), in_gaps.end());
     auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
       const float line = gap_of[in].line;
       auto mid = [](const Mark& m) { return (m.x0 + m.x1) / 2; };
-      return std::abs(mid(marks[other]) - mid(marks[in])) <= 0.3f * line ||
-             std::abs(mid(plain[other]) - mid(plain[in])) <= 0.3f * line;
+      return std::abs(mid(marks_[other]) - mid(marks_[in])) <= 0.3f * line ||
+             std::abs(mid(plain_[other]) - mid(plain_[in])) <= 0.3f * line;
     };
     std::vector<size_t> colon_groups;
     for (size_t k = 0; k < in_gaps.size();) {
@@ -260,89 +280,108 @@ Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& pl
         b = in_gaps[k + 1].second;
       } else if (end - k == 1) {
         for (int c : candidates)
-          if (c != a && !used[c] && (plain[c].y1 < plain[a].y0 || plain[c].y0 > plain[a].y1) && over(c, a) &&
-              colon(plain[c], plain[a], gap_of[a], pen))
+          if (c != a && !used_[c] && (plain_[c].y1 < plain_[a].y0 || plain_[c].y0 > plain_[a].y1) && over(c, a) &&
+              colon(plain_[c], plain_[a], gap_of[a], pen_))
             b = b == -1 ? c : -2;  // two such marks: no colon
       }
       k = end;
-      if (b < 0 || !colon(plain[a], plain[b], gap_of[a], pen)) continue;
-      out.separators.push_back({{a, b}, ':'});
-      used[a] = used[b] = true;
+      if (b < 0 || !colon(plain_[a], plain_[b], gap_of[a], pen_)) continue;
+      out_.separators.push_back({{a, b}, ':'});
+      used_[a] = used_[b] = true;
       for (size_t g : small_groups)
-        if (groups[g][0] == a || groups[g][0] == b) colon_groups.push_back(g);
+        if (groups_[g][0] == a || groups_[g][0] == b) colon_groups.push_back(g);
     }
     drop_groups(colon_groups);
   }
-  for (size_t g = 0; g < groups.size();) {
-    const int i = groups[g][0];
-    const char symbol = groups[g].size() == 1 && (tiny(marks[i], digit) || flat(plain[i], digit, pen))
-                            ? separator(i, marks, plain, boxes, digit, pen, {g})
-                            : 0;
-    if (!symbol) {
-      ++g;
-      continue;
+
+  // Groups of one mark, small or flat, that stand between two digits as a point, a comma or a
+  // hyphen (`separator`).
+  void points_commas_and_hyphens() {
+    for (size_t g = 0; g < groups_.size();) {
+      const int i = groups_[g][0];
+      const char symbol = groups_[g].size() == 1 && (tiny(marks_[i], digit_) || flat(plain_[i], digit_, pen_))
+                              ? separator(i, marks_, plain_, boxes_, digit_, pen_, {g})
+                              : 0;
+      if (!symbol) {
+        ++g;
+        continue;
+      }
+      out_.separators.push_back({{i}, symbol});
+      drop_groups({g});
     }
-    out.separators.push_back({{i}, symbol});
-    drop_groups({g});
   }
+
   // A minus sign: a dash before the first digit ("-12"), not touching it and no further from it
   // than it is tall. Alone, the network reads it as a "1" ("-14" read "114").
-  {
+  void minus_sign() {
     size_t first = SIZE_MAX;
-    for (size_t g = 0; g < boxes.plain.size(); ++g)
-      if (boxes.plain[g].h() >= 0.4f * digit && (first == SIZE_MAX || boxes.plain[g].x0 < boxes.plain[first].x0))
+    for (size_t g = 0; g < boxes_.plain.size(); ++g)
+      if (boxes_.plain[g].h() >= 0.4f * digit_ && (first == SIZE_MAX || boxes_.plain[g].x0 < boxes_.plain[first].x0))
         first = g;
+    if (first == SIZE_MAX) return;
+    const Mark& f = boxes_.plain[first];
+    // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
+    Gap gap;
+    float top = f.y0;
+    gap.base = f.y1;
+    for (const Mark& b : boxes_.plain)
+      if (b.h() >= 0.3f * digit_ && b.x0 < f.x0 + digit_)
+        top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
+    gap.line = std::max(gap.base - top, 0.5f * digit_);
     std::vector<std::pair<int, size_t>> minus;  // a mark, and its group (SIZE_MAX: a small mark)
     auto look = [&](int i, size_t own) {
-      const Mark& m = plain[i];
-      if (first == SIZE_MAX || own == first || !flat(m, digit, pen)) return;
-      const Mark& f = boxes.plain[first];
-      if (m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return;
-      for (size_t g = 0; g < boxes.plain.size(); ++g)  // nothing but the sign before the first digit
-        if (g != own && boxes.plain[g].x0 < m.x1) return;
-      // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
-      Gap gap;
-      float top = f.y0;
-      gap.base = f.y1;
-      for (const Mark& b : boxes.plain)
-        if (b.h() >= 0.3f * digit && b.x0 < f.x0 + digit)
-          top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
-      gap.line = std::max(gap.base - top, 0.5f * digit);
-      if (dash(m, gap, pen)) minus.push_back({i, own});
+      const Mark& m = plain_[i];
+      if (own == first || !flat(m, digit_, pen_) || m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return;
+      for (size_t g = 0; g < boxes_.plain.size(); ++g)  // nothing but the sign before the first digit
+        if (g != own && boxes_.plain[g].x0 < m.x1) return;
+      if (dash(m, gap, pen_)) minus.push_back({i, own});
     };
-    for (size_t g = 0; g < groups.size(); ++g)
-      if (groups[g].size() == 1) look(groups[g][0], g);
-    for (int i : small)
-      if (!used[i]) look(i, SIZE_MAX);
-    if (minus.size() == 1) {
-      out.separators.push_back({{minus[0].first}, '-'});
-      used[minus[0].first] = true;
-      if (minus[0].second != SIZE_MAX) drop_groups({minus[0].second});
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].size() == 1) look(groups_[g][0], g);
+    for (int i : small_)
+      if (!used_[i]) look(i, SIZE_MAX);
+    if (minus.size() != 1) return;
+    out_.separators.push_back({{minus[0].first}, '-'});
+    used_[minus[0].first] = true;
+    if (minus[0].second != SIZE_MAX) drop_groups({minus[0].second});
+  }
+
+  // The other small marks: a point, a comma or a hyphen between two digits, or else part of the
+  // digit whose box is nearest, if it is within half a digit (dropped if none is).
+  void attach_small_marks() {
+    for (int i : small_) {
+      if (used_[i]) continue;
+      const Mark& m = marks_[i];
+      if (const char symbol = separator(i, marks_, plain_, boxes_, digit_, pen_)) {
+        out_.separators.push_back({{i}, symbol});
+        continue;
+      }
+      float best = INFINITY;
+      size_t at = 0;
+      for (size_t g = 0; g < boxes_.upright.size(); ++g) {
+        const Mark& b = boxes_.upright[g];
+        const float dx = std::max({0.0f, b.x0 - m.x1, m.x0 - b.x1});
+        const float dy = std::max({0.0f, b.y0 - m.y1, m.y0 - b.y1});
+        const float d = std::hypot(dx, dy);
+        if (d < best) best = d, at = g;
+      }
+      if (best <= 0.5f * height_) groups_[at].push_back(i);
     }
   }
-  // Other small marks join the group whose box is nearest, if it is within half a digit.
-  for (int i : small) {
-    if (used[i]) continue;
-    const Mark& m = marks[i];
-    if (const char symbol = separator(i, marks, plain, boxes, digit, pen)) {
-      out.separators.push_back({{i}, symbol});
-      continue;
-    }
-    float best = INFINITY;
-    size_t at = 0;
-    for (size_t g = 0; g < boxes.upright.size(); ++g) {
-      const Mark& b = boxes.upright[g];
-      const float dx = std::max({0.0f, b.x0 - m.x1, m.x0 - b.x1});
-      const float dy = std::max({0.0f, b.y0 - m.y1, m.y0 - b.y1});
-      const float d = std::hypot(dx, dy);
-      if (d < best) best = d, at = g;
-    }
-    if (best <= 0.5f * height) groups[at].push_back(i);
-  }
-  out.digits = std::move(groups);
-  std::sort(out.separators.begin(), out.separators.end(),
-            [&](const auto& l, const auto& r) { return middle(marks, l.marks) < middle(marks, r.marks); });
-  return out;
+
+  const std::vector<Mark>& marks_;
+  const std::vector<Mark>& plain_;
+  const float height_, pen_;
+  float digit_ = 1;  // the digits' height, once the big marks are grouped
+  std::vector<int> small_;
+  std::vector<std::vector<int>> groups_;
+  Frames boxes_;
+  std::vector<bool> used_;  // small marks that are part of a separator already
+  Grouping out_;
+};
+
+Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
+  return Grouper(marks, plain, height, pen).run();
 }
 
 // The box around the points of strokes[which...], in the strokes' own units.
