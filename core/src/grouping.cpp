@@ -1,0 +1,365 @@
+// Grouping (grouping.h): marks into digits, and what stands between the digits. Marks that
+// overlap along the line are one digit (a "4" in two strokes, a "7" and its bar, a "5" and its
+// flag, however late they were written); marks too small to be a digit (a dot, a tick) join the
+// nearest digit, or are dropped when far from all of them — unless one sits low in the gap between
+// two digits, clear of both: a decimal point or a comma ("12.50", "1,000"); or two stand one over
+// the other in a gap: a colon ("12:30"); or a flat one is at mid-height in a gap: a hyphen
+// ("2026-12-05"), or before the first digit: a minus sign ("-14").
+#include "grouping.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <utility>
+
+namespace digits {
+namespace detail {
+
+namespace {
+
+constexpr float kTiny = 0.3f;     // a mark smaller than this x the digit height is not a digit
+constexpr float kOverlap = 0.4f;  // marks overlapping this much of the narrower one are one digit
+
+}  // namespace
+
+float digit_height(const std::vector<Mark>& marks) {
+  std::vector<float> h;
+  float tallest = 0;
+  for (const Mark& m : marks) tallest = std::max(tallest, m.h());
+  for (const Mark& m : marks)
+    if (m.h() >= tallest / 3) h.push_back(m.h());
+  if (h.empty()) return 1;
+  std::sort(h.begin(), h.end());
+  return std::max(h[(h.size() * 3) / 4 == h.size() ? h.size() - 1 : (h.size() * 3) / 4], 1e-6f);
+}
+
+bool tiny(const Mark& m, float height) { return std::max(m.w(), m.h()) < kTiny * height; }
+
+float middle(const std::vector<Mark>& marks, const std::vector<int>& which) {
+  float x0 = INFINITY, x1 = -INFINITY;
+  for (int i : which) x0 = std::min(x0, marks[i].x0), x1 = std::max(x1, marks[i].x1);
+  return (x0 + x1) / 2;
+}
+
+namespace {
+
+Mark widened(Mark m, float min_width) {
+  if (m.w() < min_width) {
+    const float c = (m.x0 + m.x1) / 2;
+    m.x0 = c - min_width / 2, m.x1 = c + min_width / 2;
+  }
+  return m;
+}
+
+int find(std::vector<int>& parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+// The digits' boxes with the writing's slant taken out and as written.
+struct Frames {
+  std::vector<Mark> upright, plain;
+};
+
+// The gap between two digits a mark stands in: `left` indexes the digit before it, `base` and
+// `line` are the two digits' baseline and height.
+struct Gap {
+  size_t left = SIZE_MAX;
+  float base = 0, line = 0;
+};
+
+// Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
+// mark's frame; `own` are groups that are small marks themselves and do not close a gap, the
+// mark's own among them), clear of both by `clear` of their height.
+bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap,
+            float clear) {
+  const float cx = (m.x0 + m.x1) / 2;
+  size_t left = SIZE_MAX, right = SIZE_MAX;
+  for (size_t k = 0; k < boxes.size(); ++k) {
+    const Mark& b = boxes[k];
+    if (b.h() < 0.6f * height) continue;  // a "4"'s bar or hook, grouped with its stem later (or m)
+    if (b.x1 <= cx && (left == SIZE_MAX || b.x1 > boxes[left].x1)) left = k;
+    if (b.x0 >= cx && (right == SIZE_MAX || b.x0 < boxes[right].x0)) right = k;
+  }
+  if (left == SIZE_MAX || right == SIZE_MAX) return false;
+  for (size_t k = 0; k < boxes.size(); ++k)  // over or under a digit: no gap there
+    if (std::find(own.begin(), own.end(), k) == own.end() && boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0) return false;
+  const Mark &l = boxes[left], &r = boxes[right];
+  gap.left = left;
+  gap.base = (l.y1 + r.y1) / 2;
+  gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
+  return m.x0 >= l.x1 + clear * gap.line && m.x1 <= r.x0 - clear * gap.line;
+}
+
+// in_gap, looked for with the slant taken out (`upright`) and as written (`plain`): a dot at the
+// foot of an upright "7" lies under the 7's bar once an italic neighbour's slant is taken out.
+bool in_a_gap(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
+              float height, const std::vector<size_t>& own, Gap& gap, float clear = 0.03f) {
+  return in_gap(upright[i], boxes.upright, height, own, gap, clear) ||
+         in_gap(plain[i], boxes.plain, height, own, gap, clear);
+}
+
+// Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
+// strokes) to be a point: not flat (a "1"'s foot, a "2"'s base written apart), not a speck of
+// noise or the broken-off end of a stroke in a scanned digit (thinner than its strokes).
+bool dot_like(const Mark& m, float line, float pen) {
+  return m.w() <= 1.5f * m.h() + 0.04f * line && std::min(m.w(), m.h()) >= 0.7f * pen;
+}
+
+// Whether a mark is flat (a quarter of its width tall at most, beside the pen's thickness) and no
+// longer than 0.9 of a digit is tall: it may be a dash (`dash` decides once its gap is known).
+bool flat(const Mark& m, float height, float pen) { return m.h() <= 0.25f * m.w() + pen && m.w() <= 0.9f * height; }
+
+// Whether a mark in a gap is a dash: flat, at least 0.08 of the digits' height long (3 pens in a
+// picture: a broken-off bit of a stroke is shorter), its middle between 0.2 and 0.75 of their
+// height above the baseline (a "1"'s flag written apart sits higher, and is steeper) and, in a
+// picture, at least about as thick as the pen. Between two digits it is a hyphen ("2026-12-05",
+// "555-1234"), which the network alone reads as a "1" ("14-07" read "14107").
+bool dash(const Mark& m, const Gap& gap, float pen) {
+  const float line = gap.line, middle = (m.y0 + m.y1) / 2;
+  return m.w() >= std::max(0.08f * line, 3 * pen) && flat(m, line, pen) && m.h() >= 0.7f * pen &&
+         middle >= gap.base - 0.75f * line && middle <= gap.base - 0.2f * line;
+}
+
+// A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
+// "1,000"), not a bit of either digit: '.', or ',' when it reaches below the digits' baseline and
+// is taller than wide; 0 when it is no separator. The mark must stand clear of both digits (specks
+// and the broken-off ends of strokes in scanned digits lie at their digit's edge), its top in their
+// lowest third, and be dot_like.
+char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
+               float height, float pen, const std::vector<size_t>& own = {}) {
+  Gap gap;
+  const Mark& m = plain[i];
+  // A hyphen may reach nearly from one digit to the other (a dot may not: specks lie at the edge),
+  // but not touch either as written: the bar of a "4" written in three strokes, "|", "-", "|",
+  // touches both as written, and may seem not to once the slant is taken out.
+  if (flat(m, height, pen) && in_gap(m, boxes.plain, height, own, gap, 0) && dash(m, gap, pen)) return '-';
+  if (!in_a_gap(i, upright, plain, boxes, height, own, gap)) return 0;
+  const float base = gap.base, line = gap.line;
+  if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
+  return m.y1 > base + 0.1f * line && m.h() > 1.2f * m.w() ? ',' : '.';
+}
+
+// Two small marks that are the only ones in a gap make a colon ("12:30") when they stand one over
+// the other: both dot_like, the upper one's middle in the upper 60 % of the digits' height, the
+// lower one's in their lower half, a clear space between them. Otherwise the lower dot of a time
+// would be read as a decimal point ("12.30").
+bool colon(const Mark& a, const Mark& b, const Gap& gap, float pen) {
+  const bool a_up = a.y0 + a.y1 < b.y0 + b.y1;
+  const Mark &up = a_up ? a : b, &low = a_up ? b : a;
+  const float base = gap.base, line = gap.line;
+  if (!dot_like(up, line, pen) || !dot_like(low, line, pen)) return false;
+  if ((up.y0 + up.y1) / 2 > base - 0.4f * line || up.y0 < base - 1.05f * line) return false;
+  if ((low.y0 + low.y1) / 2 < base - 0.5f * line || low.y1 > base + 0.2f * line) return false;
+  return low.y0 - up.y1 >= 0.15f * line;
+}
+
+// Grouping's state while it finds the digits and what stands between them: marks (with the slant
+// taken out; `plain`: the same as written), the groups of big marks so far and their boxes, and
+// which small marks are spoken for. Each step below takes its marks out of the groups.
+class Grouper {
+ public:
+  Grouper(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen)
+      : marks_(marks), plain_(plain), height_(height), pen_(pen), used_(marks.size()) {}
+
+  // Groups the marks into digits; each group lists mark indices. Marks in no group and not a
+  // separator are dropped. Groups are in no particular order yet (the caller sorts them once their
+  // boxes are final); separators are final marks, so they come sorted along the line.
+  Grouping run() {
+    group_overlapping();
+    colons();
+    points_commas_and_hyphens();
+    minus_sign();
+    attach_small_marks();
+    out_.digits = std::move(groups_);
+    std::sort(out_.separators.begin(), out_.separators.end(),
+              [&](const auto& l, const auto& r) { return middle(marks_, l.marks) < middle(marks_, r.marks); });
+    return std::move(out_);
+  }
+
+ private:
+  // Big marks that overlap along the line are one digit; small ones wait for the steps below.
+  void group_overlapping() {
+    const int n = static_cast<int>(marks_.size());
+    std::vector<int> parent(n), big;
+    std::iota(parent.begin(), parent.end(), 0);
+    for (int i = 0; i < n; ++i) (tiny(marks_[i], height_) ? small_ : big).push_back(i);
+    if (big.empty()) std::swap(big, small_);  // only small marks: they are all one (tiny) digit
+    for (size_t a = 0; a < big.size(); ++a)
+      for (size_t b = a + 1; b < big.size(); ++b) {
+        // Each at least a tenth of a digit wide, so a straight vertical stem (width 0) inside
+        // another mark overlaps it.
+        const Mark p = widened(marks_[big[a]], 0.1f * height_), q = widened(marks_[big[b]], 0.1f * height_);
+        const float overlap = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
+        const float narrow = std::min(p.w(), q.w());
+        if (overlap >= kOverlap * narrow) parent[find(parent, big[a])] = find(parent, big[b]);
+      }
+    std::vector<int> slot(n, -1);
+    for (int i : big) {
+      const int r = find(parent, i);
+      if (slot[r] < 0) slot[r] = static_cast<int>(groups_.size()), groups_.emplace_back();
+      groups_[slot[r]].push_back(i);
+    }
+    auto box_of = [](const std::vector<Mark>& frame, const std::vector<int>& group) {
+      Mark b;
+      for (int i : group)
+        b.x0 = std::min(b.x0, frame[i].x0), b.x1 = std::max(b.x1, frame[i].x1), b.y0 = std::min(b.y0, frame[i].y0),
+        b.y1 = std::max(b.y1, frame[i].y1);
+      return b;
+    };
+    for (const auto& g : groups_)
+      boxes_.upright.push_back(box_of(marks_, g)), boxes_.plain.push_back(box_of(plain_, g));
+    // What stands between digits is found among the small marks and the groups of one mark that
+    // are small beside the groups (a digit written in several strokes makes `height`, the marks',
+    // read low: a comma after a two-stroke "4" can be bigger than 0.3 of it).
+    digit_ = digit_height(boxes_.upright);
+  }
+
+  void drop_groups(std::vector<size_t> which) {  // erased from the back, so indices hold
+    std::sort(which.rbegin(), which.rend());
+    for (size_t g : which) {
+      groups_.erase(groups_.begin() + static_cast<long>(g));
+      boxes_.upright.erase(boxes_.upright.begin() + static_cast<long>(g));
+      boxes_.plain.erase(boxes_.plain.begin() + static_cast<long>(g));
+    }
+  }
+
+  // Colons: the small marks in gaps, by gap. A gap that holds exactly two may hold a colon; one
+  // that holds one, one of its dots, the other over or under it but not clear of a neighbour's box
+  // (a "2"'s base or a "7"'s bar reaching under or over it).
+  void colons() {
+    std::vector<size_t> small_groups;
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].size() == 1 && tiny(marks_[groups_[g][0]], digit_)) small_groups.push_back(g);
+    std::vector<int> candidates;
+    for (size_t g : small_groups) candidates.push_back(groups_[g][0]);
+    candidates.insert(candidates.end(), small_.begin(), small_.end());
+    std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
+    std::vector<Gap> gap_of(marks_.size());
+    for (int i : candidates)
+      if (in_a_gap(i, marks_, plain_, boxes_, digit_, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
+    std::sort(in_gaps.begin(), in_gaps.end());
+    auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
+      const float line = gap_of[in].line;
+      auto mid = [](const Mark& m) { return (m.x0 + m.x1) / 2; };
+      return std::abs(mid(marks_[other]) - mid(marks_[in])) <= 0.3f * line ||
+             std::abs(mid(plain_[other]) - mid(plain_[in])) <= 0.3f * line;
+    };
+    std::vector<size_t> colon_groups;
+    for (size_t k = 0; k < in_gaps.size();) {
+      size_t end = k;
+      while (end < in_gaps.size() && in_gaps[end].first == in_gaps[k].first) ++end;
+      int a = in_gaps[k].second, b = -1;
+      if (end - k == 2) {
+        b = in_gaps[k + 1].second;
+      } else if (end - k == 1) {
+        for (int c : candidates)
+          if (c != a && !used_[c] && (plain_[c].y1 < plain_[a].y0 || plain_[c].y0 > plain_[a].y1) && over(c, a) &&
+              colon(plain_[c], plain_[a], gap_of[a], pen_))
+            b = b == -1 ? c : -2;  // two such marks: no colon
+      }
+      k = end;
+      if (b < 0 || !colon(plain_[a], plain_[b], gap_of[a], pen_)) continue;
+      out_.separators.push_back({{a, b}, ':'});
+      used_[a] = used_[b] = true;
+      for (size_t g : small_groups)
+        if (groups_[g][0] == a || groups_[g][0] == b) colon_groups.push_back(g);
+    }
+    drop_groups(colon_groups);
+  }
+
+  // Groups of one mark, small or flat, that stand between two digits as a point, a comma or a
+  // hyphen (`separator`).
+  void points_commas_and_hyphens() {
+    for (size_t g = 0; g < groups_.size();) {
+      const int i = groups_[g][0];
+      const char symbol = groups_[g].size() == 1 && (tiny(marks_[i], digit_) || flat(plain_[i], digit_, pen_))
+                              ? separator(i, marks_, plain_, boxes_, digit_, pen_, {g})
+                              : 0;
+      if (!symbol) {
+        ++g;
+        continue;
+      }
+      out_.separators.push_back({{i}, symbol});
+      drop_groups({g});
+    }
+  }
+
+  // A minus sign: a dash before the first digit ("-12"), not touching it and no further from it
+  // than it is tall. Alone, the network reads it as a "1" ("-14" read "114").
+  void minus_sign() {
+    size_t first = SIZE_MAX;
+    for (size_t g = 0; g < boxes_.plain.size(); ++g)
+      if (boxes_.plain[g].h() >= 0.4f * digit_ && (first == SIZE_MAX || boxes_.plain[g].x0 < boxes_.plain[first].x0))
+        first = g;
+    if (first == SIZE_MAX) return;
+    const Mark& f = boxes_.plain[first];
+    // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
+    Gap gap;
+    float top = f.y0;
+    gap.base = f.y1;
+    for (const Mark& b : boxes_.plain)
+      if (b.h() >= 0.3f * digit_ && b.x0 < f.x0 + digit_)
+        top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
+    gap.line = std::max(gap.base - top, 0.5f * digit_);
+    std::vector<std::pair<int, size_t>> minus;  // a mark, and its group (SIZE_MAX: a small mark)
+    auto look = [&](int i, size_t own) {
+      const Mark& m = plain_[i];
+      if (own == first || !flat(m, digit_, pen_) || m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return;
+      for (size_t g = 0; g < boxes_.plain.size(); ++g)  // nothing but the sign before the first digit
+        if (g != own && boxes_.plain[g].x0 < m.x1) return;
+      if (dash(m, gap, pen_)) minus.push_back({i, own});
+    };
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].size() == 1) look(groups_[g][0], g);
+    for (int i : small_)
+      if (!used_[i]) look(i, SIZE_MAX);
+    if (minus.size() != 1) return;
+    out_.separators.push_back({{minus[0].first}, '-'});
+    used_[minus[0].first] = true;
+    if (minus[0].second != SIZE_MAX) drop_groups({minus[0].second});
+  }
+
+  // The other small marks: a point, a comma or a hyphen between two digits, or else part of the
+  // digit whose box is nearest, if it is within half a digit (dropped if none is).
+  void attach_small_marks() {
+    for (int i : small_) {
+      if (used_[i]) continue;
+      const Mark& m = marks_[i];
+      if (const char symbol = separator(i, marks_, plain_, boxes_, digit_, pen_)) {
+        out_.separators.push_back({{i}, symbol});
+        continue;
+      }
+      float best = INFINITY;
+      size_t at = 0;
+      for (size_t g = 0; g < boxes_.upright.size(); ++g) {
+        const Mark& b = boxes_.upright[g];
+        const float dx = std::max({0.0f, b.x0 - m.x1, m.x0 - b.x1});
+        const float dy = std::max({0.0f, b.y0 - m.y1, m.y0 - b.y1});
+        const float d = std::hypot(dx, dy);
+        if (d < best) best = d, at = g;
+      }
+      if (best <= 0.5f * height_) groups_[at].push_back(i);
+    }
+  }
+
+  const std::vector<Mark>& marks_;
+  const std::vector<Mark>& plain_;
+  const float height_, pen_;
+  float digit_ = 1;  // the digits' height, once the big marks are grouped
+  std::vector<int> small_;
+  std::vector<std::vector<int>> groups_;
+  Frames boxes_;
+  std::vector<bool> used_;  // small marks that are part of a separator already
+  Grouping out_;
+};
+
+}  // namespace
+
+Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen) {
+  return Grouper(marks, plain, height, pen).run();
+}
+
+}  // namespace detail
+}  // namespace digits
