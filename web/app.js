@@ -186,7 +186,8 @@
     marks = [];
     chosen = -1;
     result.classList.remove('many');
-    if (!n || n.empty || n.digits.length === 1) {
+    // One digit alone reads as a digit; with a sign ("-7") it is a number.
+    if (!n || n.empty || (n.digits.length === 1 && !(n.separators && n.separators.length))) {
       result.dataset.number = n && !n.empty ? n.text : '';
       show(n && !n.empty ? n.digits[0] : n && { empty: true, image: null });
       redraw();

@@ -494,12 +494,15 @@ describe('numbers', () => {
       '.': [dot(0.89)], ',': [[[0.52, 0.86], [0.51, 0.93], [0.46, 1.0]]], ':': [dot(0.35), dot(0.8)],
       '-': [[[0.25, 0.55], [0.5, 0.56], [0.75, 0.55]]],
     };
-    const cases = [['12.50', '1 2 point 5 0'], ['1,000', '1 comma 0 0 0'], ['14:07', '1 4 colon 0 7'], ['14-07', '1 4 dash 0 7'], ['-14', 'minus 1 4']];
+    const cases = [['12.50', '1 2 point 5 0'], ['1,000', '1 comma 0 0 0'], ['14:07', '1 4 colon 0 7'],
+      ['14-07', '1 4 dash 0 7'], ['-14', 'minus 1 4'], ['-7', 'minus 7']];
     for (const [text, spoken] of cases) {
       const r = await writeNumber(page, text.split('').map((c) => marks[c] || TEMPLATES[c]));
       assert.equal(r.number, text, `wrote ${text}, read ${r.number}`);
       assert.deepEqual(r.chips, text.replace(/[.,:-]/g, '').split(''), 'one chip per digit');
       assert.match(r.announced, new RegExp('Read ' + spoken));
+      // Shown as written, sign and all ("-7" is no "7").
+      assert.equal(await page.evaluate(() => document.getElementById('digit').textContent), text);
       // The big number stays on one line (it is set smaller as it gets longer).
       const lines = await page.evaluate(() => {
         const range = document.createRange();
