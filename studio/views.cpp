@@ -29,6 +29,10 @@ const ImVec4 kBad(1.0f, 0.42f, 0.36f, 1.0f);
 const ImVec4 kGood(0.45f, 0.85f, 0.45f, 1.0f);
 const ImVec4 kDim(0.6f, 0.6f, 0.6f, 1.0f);
 
+// Whether a reading is a number rather than one digit: several digits, or one with a point,
+// comma, colon, hyphen or sign ("-7" is no "7").
+bool is_number(const digits::Reading& r) { return r.digits.size() > 1 || !r.separators.empty(); }
+
 void heading(const char* text) {
   ImGui::Spacing();
   ImGui::TextUnformatted(text);
@@ -71,7 +75,7 @@ void pad_panel(App& app, UiState& ui) {
   }
   // A number: each digit's box, labelled with what it reads as (uncertain ones in amber).
   const auto& reading = app.analysis().reading;
-  if (live && reading.digits.size() > 1)
+  if (live && is_number(reading))
     for (const auto& d : reading.digits) {
       const ImU32 c = d.prediction.uncertain ? IM_COL32(240, 170, 40, 255) : IM_COL32(90, 160, 255, 255);
       const ImVec2 a(origin.x + d.box.x - 4, origin.y + d.box.y - 4);
@@ -219,7 +223,7 @@ void answer_panel(App& app) {
   const bool compare = an.compare_answer.has_value();
   // A number: what was written comes first, each digit with its confidence (uncertain ones in
   // amber); the whole input read as one digit below is what predict_* would answer.
-  const bool number = an.reading.digits.size() > 1;
+  const bool number = is_number(an.reading);
   if (number) {
     ImGui::Text("Read as a number");
     const ImVec2 at = ImGui::GetCursorScreenPos();
@@ -306,7 +310,7 @@ void stages_panel(App& app, TextureCache& textures) {
   const Placement raw =
       stage_image(textures, "raw", "raw ink", s.raw_ink.width, s.raw_ink.height, s.raw_ink.values.data());
   // The pad boxes a drawn number itself; a picture's raw ink is the picture, in its coordinates.
-  if (app.source() != InputSource::Pad && an.reading.digits.size() > 1) draw_segmentation(an.reading, raw);
+  if (app.source() != InputSource::Pad && is_number(an.reading)) draw_segmentation(an.reading, raw);
   ImGui::SameLine();
   stage_image(textures, "crop", "cropped", s.cropped.width, s.cropped.height, s.cropped.values.data());
   ImGui::SameLine();
