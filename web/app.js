@@ -228,10 +228,11 @@
       numberList.appendChild(li);
     });
     numberList.hidden = false;
-    if (w && h) boxes = n.digits.map((d) => ({ x: d.box.x / w, y: d.box.y / h, width: d.box.width / w,
-      height: d.box.height / h, uncertain: d.uncertain }));
-    if (w && h) marks = (n.separators || []).map((s) => ({ x: s.box.x / w, y: s.box.y / h, width: s.box.width / w,
-      height: s.box.height / h }));
+    if (w && h) {  // pad-relative, as the pad is drawn at any size
+      const onPad = (b) => ({ x: b.x / w, y: b.y / h, width: b.width / w, height: b.height / h });
+      boxes = n.digits.map((d) => Object.assign(onPad(d.box), { uncertain: d.uncertain }));
+      marks = (n.separators || []).map((s) => onPad(s.box));
+    }
     // The least sure digit first: that is the one to check.
     choose(n, n.digits.findIndex((d) => d.confidence === least));
   }

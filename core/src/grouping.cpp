@@ -36,10 +36,17 @@ float digit_height(const std::vector<Mark>& marks) {
 
 bool tiny(const Mark& m, float height) { return std::max(m.w(), m.h()) < kTiny * height; }
 
+Mark bounds(const std::vector<Mark>& marks, const std::vector<int>& which) {
+  Mark b;
+  for (int i : which)
+    b.x0 = std::min(b.x0, marks[i].x0), b.x1 = std::max(b.x1, marks[i].x1), b.y0 = std::min(b.y0, marks[i].y0),
+    b.y1 = std::max(b.y1, marks[i].y1);
+  return b;
+}
+
 float middle(const std::vector<Mark>& marks, const std::vector<int>& which) {
-  float x0 = INFINITY, x1 = -INFINITY;
-  for (int i : which) x0 = std::min(x0, marks[i].x0), x1 = std::max(x1, marks[i].x1);
-  return (x0 + x1) / 2;
+  const Mark b = bounds(marks, which);
+  return (b.x0 + b.x1) / 2;
 }
 
 namespace {
@@ -70,8 +77,8 @@ struct Gap {
 };
 
 // Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
-// mark's frame; `own` are groups that are small marks themselves and do not close a gap, the
-// mark's own among them), clear of both by `clear` of their height.
+// mark's frame; `own`, sorted, are groups that are small marks themselves and do not close a gap,
+// the mark's own among them), clear of both by `clear` of their height.
 bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap,
             float clear) {
   const float cx = (m.x0 + m.x1) / 2;
@@ -84,7 +91,7 @@ bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const s
   }
   if (left == SIZE_MAX || right == SIZE_MAX) return false;
   for (size_t k = 0; k < boxes.size(); ++k)  // over or under a digit: no gap there
-    if (std::find(own.begin(), own.end(), k) == own.end() && boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0) return false;
+    if (boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0 && !std::binary_search(own.begin(), own.end(), k)) return false;
   const Mark &l = boxes[left], &r = boxes[right];
   gap.left = left;
   gap.base = (l.y1 + r.y1) / 2;
@@ -201,15 +208,8 @@ class Grouper {
       if (slot[r] < 0) slot[r] = static_cast<int>(groups_.size()), groups_.emplace_back();
       groups_[slot[r]].push_back(i);
     }
-    auto box_of = [](const std::vector<Mark>& frame, const std::vector<int>& group) {
-      Mark b;
-      for (int i : group)
-        b.x0 = std::min(b.x0, frame[i].x0), b.x1 = std::max(b.x1, frame[i].x1), b.y0 = std::min(b.y0, frame[i].y0),
-        b.y1 = std::max(b.y1, frame[i].y1);
-      return b;
-    };
     for (const auto& g : groups_)
-      boxes_.upright.push_back(box_of(marks_, g)), boxes_.plain.push_back(box_of(plain_, g));
+      boxes_.upright.push_back(bounds(marks_, g)), boxes_.plain.push_back(bounds(plain_, g));
     // What stands between digits is found among the small marks and the groups of one mark that
     // are small beside the groups (a digit written in several strokes makes `height`, the marks',
     // read low: a comma after a two-stroke "4" can be bigger than 0.3 of it).

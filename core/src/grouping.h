@@ -38,7 +38,8 @@ struct Grouping {
 // along the line. `pen` is a picture's pen width (0 for strokes).
 Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen);
 
-// The middle of marks[which...] along the writing line.
+// The box around marks[which...], and its middle along the writing line.
+Mark bounds(const std::vector<Mark>& marks, const std::vector<int>& which);
 float middle(const std::vector<Mark>& marks, const std::vector<int>& which);
 
 }  // namespace detail

@@ -196,13 +196,11 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
                  " points, commas, colons or hyphens, more than the limit of " + std::to_string(read.max_digits)};
   std::vector<Image28> images;
   for (const auto& atom : a.atoms) images.push_back(atom.segment.image);
-  // One atom and no point, comma, colon, hyphen or sign is the whole input: predict it once, as
-  // predict_* does (a "-5" is not one digit: the sign is no part of the 5).
-  const bool digits_only = a.separators.empty();
-  auto first = images.size() == 1 && digits_only ? one(model.predict(a.whole.image)) : model.predict_batch(images);
+  // One digit alone is the whole input: predict it once, as predict_* does.
+  auto first = a.one_digit(images.size()) ? one(model.predict(a.whole.image)) : model.predict_batch(images);
   if (!first) return Error{first.error()};
   std::vector<Prediction> p = std::move(first.value());
-  bool whole_predicted = images.size() == 1 && digits_only;
+  bool whole_predicted = a.one_digit(images.size());
   auto split = split_wide(model, a, p);
   if (!split) return Error{split.error()};
   if (split.value()) whole_predicted = false;
@@ -213,7 +211,7 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   if (one_digit.value()) whole_predicted = true;
   if (a.atoms.size() > static_cast<std::size_t>(read.max_digits))
     return too_many_digits(a.atoms.size(), read.max_digits);
-  if (a.atoms.size() == 1 && digits_only) {  // one digit: the whole input, exactly as predict_* reads it
+  if (a.one_digit(a.atoms.size())) {  // the whole input, exactly as predict_* reads it
     auto& seg = a.atoms[0].segment;
     seg.image = a.whole.image;
     seg.touching = false;  // a wide digit alone is just a wide digit

@@ -123,7 +123,7 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
     seg.image = pre.value().image;
     return !pre.value().empty;
   };
-  if (atoms.size() == 1 && out.separators.empty()) {  // one digit: the whole input's picture (read_* answers with it)
+  if (out.one_digit(atoms.size())) {  // the whole input's picture (read_* answers with it)
     Atoms::Atom& a = atoms[0];
     a.segment.box = stroke_box(strokes, a.segment.strokes);
     a.segment.image = out.whole.image;
@@ -284,13 +284,9 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   const auto grouping = group_marks(upright, plain, height, pen_width(std::move(runs), upright, height));
   const auto& groups = grouping.digits;
   for (const auto& sep : grouping.separators) {
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int i : sep.marks) {
-      const Part& p = parts[i];
-      x0 = std::min(x0, p.x0), y0 = std::min(y0, p.y0), x1 = std::max(x1, p.x1), y1 = std::max(y1, p.y1);
-    }
-    const Box box{float(ink.x0 + x0), float(ink.y0 + y0), float(x1 + 1 - x0), float(y1 + 1 - y0)};
-    result.separators.push_back({sep.symbol, box, middle(upright, sep.marks)});
+    const Mark b = bounds(plain, sep.marks);  // the parts' pixels, as written
+    result.separators.push_back(
+        {sep.symbol, Box{ink.x0 + b.x0, ink.y0 + b.y0, b.w(), b.h()}, middle(upright, sep.marks)});
   }
 
   // A group that is one part as wide as two digits is cut where the part's ink is thinnest: at
@@ -413,7 +409,7 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       const float cut_hi = pc.to < (1 << 29) ? pc.to - slant * m.y0 : m.x1;
       a.x0 = std::min(a.x0, std::max(m.x0, cut_lo)), a.x1 = std::max(a.x1, std::min(m.x1, cut_hi));
     }
-    auto ok = make(digits[d], a.segment, digits.size() == 1 && result.separators.empty());
+    auto ok = make(digits[d], a.segment, result.one_digit(digits.size()));
     if (!ok) return Error{ok.error()};
     if (!ok.value()) continue;  // a speck on its own
     pieces_p->push_back(digits[d]);

@@ -39,6 +39,9 @@ struct Atoms {
   std::vector<Separator> separators;  // left to right
   float height = 1;                   // the writing's digit height, along the line's units
   Preprocessed whole;                 // the whole input as one digit (empty: no ink)
+  // Whether `count` atoms are the whole input read as one digit, as predict_* reads it: one atom
+  // and nothing between or before digits ("-7" is no single digit: the sign is no part of the 7).
+  bool one_digit(std::size_t count) const { return count == 1 && separators.empty(); }
   // Two neighbouring atoms preprocessed as one digit. For strokes it reads the caller's strokes
   // (not copied): use join and split only while the input given to stroke_atoms lives.
   std::function<Result<Atom>(const Atom&, const Atom&)> join;
