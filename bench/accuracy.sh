@@ -3,7 +3,8 @@
 # either shows in one run (make bench). Pen digits: the held-out sources (pen::held_out_sources),
 # through the page's stroke path and as PNG uploads of every style; then whole numbers made of the
 # held-out writers' digits (issue 16's target case, ordinary spacing; and the same digits well
-# apart: what the single digits allow) with the time per number. 20 000 numbers: a draw of 2 000
+# apart: what the single digits allow) with the time per number, and numbers with marks (a point,
+# comma, colon, hyphen or minus sign). 20 000 numbers: a draw of 2 000
 # moves by ±0.4 points with the seed (76 writers, one sample per digit for most).
 #   bench/accuracy.sh DIGITS_CLI MNIST_DIR PEN_JSON
 set -euo pipefail
@@ -28,4 +29,9 @@ for blob in f32 int8; do
     line=$("$cli" eval --model "$model" --precision "$precision" --pen "$pen" --numbers 20000 --spacing $spacing | head -1)
     printf '%-34s %-8s %s\n' "pen numbers, $spacing" "$blob" "$line"
   done
+  # The same writers' numbers, each with a point, comma, colon, hyphen or minus sign, and how
+  # many of each kind read exactly.
+  out=$("$cli" eval --model "$model" --precision "$precision" --pen "$pen" --numbers 20000 --spacing ordinary --marks)
+  printf '%-34s %-8s %s\n' "pen numbers with marks" "$blob" "$(sed -n 1p <<<"$out")"
+  printf '%-34s %-8s %s\n' "" "" "$(sed -n 2p <<<"$out" | sed 's/^ *//')"
 done

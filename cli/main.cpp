@@ -2,10 +2,10 @@
 //
 //   digits predict FILE.png...                       one JSON line per file
 //   digits read FILE.png...                          a whole number: one JSON line per file
-//   digits eval --numbers N (--pen DIGITS.json [--sources …] | --images IDX --labels IDX) [--spacing …] [--seed N]
-//   digits eval --images IDX --labels IDX [--model BLOB] [--json]
-//   digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks] [--json]
-//   digits bench [--threads N] [--iterations N]      see bench/ for the side-by-side table
+//   digits eval --numbers N (--pen DIGITS.json [--sources …] | --images IDX --labels IDX) [--spacing …] [--marks]
+//   [--seed N] digits eval --images IDX --labels IDX [--model BLOB] [--json] digits eval --pen DIGITS.json [--sources
+//   held-out|train|all] [--as strokes|png|png-all-inks] [--json] digits bench [--threads N] [--iterations N]      see
+//   bench/ for the side-by-side table
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,7 +37,8 @@ int usage(int code) {
       "                   [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
       "                   --images IDX --labels IDX)\n"
-      "                   [--spacing all|ordinary|apart|touching] [--seed N] [--model BLOB] [--precision f32|int8]\n"
+      "                   [--spacing all|ordinary|apart|touching] [--marks] [--seed N] [--model BLOB]\n"
+      "                   [--precision f32|int8]\n"
       "       digits info [--model BLOB]\n"
       "       digits bench [--model BLOB] [--precision f32|int8] [--threads N] [--iterations N]\n"
       "\n"
@@ -48,7 +49,8 @@ int usage(int code) {
       "         with --numbers, reading N synthetic numbers of 2-8 digits made of those digits (pen: each\n"
       "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit\n"
       "         apart (the target case), apart: 2-6 digits a digit apart, upright (what the single digits\n"
-      "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged\n"
+      "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged;\n"
+      "         --marks (pen only): each number with a point, comma, colon, hyphen or minus sign\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -67,7 +69,7 @@ std::string file_line(const std::string& file, const json& answer) {
 
 struct Args {
   std::string model, images, labels, pen, sources = "held-out", as = "strokes", spacing = "all";
-  bool json = false;
+  bool json = false, marks = false;
   long limit = 0;
   int numbers = 0;
   long seed = 1;  // --numbers: which numbers are drawn (the tests draw with 3 for strokes, 4 for PNG)
@@ -88,7 +90,7 @@ bool parse_args(int argc, char** argv, Args& a) {
       .number("numbers", &a.numbers, 1, 1000000)
       .number("seed", &a.seed, 0, (1L << 32) - 1);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
-  flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json);
+  flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json).on("marks", &a.marks);
   auto files = flags.parse(argc, argv, 2);
   if (!files) {
     std::fprintf(stderr, "digits: %s\n", files.error().c_str());
@@ -167,7 +169,12 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
     std::fprintf(stderr, "digits: %s\n", model.error().c_str());
     return 1;
   }
-  const numbers::Style style = numbers::spacing(a.spacing);
+  numbers::Style style = numbers::spacing(a.spacing);
+  style.marks = a.marks;
+  if (a.marks && !samples) {
+    std::fprintf(stderr, "digits: --marks draws points, commas, colons, hyphens and signs with pen strokes (--pen)\n");
+    return 2;
+  }
   if (samples && style.touch) {
     std::fprintf(stderr,
                  "digits: --spacing touching composes MNIST images (--images, --labels); pen strokes do not touch\n");

@@ -21,6 +21,107 @@ struct Bounds {
 
 float uniform(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
 
+Bounds bounds(const std::vector<digits::Stroke>& strokes) {
+  Bounds b;
+  for (const auto& st : strokes)
+    for (const auto& p : st) b.add(p);
+  return b;
+}
+
+// The space a writer sees between two digits at heights y +/- near: from the left digit's ink
+// there to the right one's (a "2"'s base or a "7"'s bar moves a dot over); the boxes' edges where
+// a digit has no ink at those heights.
+std::pair<float, float> space_at(const std::vector<digits::Stroke>& left, const std::vector<digits::Stroke>& right,
+                                 float y, float near) {
+  // The x extent of the strokes' ink within the band, segments clipped to it.
+  auto extent = [&](const std::vector<digits::Stroke>& strokes) {
+    Bounds b;
+    for (const auto& st : strokes)
+      for (std::size_t i = 0; i < st.size(); ++i) {
+        const digits::Point a = st[i], c = i + 1 < st.size() ? st[i + 1] : st[i];
+        const float lo = std::max(std::min(a.y, c.y), y - near), hi = std::min(std::max(a.y, c.y), y + near);
+        if (lo > hi) continue;
+        for (float yy : {lo, hi}) {
+          const float t = c.y == a.y ? 0.0f : (yy - a.y) / (c.y - a.y);
+          b.add({a.x + t * (c.x - a.x), yy});
+        }
+      }
+    return b;
+  };
+  const Bounds l = extent(left), r = extent(right);
+  return {std::isfinite(l.x1) ? l.x1 : bounds(left).x1, std::isfinite(r.x0) ? r.x0 : bounds(right).x0};
+}
+
+// A dot as people make it: a tap (one point) or a tiny loop.
+digits::Stroke dot(std::mt19937& rng, float x, float y) {
+  if (rng() % 2) return {{x, y}};
+  const float r = uniform(rng, 0.015f, 0.04f);
+  return {{x, y}, {x + r, y + r / 2}, {x, y + r}, {x - r / 2, y + r / 3}};
+}
+
+// A short dash, nearly level: the hyphen and the minus sign.
+digits::Stroke dash(std::mt19937& rng, float x0, float x1, float y) {
+  const float tilt = uniform(rng, -0.08f, 0.08f);
+  digits::Stroke d;
+  for (int j = 0; j <= 4; ++j) {
+    const float t = j / 4.0f;
+    d.push_back({x0 + t * (x1 - x0), y + (t - 0.5f) * (x1 - x0) * tilt + uniform(rng, -0.01f, 0.01f)});
+  }
+  return d;
+}
+
+// The mark's strokes between digits `left` and `right` (or before `right`, the first digit, for a
+// minus sign). Heights are measured on the line the neighbours make: `bottom` is the lower
+// baseline, `height` the line's.
+std::vector<digits::Stroke> draw_mark(std::mt19937& rng, Mark mark, const std::vector<digits::Stroke>& left,
+                                      const std::vector<digits::Stroke>& right) {
+  Bounds line = bounds(right);
+  if (!left.empty()) {
+    const Bounds b = bounds(left);
+    line.y0 = std::min(line.y0, b.y0), line.y1 = std::max(line.y1, b.y1);
+  }
+  const float height = line.y1 - line.y0, near = 0.2f * height;
+  auto at = [&](float up) { return line.y1 - up * height; };  // `up` of the height above the baseline
+  // The middle of the space at height y, give or take a tenth of it.
+  auto middle = [&](float y) {
+    const auto [l, r] = space_at(left, right, y, near);
+    return (l + r) / 2 + uniform(rng, -0.1f, 0.1f) * (r - l);
+  };
+  switch (mark) {
+    case Mark::kPoint: {
+      const float y = at(uniform(rng, 0.0f, 0.1f));
+      return {dot(rng, middle(y), y)};
+    }
+    case Mark::kComma: {
+      const float y = at(uniform(rng, 0.0f, 0.08f)), x = middle(y), length = uniform(rng, 0.12f, 0.25f);
+      return {
+          {{x, y}, {x + 0.01f, y + 0.3f * length}, {x - 0.01f, y + 0.65f * length}, {x - 0.3f * length, y + length}}};
+    }
+    case Mark::kColon: {
+      const float upper = at(uniform(rng, 0.55f, 0.8f)), lower = at(uniform(rng, 0.08f, 0.3f));
+      const float x_upper = middle(upper);
+      return {dot(rng, x_upper, upper), dot(rng, middle(lower), lower)};
+    }
+    case Mark::kHyphen: {
+      const float y = at(uniform(rng, 0.35f, 0.6f));
+      const auto [l, r] = space_at(left, right, y, near);
+      const float length = uniform(rng, 0.4f, 0.7f) * (r - l), c = (l + r) / 2 + uniform(rng, -0.1f, 0.1f) * (r - l);
+      return {dash(rng, c - length / 2, c + length / 2, y)};
+    }
+    case Mark::kMinus: {
+      const float y = at(uniform(rng, 0.35f, 0.6f));
+      // Before the number: clear of the first digit's box, not tucked under a 9's loop.
+      const float length = uniform(rng, 0.2f, 0.5f), end = bounds(right).x0 - uniform(rng, 0.1f, 0.5f);
+      return {dash(rng, end - length, end, y)};
+    }
+    case Mark::kNone:
+      break;
+  }
+  return {};
+}
+
+constexpr char kMarkChars[] = {0, '.', ',', ':', '-', '-'};
+
 }  // namespace
 
 StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std::vector<std::size_t>& pool,
@@ -36,13 +137,20 @@ StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std:
   out.writer = samples[mine[0]].writer;
   const int n = std::uniform_int_distribution<int>(style.min_digits, style.max_digits)(rng);
   const float slant = uniform(rng, -style.max_slant, style.max_slant);
+  // With marks: which, and after which digit (-1: before the first, a minus sign). Drawn only
+  // then, so that numbers without marks stay the numbers every figure was measured on.
+  int mark_after = -1;
+  if (style.marks) {
+    out.mark = static_cast<Mark>(std::uniform_int_distribution<int>(n >= 2 ? 1 : 5, 5)(rng));
+    if (out.mark != Mark::kMinus) mark_after = std::uniform_int_distribution<int>(0, n - 2)(rng);
+  }
+  std::vector<std::vector<digits::Stroke>> ink(static_cast<std::size_t>(n));  // each digit's, as placed
+  std::vector<std::size_t> written(static_cast<std::size_t>(n));              // strokes written after each
   std::vector<digits::Stroke> late;
   float cursor = 0;
   for (int d = 0; d < n; ++d) {
     const pen::Sample& s = samples[mine[std::uniform_int_distribution<std::size_t>(0, mine.size() - 1)(rng)]];
-    Bounds b;
-    for (const auto& st : s.strokes)
-      for (const auto& p : st) b.add(p);
+    const Bounds b = bounds(s.strokes);
     const float h = 1 + uniform(rng, -style.height_jitter, style.height_jitter);
     // By height, as people keep digits of a number one height; a digit far wider than tall (a
     // flat "7" or a dash-like "1" some writers make) by its width instead.
@@ -54,15 +162,29 @@ StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std:
       for (const auto& p : st) q.push_back({cursor + (p.x - b.x0) * k, base + (p.y - b.y1) * k});
       placed.push_back(std::move(q));
     }
+    ink[static_cast<std::size_t>(d)] = placed;
     if (placed.size() > 1 && uniform(rng, 0, 1) < style.late_stroke_probability) {
       late.push_back(std::move(placed.back()));
       placed.pop_back();
     }
     out.strokes.insert(out.strokes.end(), placed.begin(), placed.end());
+    written[static_cast<std::size_t>(d)] = out.strokes.size();
     out.text += static_cast<char>('0' + s.label);
-    cursor += (b.x1 - b.x0) * k + uniform(rng, style.min_gap, style.max_gap);
+    // A mark gets a gap of its own: people leave room for it.
+    cursor +=
+        (b.x1 - b.x0) * k + (d == mark_after ? uniform(rng, 0.3f, 0.7f) : uniform(rng, style.min_gap, style.max_gap));
   }
   out.strokes.insert(out.strokes.end(), late.begin(), late.end());
+  if (out.mark != Mark::kNone) {
+    const std::size_t next = static_cast<std::size_t>(mark_after + 1);
+    const auto mark =
+        draw_mark(rng, out.mark, mark_after >= 0 ? ink[next - 1] : std::vector<digits::Stroke>{}, ink[next]);
+    // In writing order (after the digit before it; a minus sign first), or once the digits are done.
+    const bool last = uniform(rng, 0, 1) < style.late_stroke_probability;
+    const std::size_t at = last ? out.strokes.size() : mark_after >= 0 ? written[next - 1] : 0;
+    out.strokes.insert(out.strokes.begin() + static_cast<std::ptrdiff_t>(at), mark.begin(), mark.end());
+    out.text.insert(next, 1, kMarkChars[static_cast<int>(out.mark)]);
+  }
   for (auto& st : out.strokes)
     for (auto& p : st) p.x += slant * (1 - p.y);  // lean: > 0 leans right
   return out;
@@ -98,8 +220,9 @@ ImageNumber compose_images(const digits::IdxImages& images, const std::vector<st
     p.y = base - h * p.k;
     placed.push_back(p);
     out.text += static_cast<char>('0' + labels[i]);
-    const float gap = style.touch ? -std::uniform_int_distribution<int>(1, 3)(rng)
-                            : std::max(1.0f + std::abs(slant), kHeight * uniform(rng, style.min_gap, style.max_gap));
+    const float gap = style.touch
+                          ? -std::uniform_int_distribution<int>(1, 3)(rng)
+                          : std::max(1.0f + std::abs(slant), kHeight * uniform(rng, style.min_gap, style.max_gap));
     cursor += w * p.k + gap;
   }
   out.width = static_cast<int>(std::ceil(cursor + 4 + kHeight * std::max(0.0f, slant) * 1.3f));
@@ -179,8 +302,13 @@ int edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-void Score::add(const std::string& truth, const digits::Reading& r) {
+void Score::add(const std::string& truth, const digits::Reading& r, Mark mark) {
   ++numbers;
+  if (mark != Mark::kNone) {
+    Tally& t = by_mark[kMarkNames[static_cast<int>(mark)]];
+    ++t.numbers;
+    t.exact += r.text == truth;
+  }
   digits += static_cast<long>(truth.size());
   const int e = edit_distance(truth, r.text);
   digit_errors += e;
@@ -189,19 +317,35 @@ void Score::add(const std::string& truth, const digits::Reading& r) {
     bool flagged = false;
     for (const auto& d : r.digits) flagged |= d.prediction.uncertain;
     ++(flagged ? flagged_wrong : unflagged_wrong);
-    miscounted += r.digits.size() != truth.size();  // truth: digits only
+    miscounted += static_cast<long>(r.digits.size()) !=
+                  std::count_if(truth.begin(), truth.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (misses.size() < 40) misses.push_back(truth + "->" + r.text);
   }
 }
 
+namespace {
+std::string percent(long part, long whole) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%.2f %%", whole ? 100.0 * double(part) / double(whole) : 0.0);
+  return text;
+}
+}  // namespace
+
 std::string summary(const Score& s) {
-  char line[240];
+  char line[260];
   std::snprintf(line, sizeof line,
-                "%ld numbers: %.2f %% read exactly, %.2f %% of %ld digits right; wrong numbers with an "
+                "%ld numbers: %.2f %% read exactly, %.2f %% of %ld %s right; wrong numbers with an "
                 "uncertain digit %ld, without %ld; %ld with another count of digits; %.3f ms per number\n",
-                s.numbers, 100 * s.exact_rate(), 100 * s.digit_rate(), s.digits, s.flagged_wrong, s.unflagged_wrong,
+                s.numbers, 100 * s.exact_rate(), 100 * s.digit_rate(), s.digits,
+                s.by_mark.empty() ? "digits" : "characters (digits and marks)", s.flagged_wrong, s.unflagged_wrong,
                 s.miscounted, s.numbers ? 1e3 * s.seconds / s.numbers : 0.0);
   std::string out = line;
+  if (!s.by_mark.empty()) {
+    out += "  with a mark, read exactly:";
+    for (const auto& [name, t] : s.by_mark)
+      out += " " + name + " " + percent(t.exact, t.numbers) + " of " + std::to_string(t.numbers) + ";";
+    out.back() = '\n';
+  }
   if (!s.misses.empty()) {
     out += "  misread:";
     for (const auto& m : s.misses) out += " " + m;
@@ -243,7 +387,7 @@ digits::Result<Score> score_strokes(digits::Model& model, const std::vector<pen:
       score.seconds += now() - t0;
     }
     if (!r) return digits::Error{"reading \"" + n.text + "\": " + r.error()};
-    score.add(n.text, r.value());
+    score.add(n.text, r.value(), n.mark);
   }
   return score;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +16,12 @@
 
 namespace numbers {
 
+// A mark people write in a number (README, "Reading numbers"): a decimal point or a thousands comma
+// low in a gap, a colon (a time) or a hyphen (a date, a phone number) in a gap, a minus sign
+// before the first digit.
+enum class Mark { kNone, kPoint, kComma, kColon, kHyphen, kMinus };
+inline const char* const kMarkNames[] = {"none", "point", "comma", "colon", "hyphen", "minus"};
+
 struct Style {
   int min_digits = 2, max_digits = 8;
   float min_gap = 0.04f, max_gap = 0.5f;  // space between digits, in digit heights
@@ -23,6 +30,9 @@ struct Style {
   float max_slant = 0.3f;                 // the whole number sheared by up to this (x per y)
   float late_stroke_probability = 0.3f;   // a multi-stroke digit's last stroke written at the end
   bool touch = false;  // images only (compose_images): neighbours overlap by 1-3 pixels instead of a gap
+  // Strokes only (compose_strokes): every number gets one mark, of a kind drawn at random, in a
+  // gap of its own (0.3-0.7 of a digit) or before the first digit; written in order, or last.
+  bool marks = false;
 };
 
 // Issue 16's target case: 2-6 digits written with ordinary spacing (a fifth to 0.6 of a digit's
@@ -41,7 +51,8 @@ inline const std::vector<std::string> kSpacings = {"all", "ordinary", "apart", "
 Style spacing(const std::string& name);
 
 struct StrokeNumber {
-  std::string text;
+  std::string text;  // with the mark, if any: "14:07", "-14"
+  Mark mark = Mark::kNone;
   std::string writer;
   std::vector<digits::Stroke> strokes;  // y down, digit height about 1
 };
@@ -72,12 +83,17 @@ namespace numbers {
 // digits, so a missed or split digit costs what it costs a reader).
 struct Score {
   long numbers = 0, exact = 0, digits = 0, digit_errors = 0, flagged_wrong = 0, unflagged_wrong = 0;
-  long miscounted = 0;              // wrong numbers read with another count of digits (split, joined)
-  std::vector<std::string> misses;  // the first wrong ones, "truth->read"
-  double seconds = 0;               // reading time (segmentation + network), all numbers
+  long miscounted = 0;  // wrong numbers read with another count of digits (split, joined)
+  struct Tally {
+    long numbers = 0, exact = 0;
+  };
+  std::map<std::string, Tally> by_mark;  // numbers with a mark, by its kMarkNames entry (Style::marks)
+  std::vector<std::string> misses;       // the first wrong ones, "truth->read"
+  double seconds = 0;                    // reading time (segmentation + network), all numbers
   double exact_rate() const { return numbers ? double(exact) / numbers : 0; }
   double digit_rate() const { return digits ? 1 - double(digit_errors) / digits : 0; }
-  void add(const std::string& truth, const digits::Reading& r);
+  // `truth` may hold a mark ("14:07"): it counts as a character to get right, like a digit.
+  void add(const std::string& truth, const digits::Reading& r, Mark mark = Mark::kNone);
 };
 int edit_distance(const std::string& a, const std::string& b);
 std::string summary(const Score& s);

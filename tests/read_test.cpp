@@ -479,6 +479,35 @@ TEST(ReadAccuracy, ScoreCountsMissesAndMiscountedNumbers) {
   EXPECT_NE(numbers::summary(s).find("misread: 2026->2028 117->47 53->543"), std::string::npos) << numbers::summary(s);
 }
 
+// With marks, the mark is one more character to get right, numbers are tallied by the mark they
+// carry, and a count of digits leaves the mark out.
+TEST(ReadAccuracy, ScoreTalliesNumbersByMark) {
+  auto reading = [](const std::string& text, int digits) {
+    digits::Reading r;
+    r.text = text;
+    r.digits.resize(static_cast<std::size_t>(digits));
+    return r;
+  };
+  numbers::Score s;
+  s.add("14:07", reading("14:07", 4), numbers::Mark::kColon);
+  s.add("14:07", reading("14.07", 4), numbers::Mark::kColon);  // the colon read as a point
+  s.add("-14", reading("114", 3), numbers::Mark::kMinus);      // the sign read as a "1": a digit too many
+  s.add("3.5", reading("35", 2), numbers::Mark::kPoint);       // the point missed: the digits are right
+  EXPECT_EQ(s.digits, 5 + 5 + 3 + 3);
+  EXPECT_EQ(s.digit_errors, 1 + 1 + 1);
+  EXPECT_EQ(s.miscounted, 1);
+  ASSERT_EQ(s.by_mark.size(), 3u);
+  EXPECT_EQ(s.by_mark["colon"].numbers, 2);
+  EXPECT_EQ(s.by_mark["colon"].exact, 1);
+  EXPECT_EQ(s.by_mark["minus"].exact, 0);
+  EXPECT_EQ(s.by_mark["point"].numbers, 1);
+  EXPECT_NE(numbers::summary(s).find("of 16 characters (digits and marks) right"), std::string::npos)
+      << numbers::summary(s);
+  EXPECT_NE(numbers::summary(s).find("read exactly: colon 50.00 % of 2; minus 0.00 % of 1; point 0.00 % of 1\n"),
+            std::string::npos)
+      << numbers::summary(s);
+}
+
 TEST(ReadAccuracy, MnistTestNumbers) {
   const auto& m = testutil::mnist_test();
   ASSERT_GT(m.images.count, 0);
