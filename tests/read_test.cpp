@@ -185,6 +185,25 @@ TEST(ReadStrokes, APointOrACommaLowBetweenDigitsIsASeparator) {
   }
 }
 
+TEST(ReadStrokes, AMarkUnderANeighboursOverhangIsInTheGap) {
+  // What counts is the digits' ink at the mark's height, not their boxes: "1.7" with the point
+  // under the 7's bar, and "1-7" with the hyphen under it, read so.
+  auto r = model().read_strokes(concat({shifted(1, 0), {dot(125, 94)}, shifted(7, 100)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1.7");
+  r = model().read_strokes(concat({shifted(1, 0), {{{70, 55}, {89, 56}, {108, 55}}}, shifted(7, 80)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1-7");
+  // Not a point: a dot within a digit's ink at its height (inside the 0), or close to the foot of
+  // the digit whose box it is in (a pen-down tick: 0.1 of a line clear is needed there, not 0.03).
+  for (const auto& strokes : {concat({shifted(1, 0), shifted(0, 120), {dot(170, 84)}, shifted(4, 240)}),
+                              concat({shifted(1, 0), shifted(7, 100), {dot(138, 93)}, shifted(4, 240)})}) {
+    r = model().read_strokes(strokes);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_TRUE(r.value().separators.empty()) << r.value().text;
+  }
+}
+
 TEST(ReadStrokes, SeparatorsComeLeftToRightWhateverOrderTheyWereWrittenIn) {
   // "1,000.47" with its point and comma added after the digits, the point first.
   auto r = model().read_strokes(concat({shifted(1, 0),
@@ -582,6 +601,23 @@ TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacing) {
 }
 TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
   check_pen_numbers(true, 0.92, 0.97, numbers::ordinary_spacing(), ", ordinary spacing");
+}
+
+// Numbers with a mark (digits eval --marks): a point, comma, colon, hyphen or minus sign in each,
+// drawn where a writer sees room. Measured, strokes: 90.10 % exact, 97.61 % of characters over
+// 1 000 (colon 94.6, comma 86.1, hyphen 82.5, minus 95.9, point 90.7 %); 76.40 % before marks under
+// a neighbour's overhang (a "7"'s bar, a slanted digit) were seen to stand in the gap. PNG: 69.00 %,
+// 92.76 % (400; thick pens close the space a mark has).
+numbers::Style with_marks() {
+  numbers::Style s = numbers::ordinary_spacing();
+  s.marks = true;
+  return s;
+}
+TEST(ReadAccuracy, HeldOutPenNumbersWithMarks) {
+  check_pen_numbers(false, 0.88, 0.97, with_marks(), " with marks", 1000);
+}
+TEST(ReadAccuracy, HeldOutPenNumbersWithMarksAsPng) {
+  check_pen_numbers(true, 0.65, 0.91, with_marks(), " with marks");
 }
 
 // What the single digits allow: the same writers' numbers with the digits a digit's height apart,

@@ -23,6 +23,32 @@ constexpr float kOverlap = 0.4f;  // marks overlapping this much of the narrower
 
 }  // namespace
 
+void Mark::add_ink(float x, float y) {
+  const float t = h() > 0 ? (y - y0) / h() : 0;
+  const int b = std::clamp(static_cast<int>(t * kBands), 0, kBands - 1);
+  ink_x0[b] = std::min(ink_x0[b], x), ink_x1[b] = std::max(ink_x1[b], x);
+}
+
+std::pair<float, float> Mark::ink_between(float ya, float yb) const {
+  std::pair<float, float> e{INFINITY, -INFINITY};
+  const float step = h() / kBands;
+  for (int b = 0; b < kBands; ++b) {
+    const float top = y0 + b * step, bottom = y0 + (b + 1) * step;
+    if (bottom < ya || top > yb || ink_x0[b] > ink_x1[b]) continue;
+    e.first = std::min(e.first, ink_x0[b]), e.second = std::max(e.second, ink_x1[b]);
+  }
+  return e;
+}
+
+void add_segment_ink(Mark& m, float ax, float ay, float bx, float by) {
+  const float step = m.h() > 0 ? m.h() / (2 * Mark::kBands) : 1;
+  const int n = 1 + static_cast<int>(std::min(std::abs(by - ay) / step, 4.0f * Mark::kBands));
+  for (int k = 0; k <= n; ++k) {
+    const float t = static_cast<float>(k) / n;
+    m.add_ink(ax + t * (bx - ax), ay + t * (by - ay));
+  }
+}
+
 float digit_height(const std::vector<Mark>& marks) {
   std::vector<float> h;
   float tallest = 0;
@@ -76,35 +102,61 @@ struct Gap {
   float base = 0, line = 0;
 };
 
-// Whether a mark stands in the gap between two digits (`boxes`, the big marks' groups, in the
-// mark's frame; `own`, sorted, are groups that are small marks themselves and do not close a gap,
-// the mark's own among them), clear of both by `clear` of their height.
-bool in_gap(const Mark& m, const std::vector<Mark>& boxes, float height, const std::vector<size_t>& own, Gap& gap,
-            float clear) {
-  const float cx = (m.x0 + m.x1) / 2;
+// The digits as gap finding sees them, in one frame (with the slant taken out, or as written):
+// the marks, the groups of big marks so far, and the groups' boxes.
+struct Frame {
+  const std::vector<Mark>& marks;
+  const std::vector<std::vector<int>>& groups;
+  const std::vector<Mark>& boxes;
+};
+
+// Whether a mark stands in the gap between two digits (`own`, sorted, are groups that are small
+// marks themselves and do not close a gap, the mark's own among them), clear of both boxes by
+// `clear` of their height, or of the ink by `clear_tucked` (a mark tucked into a digit's box). What counts is the
+// digits' ink at about the mark's height, not their boxes: a point under a "7"'s bar, or under the overhang of a
+// slanted digit, is in the gap ("3.7"); a mark within a digit's ink at its height (in a "0"), or over or under a digit
+// with no ink near it, is not.
+bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_t>& own, Gap& gap, float clear,
+            float clear_tucked) {
+  const float cx = (m.x0 + m.x1) / 2, pad = 0.15f * height;
   size_t left = SIZE_MAX, right = SIZE_MAX;
-  for (size_t k = 0; k < boxes.size(); ++k) {
-    const Mark& b = boxes[k];
-    if (b.h() < 0.6f * height) continue;  // a "4"'s bar or hook, grouped with its stem later (or m)
-    if (b.x1 <= cx && (left == SIZE_MAX || b.x1 > boxes[left].x1)) left = k;
-    if (b.x0 >= cx && (right == SIZE_MAX || b.x0 < boxes[right].x0)) right = k;
+  float lx = -INFINITY, rx = INFINITY;  // the neighbours' ink edges next to the mark
+  for (size_t k = 0; k < f.boxes.size(); ++k) {
+    if (std::binary_search(own.begin(), own.end(), k)) continue;
+    const Mark& b = f.boxes[k];
+    std::pair<float, float> ink{INFINITY, -INFINITY};
+    for (int i : f.groups[k]) {
+      const auto e = f.marks[i].ink_between(m.y0 - pad, m.y1 + pad);
+      ink.first = std::min(ink.first, e.first), ink.second = std::max(ink.second, e.second);
+    }
+    if (ink.first > ink.second) {  // no ink at the mark's height: over or under the digit, or beside it
+      if (b.x0 < m.x1 && b.x1 > m.x0) return false;
+      ink = {b.x0, b.x1};
+    }
+    if (ink.first < m.x1 && ink.second > m.x0) return false;
+    if (b.h() < 0.6f * height) continue;  // a "4"'s bar or hook, grouped with its stem later
+    if (ink.second <= cx && ink.second > lx) lx = ink.second, left = k;
+    if (ink.first >= cx && ink.first < rx) rx = ink.first, right = k;
   }
   if (left == SIZE_MAX || right == SIZE_MAX) return false;
-  for (size_t k = 0; k < boxes.size(); ++k)  // over or under a digit: no gap there
-    if (boxes[k].x0 < m.x1 && boxes[k].x1 > m.x0 && !std::binary_search(own.begin(), own.end(), k)) return false;
-  const Mark &l = boxes[left], &r = boxes[right];
+  const Mark &l = f.boxes[left], &r = f.boxes[right];
   gap.left = left;
   gap.base = (l.y1 + r.y1) / 2;
   gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
-  return m.x0 >= l.x1 + clear * gap.line && m.x1 <= r.x0 - clear * gap.line;
+  // Clear of each neighbour's box, or of its ink by more where the mark is tucked into its box.
+  return (m.x0 >= l.x1 + clear * gap.line || m.x0 >= lx + clear_tucked * gap.line) &&
+         (m.x1 <= r.x0 - clear * gap.line || m.x1 <= rx - clear_tucked * gap.line);
 }
 
 // in_gap, looked for with the slant taken out (`upright`) and as written (`plain`): a dot at the
 // foot of an upright "7" lies under the 7's bar once an italic neighbour's slant is taken out.
-bool in_a_gap(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
-              float height, const std::vector<size_t>& own, Gap& gap, float clear = 0.03f) {
-  return in_gap(upright[i], boxes.upright, height, own, gap, clear) ||
-         in_gap(plain[i], boxes.plain, height, own, gap, clear);
+// A dot must stand clear of its neighbours' boxes by 0.03 of a line (specks and the broken-off
+// ends of strokes lie at their digit's edge), or of their ink by 0.1 of one: a pen-down tick at a
+// "1"'s foot, or the small lower loop of an "8" written as two, lies close under its digit.
+bool in_a_gap(size_t i, const Frame& upright, const Frame& plain, float height, const std::vector<size_t>& own,
+              Gap& gap) {
+  return in_gap(upright.marks[i], upright, height, own, gap, 0.03f, 0.1f) ||
+         in_gap(plain.marks[i], plain, height, own, gap, 0.03f, 0.1f);
 }
 
 // Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
@@ -134,15 +186,15 @@ bool dash(const Mark& m, const Gap& gap, float pen) {
 // is taller than wide; 0 when it is no separator. The mark must stand clear of both digits (specks
 // and the broken-off ends of strokes in scanned digits lie at their digit's edge), its top in their
 // lowest third, and be dot_like.
-char separator(size_t i, const std::vector<Mark>& upright, const std::vector<Mark>& plain, const Frames& boxes,
-               float height, float pen, const std::vector<size_t>& own = {}) {
+char separator(size_t i, const Frame& upright, const Frame& plain, float height, float pen,
+               const std::vector<size_t>& own = {}) {
   Gap gap;
-  const Mark& m = plain[i];
+  const Mark& m = plain.marks[i];
   // A hyphen may reach nearly from one digit to the other (a dot may not: specks lie at the edge),
   // but not touch either as written: the bar of a "4" written in three strokes, "|", "-", "|",
   // touches both as written, and may seem not to once the slant is taken out.
-  if (flat(m, height, pen) && in_gap(m, boxes.plain, height, own, gap, 0) && dash(m, gap, pen)) return '-';
-  if (!in_a_gap(i, upright, plain, boxes, height, own, gap)) return 0;
+  if (flat(m, height, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen)) return '-';
+  if (!in_a_gap(i, upright, plain, height, own, gap)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.y1 > base + 0.1f * line && m.h() > 1.2f * m.w() ? ',' : '.';
@@ -238,7 +290,7 @@ class Grouper {
     std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
     std::vector<Gap> gap_of(marks_.size());
     for (int i : candidates)
-      if (in_a_gap(i, marks_, plain_, boxes_, digit_, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
+      if (in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
     std::sort(in_gaps.begin(), in_gaps.end());
     auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
       const float line = gap_of[in].line;
@@ -275,7 +327,7 @@ class Grouper {
     for (size_t g = 0; g < groups_.size();) {
       const int i = groups_[g][0];
       const char symbol = groups_[g].size() == 1 && (tiny(marks_[i], digit_) || flat(plain_[i], digit_, pen_))
-                              ? separator(i, marks_, plain_, boxes_, digit_, pen_, {g})
+                              ? separator(i, upright(), plain(), digit_, pen_, {g})
                               : 0;
       if (!symbol) {
         ++g;
@@ -327,7 +379,7 @@ class Grouper {
     for (int i : small_) {
       if (used_[i]) continue;
       const Mark& m = marks_[i];
-      if (const char symbol = separator(i, marks_, plain_, boxes_, digit_, pen_)) {
+      if (const char symbol = separator(i, upright(), plain(), digit_, pen_)) {
         out_.separators.push_back({{i}, symbol});
         continue;
       }
@@ -343,6 +395,9 @@ class Grouper {
       if (best <= 0.5f * height_) groups_[at].push_back(i);
     }
   }
+
+  Frame upright() const { return {marks_, groups_, boxes_.upright}; }
+  Frame plain() const { return {plain_, groups_, boxes_.plain}; }
 
   const std::vector<Mark>& marks_;
   const std::vector<Mark>& plain_;

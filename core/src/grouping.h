@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace digits {
@@ -14,7 +15,20 @@ struct Mark {
   float y0 = INFINITY, y1 = -INFINITY;
   float w() const { return x1 - x0; }
   float h() const { return y1 - y0; }
+
+  // Where along the line the mark's ink lies at each height, in kBands bands across the box (none
+  // where ink_x0 > ink_x1): a dot under a "7"'s bar, or under a slanted neighbour's overhang,
+  // stands clear of that digit's ink though inside its box. Filled by add_ink once y0, y1 are final.
+  static constexpr int kBands = 8;
+  float ink_x0[kBands] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+  float ink_x1[kBands] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  void add_ink(float x, float y);
+  // The ink's extent along the line between heights ya and yb (first > second: none there).
+  std::pair<float, float> ink_between(float ya, float yb) const;
 };
+// Adds a stroke's ink from a to b (x along the line, y down) to `m`'s bands, in steps no longer
+// than a band is tall, so that a long straight stroke fills every band it crosses.
+void add_segment_ink(Mark& m, float ax, float ay, float bx, float by);
 
 // The height of the writing's digits: the tall marks' (the 75th percentile of those at least
 // a third as tall as the tallest, so bars, dots and ticks do not count).

@@ -82,6 +82,12 @@ Result<Atoms> stroke_atoms(const std::vector<Stroke>& strokes, const PreprocessO
       q.x0 = std::min(q.x0, p.x), q.x1 = std::max(q.x1, p.x);
     }
     q.y0 = m.y0, q.y1 = m.y1;
+    const Stroke& st = strokes[s];
+    for (size_t i = 0; i < st.size(); ++i) {
+      const Point a = st[i], b = st[i + 1 < st.size() ? i + 1 : i];
+      add_segment_ink(m, a.x - slant * a.y, a.y, b.x - slant * b.y, b.y);
+      add_segment_ink(q, a.x, a.y, b.x, b.y);
+    }
     marks.push_back(m), plain.push_back(q);
     stroke_of.push_back(static_cast<int>(s));
   }
@@ -261,6 +267,11 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
   // the other are always in one part).
   std::vector<Run> runs;
   std::vector<Run> open(static_cast<size_t>(W), Run{-1, 0});  // each column's run so far
+  // The upright boxes' heights first (faint pixels joined to a part count), as add_ink needs them.
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      if (const int l = label[static_cast<size_t>(y) * W + x]; l >= 0)
+        upright[l].y0 = std::min(upright[l].y0, float(y)), upright[l].y1 = std::max(upright[l].y1, float(y + 1));
   for (int y = 0; y <= H; ++y)
     for (int x = 0; x < W; ++x) {
       const int l = y < H ? label[static_cast<size_t>(y) * W + x] : -1;
@@ -273,7 +284,8 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
       Mark& m = upright[l];
       const float u = x - slant * y;
       m.x0 = std::min(m.x0, u), m.x1 = std::max(m.x1, u + 1);
-      m.y0 = std::min(m.y0, float(y)), m.y1 = std::max(m.y1, float(y + 1));
+      m.add_ink(u, y + 0.5f), m.add_ink(u + 1, y + 0.5f);
+      plain[l].add_ink(float(x), y + 0.5f), plain[l].add_ink(float(x + 1), y + 0.5f);
     }
   size_t big = 0;
   for (const Mark& m : upright) big += !tiny(m, height0);
