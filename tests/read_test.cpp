@@ -451,6 +451,10 @@ TEST(ReadImage, ADashBeforeTheFirstDigitIsAMinusSign) {
       read_drawing(concat({{{{10, 55}, {35, 56}, {60, 55}}}, shifted(1, 60), shifted(4, 160)}), 320, 140, 15, 15, 5);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "-14");
+  // A short sign drawn with a thick pen, under 3 pens long (a hyphen needs 3; a sign 2).
+  r = read_drawing(concat({{{{36, 55}, {45, 56}, {54, 55}}}, shifted(1, 60), shifted(4, 160)}), 320, 140, 15, 15, 8);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "-14");
 }
 
 TEST(ReadImage, BlankNoiseAndLimits) {
