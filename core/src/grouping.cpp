@@ -24,8 +24,10 @@ constexpr float kOverlap = 0.4f;  // marks overlapping this much of the narrower
 }  // namespace
 
 void Mark::add_ink(float x, float y) {
+  // Written so that huge, infinite or NaN coordinates (the box's height overflowing) land in a
+  // band: a float outside int's range must not be cast.
   const float t = h() > 0 ? (y - y0) / h() : 0;
-  const int b = std::clamp(static_cast<int>(t * kBands), 0, kBands - 1);
+  const int b = !(t > 0) ? 0 : t >= 1 ? kBands - 1 : static_cast<int>(t * kBands);
   ink_x0[b] = std::min(ink_x0[b], x), ink_x1[b] = std::max(ink_x1[b], x);
 }
 
@@ -41,8 +43,8 @@ std::pair<float, float> Mark::ink_between(float ya, float yb) const {
 }
 
 void add_segment_ink(Mark& m, float ax, float ay, float bx, float by) {
-  const float step = m.h() > 0 ? m.h() / (2 * Mark::kBands) : 1;
-  const int n = 1 + static_cast<int>(std::min(std::abs(by - ay) / step, 4.0f * Mark::kBands));
+  const float step = m.h() > 0 ? m.h() / (2 * Mark::kBands) : 1, steps = std::abs(by - ay) / step;
+  const int n = 1 + (steps < 4.0f * Mark::kBands ? static_cast<int>(steps) : 4 * Mark::kBands);  // NaN: the cap
   for (int k = 0; k <= n; ++k) {
     const float t = static_cast<float>(k) / n;
     m.add_ink(ax + t * (bx - ax), ay + t * (by - ay));
