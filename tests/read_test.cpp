@@ -200,6 +200,11 @@ TEST(ReadStrokes, AMarkUnderANeighboursOverhangIsInTheGap) {
   r = model().read_strokes(concat({shifted(1, 0), {{{70, 55}, {89, 56}, {108, 55}}}, shifted(7, 80)}));
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "1-7");
+  // Even when the hyphen overlaps the 7's box by over 40 % of its length (which makes two strokes
+  // one digit): it stands clear of the 7's ink at its height.
+  r = model().read_strokes(concat({shifted(1, 0), {{{76, 55}, {95, 56}, {114, 55}}}, shifted(7, 70)}));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "1-7");
   // Not a point: a dot within a digit's ink at its height (inside the 0), or close to the foot of
   // the digit whose box it is in (a pen-down tick: 0.1 of a line clear is needed there, not 0.03).
   for (const auto& strokes : {concat({shifted(1, 0), shifted(0, 120), {dot(170, 84)}, shifted(4, 240)}),
@@ -614,20 +619,21 @@ TEST(ReadAccuracy, HeldOutPenNumbersOrdinarySpacingAsPng) {
 }
 
 // Numbers with a mark (digits eval --marks): a point, comma, colon, hyphen or minus sign in each,
-// drawn where a writer sees room. Measured, strokes: 91.20 % exact, 97.83 % of characters over
-// 1 000 (colon 94.6, comma 91.5, hyphen 82.5, minus 95.9, point 90.7 %); 76.40 % before marks under
-// a neighbour's overhang (a "7"'s bar, a slanted digit) were seen to stand in the gap and a short
-// comma by its shape. PNG: 72.00 %, 93.37 % (400; thick pens close the space a mark has).
+// drawn where a writer sees room. Measured, strokes: 92.00 % exact, 98.07 % of characters over
+// 1 000 (colon 94.6, comma 91.5, hyphen 86.6, minus 95.9, point 90.7 %); 76.40 % before marks under
+// a neighbour's overhang (a "7"'s bar, a slanted digit) were seen to stand in the gap, a short
+// comma by its shape and a hyphen overlapping a digit's box apart from it. PNG: 75.75 %, 94.13 %
+// (400; thick pens close the space a mark has).
 numbers::Style with_marks() {
   numbers::Style s = numbers::ordinary_spacing();
   s.marks = true;
   return s;
 }
 TEST(ReadAccuracy, HeldOutPenNumbersWithMarks) {
-  check_pen_numbers(false, 0.89, 0.975, with_marks(), " with marks", 1000);
+  check_pen_numbers(false, 0.90, 0.975, with_marks(), " with marks", 1000);
 }
 TEST(ReadAccuracy, HeldOutPenNumbersWithMarksAsPng) {
-  check_pen_numbers(true, 0.68, 0.92, with_marks(), " with marks");
+  check_pen_numbers(true, 0.72, 0.925, with_marks(), " with marks");
 }
 
 // What the single digits allow: the same writers' numbers with the digits a digit's height apart,

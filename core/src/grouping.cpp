@@ -233,6 +233,7 @@ class Grouper {
     colons();
     points_commas_and_hyphens();
     minus_sign();
+    rejoin_apart_dashes();
     attach_small_marks();
     out_.digits = std::move(groups_);
     std::sort(out_.separators.begin(), out_.separators.end(),
@@ -255,7 +256,12 @@ class Grouper {
         const Mark p = widened(marks_[big[a]], 0.1f * height_), q = widened(marks_[big[b]], 0.1f * height_);
         const float overlap = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
         const float narrow = std::min(p.w(), q.w());
-        if (overlap >= kOverlap * narrow) parent[find(parent, big[a])] = find(parent, big[b]);
+        if (overlap < kOverlap * narrow) continue;
+        if (const int f = apart_dash(big[a], big[b]); f >= 0) {
+          apart_.push_back({f, f == big[a] ? big[b] : big[a]});
+          continue;
+        }
+        parent[find(parent, big[a])] = find(parent, big[b]);
       }
     std::vector<int> slot(n, -1);
     for (int i : big) {
@@ -269,6 +275,41 @@ class Grouper {
     // are small beside the groups (a digit written in several strokes makes `height`, the marks',
     // read low: a comma after a two-stroke "4" can be bigger than 0.3 of it).
     digit_ = digit_height(boxes_.upright);
+  }
+
+  // Of two overlapping big marks, the one that may be a hyphen or a minus sign beside the other:
+  // flat, at mid-height on the other (its middle 0.2-0.75 of the other's height above its foot; a
+  // "7"'s bar and a "5"'s flag are higher) and clear of the other's ink at its height, as written
+  // (a hyphen under a "5"'s flag, a sign under a "7"'s bar: the boxes overlap, the ink does not
+  // come near; a "7"'s crossbar or a "4"'s bar touches or crosses its stem); -1 if neither.
+  int apart_dash(int a, int b) const {
+    for (const auto& [f, o] : {std::pair{a, b}, std::pair{b, a}}) {
+      const Mark &m = plain_[f], &other = plain_[o];
+      const float middle = (m.y0 + m.y1) / 2;
+      if (!flat(m, height_, pen_) || middle < other.y1 - 0.75f * other.h() || middle > other.y1 - 0.2f * other.h())
+        continue;
+      const float pad = 0.15f * height_, clear = 0.02f * height_;
+      const auto ink = other.ink_between(m.y0 - pad, m.y1 + pad);
+      if (ink.first > ink.second || ink.second < m.x0 - clear || ink.first > m.x1 + clear) return f;
+    }
+    return -1;
+  }
+
+  // The dashes kept apart by apart_dash that are no separator rejoin the marks they overlap, as
+  // group_overlapping would have had them.
+  void rejoin_apart_dashes() {
+    auto group_of = [&](int mark) {
+      for (size_t g = 0; g < groups_.size(); ++g)
+        if (std::find(groups_[g].begin(), groups_[g].end(), mark) != groups_[g].end()) return g;
+      return SIZE_MAX;
+    };
+    for (const auto& [dash_mark, other] : apart_) {
+      const size_t g = group_of(dash_mark), h = group_of(other);
+      if (g == SIZE_MAX || h == SIZE_MAX || g == h) continue;  // a separator now, or joined already
+      groups_[h].insert(groups_[h].end(), groups_[g].begin(), groups_[g].end());
+      boxes_.upright[h] = bounds(marks_, groups_[h]), boxes_.plain[h] = bounds(plain_, groups_[h]);
+      drop_groups({g});
+    }
   }
 
   void drop_groups(std::vector<size_t> which) {  // erased from the back, so indices hold
@@ -410,6 +451,7 @@ class Grouper {
   const float height_, pen_;
   float digit_ = 1;  // the digits' height, once the big marks are grouped
   std::vector<int> small_;
+  std::vector<std::pair<int, int>> apart_;  // (a dash, a mark it overlaps but stands clear of)
   std::vector<std::vector<int>> groups_;
   Frames boxes_;
   std::vector<bool> used_;  // small marks that are part of a separator already
