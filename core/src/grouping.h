@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -49,8 +51,11 @@ struct Grouping {
 // Groups marks (with the slant taken out; `plain`: the same as written) into digits; each group
 // lists mark indices. Marks in no group and not a separator are dropped. Groups are in no
 // particular order yet (the caller sorts them once their boxes are final); separators come sorted
-// along the line. `pen` is a picture's pen width (0 for strokes).
-Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen);
+// along the line. `pen` is a picture's pen width (0 for strokes). Over `max_groups` groups of
+// overlapping marks, what stands between them is not looked for (the caller refuses so many
+// digits; the search would cost groups x small marks).
+Grouping group_marks(const std::vector<Mark>& marks, const std::vector<Mark>& plain, float height, float pen,
+                     size_t max_groups = SIZE_MAX);
 
 // The box around marks[which...], and its middle along the writing line.
 Mark bounds(const std::vector<Mark>& marks, const std::vector<int>& which);
