@@ -5,7 +5,7 @@
 //
 //   bench_core [--iterations N]        (make bench also reports the CLI's peak RSS)
 //   bench_core --preprocess [--iterations N]   only the preprocessing table
-//   bench_core --read [--iterations N]         only the number-reading table
+//   bench_core --read [--iterations N]         only the number-reading tables (and the hostile picture)
 //   bench_core --layers [--iterations N]       where one inference's time goes, operator by operator
 #include <algorithm>
 #include <chrono>
@@ -176,6 +176,33 @@ void bench_reading(int iterations) {
   }
 }
 
+// The worst picture we know for segmentation (docs/reading-numbers.md): 4096x1200, 120 columns of
+// 16 stacked bars among 61 000 one-pixel specks — refused as too many digits, but only after the
+// parts are found and grouped. Next to it, the same picture without the specks: what the specks cost.
+// Before 2026-12-05's mends the refusal took 12.3 s (46 s with that day's ink rule, before them).
+void bench_hostile_picture() {
+  const int W = 4096, H = 1200;
+  auto picture = [&](bool specks) {
+    std::vector<std::uint8_t> px(static_cast<size_t>(W) * H, 0);
+    for (int c = 0; c < 120; ++c)
+      for (int r = 0; r < 16; ++r)
+        for (int y = r * 75; y < r * 75 + 60; ++y) px[static_cast<size_t>(y) * W + 10 + c * 34] = 255;
+    for (int y = 2, n = 0; specks && y < H && n < 61000; y += 3)
+      for (int c = 0; c < 120 && n < 61000; ++c)
+        for (int k = 0; k < 8 && n < 61000; ++k, ++n) px[static_cast<size_t>(y) * W + 10 + c * 34 + 4 + k * 3] = 255;
+    return px;
+  };
+  auto m = digits::Model::load(digits::default_model_blob().first, digits::default_model_blob().second, {});
+  if (!m) return;
+  std::printf("\n| hostile picture (refused) | median of 3 |\n|---|---|\n");
+  for (bool specks : {false, true}) {
+    const auto px = picture(specks);
+    const Stats s = time_calls(3, [&] { m.value().read_image({px.data(), W, H, digits::PixelFormat::Gray8, 0}); });
+    std::printf("| 120 columns of bars%s | %.0f ms |\n", specks ? " among 61 000 specks" : "", s.median_us / 1000);
+    std::fflush(stdout);
+  }
+}
+
 // One inference, operator by operator (Model::profile: XNNPACK's profiler), each precision, next to
 // predict()'s own median: the rest is filling the input, reading the output and the runtime's
 // own steps. The table issue 14 asks for ("find where the time goes, per layer"); run it under
@@ -233,6 +260,7 @@ int main(int argc, char** argv) {
   }
   if (read_only) {
     bench_reading(iterations);
+    bench_hostile_picture();
     return 0;
   }
   auto images = fixture_images();
@@ -297,5 +325,6 @@ int main(int argc, char** argv) {
   }
   bench_preprocessing(iterations);
   bench_reading(iterations / 3);
+  bench_hostile_picture();
   return 0;
 }
