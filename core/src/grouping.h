@@ -20,7 +20,8 @@ struct Mark {
 
   // Where along the line the mark's ink lies at each height, in kBands bands across the box (none
   // where ink_x0 > ink_x1): a dot under a "7"'s bar, or under a slanted neighbour's overhang,
-  // stands clear of that digit's ink though inside its box. Filled by add_ink once y0, y1 are final.
+  // stands clear of that digit's ink though inside its box. Filled by add_ink once y0, y1 are
+  // final.
   static constexpr int kBands = 8;
   float ink_x0[kBands] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
   float ink_x1[kBands] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
