@@ -290,16 +290,18 @@ class Grouper {
   }
 
   // Of two overlapping big marks, the one that may be a hyphen or a minus sign beside the other:
-  // flat, at mid-height on the other (its middle 0.2-0.75 of the other's height above its foot; a
-  // "7"'s bar and a "5"'s flag are higher) and clear of the other's ink at its height, as written
-  // (a hyphen under a "5"'s flag, a sign under a "7"'s bar: the boxes overlap, the ink does not
-  // come near; a "7"'s crossbar or a "4"'s bar touches or crosses its stem); -1 if neither.
+  // flat, at mid-height on the other (its middle 0.2-0.75 of the other's height, or of a digit's,
+  // above its foot; a "7"'s bar and a "5"'s flag are higher) and clear of the other's ink at its
+  // height, as written (a hyphen under a "5"'s flag, a sign under a "7"'s bar: the boxes overlap,
+  // the ink does not come near; a "7"'s crossbar or a "4"'s bar touches or crosses its stem); -1
+  // if neither.
   int apart_dash(int a, int b) const {
     for (const auto& [f, o] : {std::pair{a, b}, std::pair{b, a}}) {
       const Mark &m = plain_[f], &other = plain_[o];
-      const float middle = (m.y0 + m.y1) / 2;
-      if (!flat(m, height_, pen_) || middle < other.y1 - 0.75f * other.h() || middle > other.y1 - 0.2f * other.h())
-        continue;
+      // Its height at least a digit's: a "1"'s base written apart is flat too, and a hyphen after
+      // the 1 reaches over it.
+      const float middle = (m.y0 + m.y1) / 2, tall = std::max(other.h(), height_);
+      if (!flat(m, height_, pen_) || middle < other.y1 - 0.75f * tall || middle > other.y1 - 0.2f * tall) continue;
       const float pad = 0.15f * height_, clear = 0.02f * height_;
       const auto ink = other.ink_between(m.y0 - pad, m.y1 + pad);
       if (ink.first > ink.second || ink.second < m.x0 - clear || ink.first > m.x1 + clear) return f;
