@@ -115,12 +115,13 @@ struct Frame {
 
 // Whether a mark stands in the gap between two digits (`own`, sorted, are groups that are small
 // marks themselves and do not close a gap, the mark's own among them), clear of both boxes by
-// `clear` of their height, or of the ink by `clear_tucked` (a mark tucked into a digit's box).
+// `clear` of their height, or of the ink by `clear_tucked` (a mark tucked into a digit's box;
+// `pen`, a picture's pen width, less).
 // What counts is the digits' ink at about the mark's height, not their boxes: a point under a
 // "7"'s bar, or under the overhang of a slanted digit, is in the gap ("3.7"); a mark within a
 // digit's ink at its height (in a "0"), or over or under a digit with no ink near it, is not.
 bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_t>& own, Gap& gap, float clear,
-            float clear_tucked) {
+            float clear_tucked, float pen = 0) {
   const float cx = (m.x0 + m.x1) / 2, pad = 0.15f * height;
   size_t left = SIZE_MAX, right = SIZE_MAX;
   float lx = -INFINITY, rx = INFINITY;  // the neighbours' ink edges next to the mark
@@ -151,8 +152,11 @@ bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_
   gap.base = (l.y1 + r.y1) / 2;
   gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
   // Clear of each neighbour's box, or of its ink by more where the mark is tucked into its box.
-  return (m.x0 >= l.x1 + clear * gap.line || m.x0 >= lx + clear_tucked * gap.line) &&
-         (m.x1 <= r.x0 - clear * gap.line || m.x1 <= rx - clear_tucked * gap.line);
+  // In a picture, less the pen's width: the ink's edges, not the strokes' middles, are a pen
+  // apart (PNG numbers with a comma 75.9 -> 82.8 % read, with a point 82.6 -> 85.2 %).
+  const float tucked = std::max(clear * gap.line, clear_tucked * gap.line - pen);
+  return (m.x0 >= l.x1 + clear * gap.line || m.x0 >= lx + tucked) &&
+         (m.x1 <= r.x0 - clear * gap.line || m.x1 <= rx - tucked);
 }
 
 // in_gap, looked for with the slant taken out (`upright`) and as written (`plain`): a dot at the
@@ -161,9 +165,9 @@ bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_
 // ends of strokes lie at their digit's edge), or of their ink by 0.1 of one: a pen-down tick at a
 // "1"'s foot, or the small lower loop of an "8" written as two, lies close under its digit.
 bool in_a_gap(size_t i, const Frame& upright, const Frame& plain, float height, const std::vector<size_t>& own,
-              Gap& gap) {
-  return in_gap(upright.marks[i], upright, height, own, gap, 0.03f, 0.1f) ||
-         in_gap(plain.marks[i], plain, height, own, gap, 0.03f, 0.1f);
+              Gap& gap, float pen) {
+  return in_gap(upright.marks[i], upright, height, own, gap, 0.03f, 0.1f, pen) ||
+         in_gap(plain.marks[i], plain, height, own, gap, 0.03f, 0.1f, pen);
 }
 
 // Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
@@ -202,7 +206,7 @@ char separator(size_t i, const Frame& upright, const Frame& plain, float height,
   // but not touch either as written: the bar of a "4" written in three strokes, "|", "-", "|",
   // touches both as written, and may seem not to once the slant is taken out.
   if (flat(m, height, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen)) return '-';
-  if (!in_a_gap(i, upright, plain, height, own, gap)) return 0;
+  if (!in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.h() > 1.2f * m.w() && (m.y1 > base + 0.1f * line || m.h() >= 0.12f * line) ? ',' : '.';
@@ -348,7 +352,8 @@ class Grouper {
     std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
     std::vector<Gap> gap_of(marks_.size());
     for (int i : candidates)
-      if (in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i])) in_gaps.push_back({gap_of[i].left, i});
+      if (in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i], pen_))
+        in_gaps.push_back({gap_of[i].left, i});
     std::sort(in_gaps.begin(), in_gaps.end());
     auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
       const float line = gap_of[in].line;
