@@ -14,7 +14,7 @@ Options parse_options(int argc, char** argv) {
       "                    [--lr X] [--threads N] [--train-limit N] [--seed N]\n"
       "                    [--pen DIGITS.json] [--pen-share F] [--pen-png F] [--style F] [--gap F]\n"
       "                    [--writer-balance F]   (pen writers weigh n^F for n digits: 1 = by digit, 0 = by writer)\n"
-      "                    [--touching F]   (F x the MNIST count of touching MNIST pairs per epoch, taught as no digit)\n"
+      "                    [--touching F]   (F x the MNIST count of touching pairs per epoch, taught as no digit)\n"
       "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
       "       digits-train --soup DIR,DIR,... [--data DIR] [--pen DIGITS.json] [--out DIR] [--fixture FILE]\n"
       "                    (average runs fine-tuned from the same --init, then calibrate and export)\n"
