@@ -12,21 +12,9 @@ namespace numbers {
 
 namespace {
 
-struct Bounds {
-  float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-  void add(const digits::Point& p) {
-    x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-  }
-};
+using pen::Bounds;
 
 float uniform(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
-
-Bounds bounds(const std::vector<digits::Stroke>& strokes) {
-  Bounds b;
-  for (const auto& st : strokes)
-    for (const auto& p : st) b.add(p);
-  return b;
-}
 
 // The space a writer sees between two digits at heights y +/- near: from the left digit's ink
 // there to the right one's (a "2"'s base or a "7"'s bar moves a dot over); the boxes' edges where
@@ -49,7 +37,7 @@ std::pair<float, float> space_at(const std::vector<digits::Stroke>& left, const 
     return b;
   };
   const Bounds l = extent(left), r = extent(right);
-  return {std::isfinite(l.x1) ? l.x1 : bounds(left).x1, std::isfinite(r.x0) ? r.x0 : bounds(right).x0};
+  return {std::isfinite(l.x1) ? l.x1 : Bounds(left).x1, std::isfinite(r.x0) ? r.x0 : Bounds(right).x0};
 }
 
 // A dot as people make it: a tap (one point) or a tiny loop.
@@ -75,9 +63,9 @@ digits::Stroke dash(std::mt19937& rng, float x0, float x1, float y) {
 // baseline, `height` the line's.
 std::vector<digits::Stroke> draw_mark(std::mt19937& rng, Mark mark, const std::vector<digits::Stroke>& left,
                                       const std::vector<digits::Stroke>& right) {
-  Bounds line = bounds(right);
+  Bounds line(right);
   if (!left.empty()) {
-    const Bounds b = bounds(left);
+    const Bounds b(left);
     line.y0 = std::min(line.y0, b.y0), line.y1 = std::max(line.y1, b.y1);
   }
   const float height = line.y1 - line.y0, near = 0.2f * height;
@@ -111,7 +99,7 @@ std::vector<digits::Stroke> draw_mark(std::mt19937& rng, Mark mark, const std::v
     case Mark::kMinus: {
       const float y = at(uniform(rng, 0.35f, 0.6f));
       // Before the number: clear of the first digit's box, not tucked under a 9's loop.
-      const float length = uniform(rng, 0.2f, 0.5f), end = bounds(right).x0 - uniform(rng, 0.1f, 0.5f);
+      const float length = uniform(rng, 0.2f, 0.5f), end = Bounds(right).x0 - uniform(rng, 0.1f, 0.5f);
       return {dash(rng, end - length, end, y)};
     }
     case Mark::kNone:
@@ -150,7 +138,7 @@ StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std:
   float cursor = 0;
   for (int d = 0; d < n; ++d) {
     const pen::Sample& s = samples[mine[std::uniform_int_distribution<std::size_t>(0, mine.size() - 1)(rng)]];
-    const Bounds b = bounds(s.strokes);
+    const Bounds b(s.strokes);
     const float h = 1 + uniform(rng, -style.height_jitter, style.height_jitter);
     // By height, as people keep digits of a number one height; a digit far wider than tall (a
     // flat "7" or a dash-like "1" some writers make) by its width instead.

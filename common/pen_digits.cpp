@@ -8,21 +8,6 @@
 
 namespace pen {
 
-namespace {
-
-struct Bounds {
-  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  explicit Bounds(const std::vector<digits::Stroke>& strokes) {
-    for (const auto& st : strokes)
-      for (const auto& p : st) {
-        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-        y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-      }
-  }
-};
-
-}  // namespace
-
 const std::vector<std::string>& held_out_sources() {
   static const std::vector<std::string> sources = {"apa", "val"};
   return sources;

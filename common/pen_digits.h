@@ -9,6 +9,8 @@
 // and give the figures in the model card.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,6 +19,19 @@
 #include "digits/digits.h"
 
 namespace pen {
+
+// The box around points (x right, y down): empty (infinite) until a point is added.
+struct Bounds {
+  float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  Bounds() = default;
+  explicit Bounds(const std::vector<digits::Stroke>& strokes) {
+    for (const auto& st : strokes)
+      for (const auto& p : st) add(p);
+  }
+  void add(const digits::Point& p) {
+    x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+  }
+};
 
 struct Sample {
   int label = 0;
