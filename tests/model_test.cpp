@@ -171,6 +171,34 @@ TEST(Model, EmptyInputIsEmptyNotADigit) {
   EXPECT_EQ(via_pre.value().probabilities, via_image.value().probabilities);
 }
 
+// A dash is no digit: the network reads one as a "1", surely (a few flawed training samples are
+// flat lines), but no digit's ink is 4x wider than tall, so the answer is flagged. The same line
+// upright is a sure "1": the flag is the shape's, not the confidence's. Images and reading alike.
+TEST(Model, InkFlatterThanAnyDigitIsUncertain) {
+  const std::vector<Stroke> dash = {{{0, 50}, {60, 50}}}, upright = {{{50, 0}, {50, 60}}};
+  auto d = model().predict_strokes(dash), u = model().predict_strokes(upright);
+  ASSERT_TRUE(d.ok() && u.ok());
+  EXPECT_TRUE(d.value().uncertain);
+  EXPECT_GE(d.value().confidence, model().info().uncertain_below) << "flagged by its confidence, not its shape";
+  EXPECT_FALSE(u.value().uncertain);
+  EXPECT_EQ(u.value().digit, 1);
+  std::vector<std::uint8_t> picture(100 * 100, 255);
+  for (int y = 48; y < 53; ++y)
+    for (int x = 10; x < 90; ++x) picture[y * 100 + x] = 0;
+  auto img = model().predict_image({picture.data(), 100, 100, PixelFormat::Gray8, 0});
+  ASSERT_TRUE(img.ok() && !img.value().empty);
+  EXPECT_TRUE(img.value().uncertain);
+  // A dash after a "7" is no hyphen (those stand between digits): whatever it reads as, it is
+  // flagged, and the 7 is not.
+  std::vector<Stroke> seven_dash = testutil::digit_strokes(7);
+  seven_dash.push_back({{130, 50}, {190, 50}});
+  auto r = model().read_strokes(seven_dash);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.value().digits.size(), 2u) << r.value().text;
+  EXPECT_FALSE(r.value().digits[0].prediction.uncertain);
+  EXPECT_TRUE(r.value().digits[1].prediction.uncertain);
+}
+
 TEST(Model, RecognisesDigitsDrawnAsStrokes) {
   for (int d : {0, 1, 4, 7}) {
     auto p = model().predict_strokes(testutil::digit_strokes(d));
@@ -233,7 +261,11 @@ TEST(Model, MnistTestAccuracyIsAtLeast99_6PercentForF32AndInt8) {
     if (!ran) return 0.0;
     const auto& preds = ran.value();
     int correct = 0;
-    for (int i = 0; i < m.images.count; ++i) correct += preds[i].digit == m.labels[i];
+    for (int i = 0; i < m.images.count; ++i) {
+      correct += preds[i].digit == m.labels[i];
+      // No real digit is flagged for its shape (InkFlatterThanAnyDigitIsUncertain).
+      EXPECT_EQ(preds[i].uncertain, preds[i].confidence < model.info().uncertain_below) << "image " << i;
+    }
     return correct / 10000.0;
   };
   Model int8 = testutil::load_model("models/digits-int8.dgt");

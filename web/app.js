@@ -161,6 +161,21 @@
 
   let inFlight = null;  // the server fallback answers asynchronously: one request at a time
 
+  // Whether all the ink is one dot (a tap, a point), its points no further apart than the pen is
+  // wide. Core reads strokes whatever their size — it scales them to a digit's — so a tap with a
+  // pixel of jitter reads as a sure "1"; only the pad knows how small the ink is.
+  function onlyADot(w, h) {
+    const pen = penWidth(Math.min(pad.width, pad.height)) * (w / (pad.width || w));
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const s of strokes) {
+      for (const p of s) {
+        x0 = Math.min(x0, p[0] * w); x1 = Math.max(x1, p[0] * w);
+        y0 = Math.min(y0, p[1] * h); y1 = Math.max(y1, p[1] * h);
+      }
+    }
+    return x1 - x0 <= pen && y1 - y0 <= pen;
+  }
+
   function predict() {
     if (!model) return;
     if (strokes.length === 0) return show(null);
@@ -168,6 +183,7 @@
     // Strokes go to core in pad pixels (core is size- and position-free); boxes come back in them.
     const rect = pad.getBoundingClientRect();
     const w = rect.width || 1, h = rect.height || 1;
+    if (onlyADot(w, h)) return showReading({ empty: true, dot: true });
     const drawn = strokes.length;
     inFlight = Promise.resolve()
       .then(() => model.readStrokes(strokes.map((s) => s.map((p) => [p[0] * w, p[1] * h]))))
@@ -189,7 +205,7 @@
     // One digit alone reads as a digit; with a sign ("-7") it is a number.
     if (!n || n.empty || (n.digits.length === 1 && !(n.separators && n.separators.length))) {
       result.dataset.number = n && !n.empty ? n.text : '';
-      show(n && !n.empty ? n.digits[0] : n && { empty: true, image: null });
+      show(n && !n.empty ? n.digits[0] : n && { empty: true, image: null, dot: n.dot });
       redraw();
       return;
     }
@@ -268,7 +284,8 @@
       delete result.dataset.confidence;
       result.classList.add('empty');
       digitView.textContent = '?';
-      message.textContent = r ? 'No digit found — draw a digit first.' : 'Draw a digit first.';
+      message.textContent = !r ? 'Draw a digit first.'
+        : r.dot ? 'That is only a dot — draw a digit or a number.' : 'No digit found — draw a digit first.';
       confidenceView.textContent = '';
       announce.textContent = message.textContent;
       rows.forEach((row) => { row.fill.style.width = '0'; row.pct.textContent = '–'; row.li.classList.remove('top'); });

@@ -172,6 +172,26 @@ describe('drawing and predicting', () => {
     await done();
   });
 
+  test('a tap is no digit, and a dash is no sure one', async () => {
+    const { page, done } = await open(server.url + '/');
+    // A tap with a pixel of jitter: core alone would read it as a sure "1".
+    await b.draw(page, [[[0.5, 0.5], [0.502, 0.503]]], { steps: 1 });
+    await page.click('#predict');
+    let r = await b.readResult(page);
+    assert.equal(r.digit, '');
+    assert.equal(r.number, '');
+    assert.equal(r.confidence, null);
+    assert.match(r.message, /only a dot/i);
+    await page.click('#clear');
+    // A dash, which the network reads as a "1": shown as a guess, not as the answer.
+    await b.draw(page, [[[0.2, 0.5], [0.8, 0.5]]]);
+    await page.click('#predict');
+    r = await b.readResult(page);
+    assert.match(r.message, /^Not sure/, JSON.stringify(r));
+    assert.match(r.announced, /^Not sure/);
+    await done();
+  });
+
   test('clear empties the pad and the result', async () => {
     const { page, done } = await open(server.url + '/');
     await b.draw(page, place(TEMPLATES[7], PLACEMENTS[0]));

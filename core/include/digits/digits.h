@@ -175,7 +175,8 @@ struct Prediction {
   std::array<float, kNumClasses> probabilities{};
   std::array<float, kNumClasses> logits{};  // before temperature scaling
   bool empty = true;                        // no ink: digit is -1, probabilities are 0
-  bool uncertain = false;                   // confidence below ModelOptions::uncertain_below
+  bool uncertain = false;                   // confidence below ModelOptions::uncertain_below, or
+                                            // ink 4x wider than tall (a dash: no digit is that flat)
 };
 
 // A number read from an input: each digit with its Prediction and its place.
