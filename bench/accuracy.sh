@@ -4,7 +4,7 @@
 # through the page's stroke path and as PNG uploads of every style; then whole numbers made of the
 # held-out writers' digits (issue 16's target case, ordinary spacing; and the same digits well
 # apart: what the single digits allow) with the time per number, and numbers with marks (a point,
-# comma, colon, hyphen or minus sign). 20 000 numbers: a draw of 2 000
+# comma, colon, hyphen, minus sign or leading point). 20 000 numbers: a draw of 2 000
 # moves by ±0.4 points with the seed (76 writers, one sample per digit for most).
 #   bench/accuracy.sh DIGITS_CLI MNIST_DIR PEN_JSON
 set -euo pipefail

@@ -50,7 +50,8 @@ int usage(int code) {
       "         number one writer's, of the --sources); --spacing ordinary: 2-6 digits 0.2-0.6 of a digit\n"
       "         apart (the target case), apart: 2-6 digits a digit apart, upright (what the single digits\n"
       "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged;\n"
-      "         --marks (pen only): each number with a point, comma, colon, hyphen or minus sign\n"
+      "         --marks (pen only): each number with a point, comma, colon, hyphen, minus sign or a\n"
+      "         leading point (\".75\")\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;

@@ -59,8 +59,8 @@ digits::Stroke dash(std::mt19937& rng, float x0, float x1, float y) {
 }
 
 // The mark's strokes between digits `left` and `right` (or before `right`, the first digit, for a
-// minus sign). Heights are measured on the line the neighbours make: `bottom` is the lower
-// baseline, `height` the line's.
+// minus sign or a leading point). Heights are measured on the line the neighbours make: `bottom`
+// is the lower baseline, `height` the line's.
 std::vector<digits::Stroke> draw_mark(std::mt19937& rng, Mark mark, const std::vector<digits::Stroke>& left,
                                       const std::vector<digits::Stroke>& right) {
   Bounds line(right);
@@ -102,13 +102,18 @@ std::vector<digits::Stroke> draw_mark(std::mt19937& rng, Mark mark, const std::v
       const float length = uniform(rng, 0.2f, 0.5f), end = Bounds(right).x0 - uniform(rng, 0.1f, 0.5f);
       return {dash(rng, end - length, end, y)};
     }
+    case Mark::kLeadingPoint: {
+      // On the first digit's baseline, a little before it.
+      const float y = at(uniform(rng, 0.0f, 0.1f));
+      return {dot(rng, Bounds(right).x0 - uniform(rng, 0.1f, 0.4f) * height, y)};
+    }
     case Mark::kNone:
       break;
   }
   return {};
 }
 
-constexpr char kMarkChars[] = {0, '.', ',', ':', '-', '-'};
+constexpr char kMarkChars[] = {0, '.', ',', ':', '-', '-', '.'};
 
 }  // namespace
 
@@ -125,12 +130,14 @@ StrokeNumber compose_strokes(const std::vector<pen::Sample>& samples, const std:
   out.writer = samples[mine[0]].writer;
   const int n = std::uniform_int_distribution<int>(style.min_digits, style.max_digits)(rng);
   const float slant = uniform(rng, -style.max_slant, style.max_slant);
-  // With marks: which, and after which digit (-1: before the first, a minus sign). Drawn only
-  // then, so that numbers without marks stay the numbers every figure was measured on.
+  // With marks: which, and after which digit (-1: before the first, a minus sign or a leading
+  // point). Drawn only then, so that numbers without marks stay the numbers every figure was
+  // measured on.
   int mark_after = -1;
   if (style.marks) {
-    out.mark = static_cast<Mark>(std::uniform_int_distribution<int>(n >= 2 ? 1 : 5, 5)(rng));
-    if (out.mark != Mark::kMinus) mark_after = std::uniform_int_distribution<int>(0, n - 2)(rng);
+    out.mark = static_cast<Mark>(std::uniform_int_distribution<int>(n >= 2 ? 1 : 5, 6)(rng));
+    if (out.mark != Mark::kMinus && out.mark != Mark::kLeadingPoint)
+      mark_after = std::uniform_int_distribution<int>(0, n - 2)(rng);
   }
   std::vector<std::vector<digits::Stroke>> ink(static_cast<std::size_t>(n));  // each digit's, as placed
   std::vector<std::size_t> written(static_cast<std::size_t>(n));              // strokes written after each

@@ -18,9 +18,9 @@ namespace numbers {
 
 // A mark people write in a number (README, "Reading numbers"): a decimal point or a thousands comma
 // low in a gap, a colon (a time) or a hyphen (a date, a phone number) in a gap, a minus sign
-// before the first digit.
-enum class Mark { kNone, kPoint, kComma, kColon, kHyphen, kMinus };
-inline const char* const kMarkNames[] = {"none", "point", "comma", "colon", "hyphen", "minus"};
+// before the first digit, or a decimal point there (".75").
+enum class Mark { kNone, kPoint, kComma, kColon, kHyphen, kMinus, kLeadingPoint };
+inline const char* const kMarkNames[] = {"none", "point", "comma", "colon", "hyphen", "minus", "leading point"};
 
 struct Style {
   int min_digits = 2, max_digits = 8;

@@ -93,7 +93,7 @@ pen_numbers train | grep -q '^10 numbers: 0.00 % read exactly'; check "eval --nu
 pen_numbers held-out | grep -q '^10 numbers: 100.00 % read exactly'; check "eval --numbers --sources held-out: the held-out writer's" $?
 "$digits" eval --numbers 10 --pen "$tmp/pen.json" --spacing touching 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -eq 2 ] && grep -q "composes MNIST images" "$tmp/err"; check "eval: --spacing touching with pen strokes is an error" $?
-# --marks: each number with a point, comma, colon, hyphen or minus sign, tallied by kind.
+# --marks: each number with a point, comma, colon, hyphen, minus sign or leading point, tallied by kind.
 out=$("$digits" eval --numbers 40 --pen "$tmp/pen.json" --sources held-out --marks); rc=$?
 check "eval --numbers --marks exits 0" $rc
 echo "$out" | head -1 | grep -q '^40 numbers: .* characters (digits and marks) right'; check "eval --marks: characters counted" $?

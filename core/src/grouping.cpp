@@ -4,7 +4,8 @@
 // nearest digit, or are dropped when far from all of them — unless one sits low in the gap between
 // two digits, clear of both: a decimal point or a comma ("12.50", "1,000"); or two stand one over
 // the other in a gap: a colon ("12:30"); or a flat one is at mid-height in a gap: a hyphen
-// ("2026-12-05"), or before the first digit: a minus sign ("-14").
+// ("2026-12-05"), or before the first digit: a minus sign ("-14"); a point low before the first
+// digit is a decimal point (".75").
 #include "grouping.h"
 
 #include <algorithm>
@@ -248,7 +249,7 @@ class Grouper {
     }
     colons();
     points_commas_and_hyphens();
-    minus_sign();
+    sign_or_leading_point();
     rejoin_apart_dashes();
     attach_small_marks();
     out_.digits = std::move(groups_);
@@ -406,37 +407,57 @@ class Grouper {
   // be 2 pens long, not 3: nothing may stand before it, so a bit of a broken stroke seldom
   // qualifies, and a short sign drawn with a thick pen is common (PNG numbers with a sign 77 ->
   // 88 % read, no MNIST number moved).
-  void minus_sign() {
-    size_t first = SIZE_MAX;
-    for (size_t g = 0; g < boxes_.plain.size(); ++g)
-      if (boxes_.plain[g].h() >= 0.4f * digit_ && (first == SIZE_MAX || boxes_.plain[g].x0 < boxes_.plain[first].x0))
-        first = g;
-    if (first == SIZE_MAX) return;
-    const Mark& f = boxes_.plain[first];
-    // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
-    Gap gap;
-    float top = f.y0;
-    gap.base = f.y1;
-    for (const Mark& b : boxes_.plain)
-      if (b.h() >= 0.3f * digit_ && b.x0 < f.x0 + digit_)
-        top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
-    gap.line = std::max(gap.base - top, 0.5f * digit_);
-    std::vector<std::pair<int, size_t>> minus;  // a mark, and its group (SIZE_MAX: a small mark)
+  // Or a decimal point there (".75"): a dot low on the first digit's line, clear of its box by a
+  // tenth of a line (a point between digits needs less, bounded by two), no further from it than
+  // it is tall. It used to join the digit, silently: ".5" read "5", a tenth of what was written.
+  void sign_or_leading_point() {
+    struct Found {
+      int mark;
+      size_t group;  // SIZE_MAX: a small mark
+      char symbol;
+    };
+    std::vector<Found> found;
     auto look = [&](int i, size_t own) {
-      const Mark& m = plain_[i];
-      if (own == first || !flat(m, digit_, pen_) || m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return;
-      for (size_t g = 0; g < boxes_.plain.size(); ++g)  // nothing but the sign before the first digit
-        if (g != own && boxes_.plain[g].x0 < m.x1) return;
-      if (dash(m, gap, pen_, 2)) minus.push_back({i, own});
+      if (before_first_digit(i, own, plain_, boxes_.plain, '-'))
+        found.push_back({i, own, '-'});
+      else if (before_first_digit(i, own, plain_, boxes_.plain, '.') ||
+               before_first_digit(i, own, marks_, boxes_.upright, '.'))
+        found.push_back({i, own, '.'});
     };
     for (size_t g = 0; g < groups_.size(); ++g)
       if (groups_[g].size() == 1) look(groups_[g][0], g);
     for (int i : small_)
       if (!used_[i]) look(i, SIZE_MAX);
-    if (minus.size() != 1) return;
-    out_.separators.push_back({{minus[0].first}, '-'});
-    used_[minus[0].first] = true;
-    if (minus[0].second != SIZE_MAX) drop_groups({minus[0].second});
+    if (found.size() != 1) return;
+    out_.separators.push_back({{found[0].mark}, found[0].symbol});
+    used_[found[0].mark] = true;
+    if (found[0].group != SIZE_MAX) drop_groups({found[0].group});
+  }
+
+  // Whether mark `i` (group `own`, or SIZE_MAX) is a minus sign (`symbol` '-') or a leading point
+  // ('.') in one frame: the marks and the groups' boxes as written, or with the slant taken out (a
+  // point at the foot of a digit leaning back lies under its top as written).
+  bool before_first_digit(int i, size_t own, const std::vector<Mark>& marks, const std::vector<Mark>& boxes,
+                          char symbol) const {
+    size_t first = SIZE_MAX;
+    for (size_t g = 0; g < boxes.size(); ++g)
+      if (g != own && boxes[g].h() >= 0.4f * digit_ && (first == SIZE_MAX || boxes[g].x0 < boxes[first].x0)) first = g;
+    if (first == SIZE_MAX) return false;
+    const Mark &f = boxes[first], &m = marks[i];
+    if (m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return false;
+    for (size_t g = 0; g < boxes.size(); ++g)  // nothing but the sign before the first digit
+      if (g != own && boxes[g].x0 < m.x1) return false;
+    // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
+    Gap gap;
+    float top = f.y0;
+    gap.base = f.y1;
+    for (const Mark& b : boxes)
+      if (b.h() >= 0.3f * digit_ && b.x0 < f.x0 + digit_)
+        top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
+    gap.line = std::max(gap.base - top, 0.5f * digit_);
+    if (symbol == '-') return flat(m, digit_, pen_) && dash(m, gap, pen_, 2);
+    return tiny(m, digit_) && dot_like(m, gap.line, pen_) && f.x0 - m.x1 >= 0.03f * gap.line &&
+           m.y0 >= gap.base - gap.line / 3 && m.y1 <= gap.base + 0.2f * gap.line;
   }
 
   // The other small marks: a point, a comma or a hyphen between two digits, or else part of the

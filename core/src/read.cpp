@@ -225,12 +225,12 @@ Result<Reading> read_atoms(Model& model, Result<Atoms> made, const ReadOptions& 
   }
   r.empty = false;
   // Each separator (segmentation lists them left to right) after the digits left of it, a minus
-  // sign before the first (after = -1); any other before the first digit or after the last (their
-  // neighbour's ink did not make a digit) is left out.
+  // sign or a decimal point before the first (after = -1); any other before the first digit or
+  // after the last (their neighbour's ink did not make a digit) is left out.
   for (const auto& s : a.separators) {
     const auto left =
         std::count_if(a.atoms.begin(), a.atoms.end(), [&](const Atoms::Atom& at) { return (at.x0 + at.x1) / 2 < s.x; });
-    if ((left >= 1 || s.symbol == '-') && static_cast<std::size_t>(left) < a.atoms.size())
+    if ((left >= 1 || s.symbol == '-' || s.symbol == '.') && static_cast<std::size_t>(left) < a.atoms.size())
       r.separators.push_back({s.symbol, s.box, static_cast<int>(left) - 1});
   }
   auto sep = r.separators.begin();

@@ -190,7 +190,8 @@ struct ReadDigit {
 
 // A decimal point or a comma written low between two digits ("12.50", "1,000"), a colon: two dots
 // one over the other ("12:30"), a hyphen: a short flat stroke at mid-height ("2026-12-05"), or
-// the same stroke before the first digit: a minus sign ("-12", after = -1).
+// the same stroke before the first digit: a minus sign ("-12", after = -1), or a point low before
+// it: a decimal point (".75", after = -1).
 struct ReadSeparator {
   char symbol = '.';  // '.', ',' (a mark that reaches below the digits' baseline, taller than wide), ':' or '-'
   Box box;            // around its ink (strokes: around its points; a colon's: around both dots)
