@@ -505,7 +505,7 @@ describe('numbers', () => {
     await done();
   });
 
-  test('a decimal point, a comma, a colon, a hyphen or a minus sign is read with the number', async () => {
+  test('a decimal point (also before the first digit), a comma, a colon, a hyphen or a minus sign is read with the number', async () => {
     const { page, done } = await open(server.url + '/', wide);
     // Each mark is drawn in a digit's box of its own, at the digits' baseline (0.9 of the box); a
     // colon's dots at 0.35 and 0.8, a hyphen at 0.55.
@@ -515,7 +515,7 @@ describe('numbers', () => {
       '-': [[[0.25, 0.55], [0.5, 0.56], [0.75, 0.55]]],
     };
     const cases = [['12.50', '1 2 point 5 0'], ['1,000', '1 comma 0 0 0'], ['14:07', '1 4 colon 0 7'],
-      ['14-07', '1 4 dash 0 7'], ['-14', 'minus 1 4'], ['-7', 'minus 7']];
+      ['14-07', '1 4 dash 0 7'], ['-14', 'minus 1 4'], ['-7', 'minus 7'], ['.75', 'point 7 5']];
     for (const [text, spoken] of cases) {
       const r = await writeNumber(page, text.split('').map((c) => marks[c] || TEMPLATES[c]));
       assert.equal(r.number, text, `wrote ${text}, read ${r.number}`);
