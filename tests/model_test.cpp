@@ -146,6 +146,103 @@ TEST(Model, UncertainThresholdComesFromTheBlobUnlessSet) {
   EXPECT_FALSE(with("1.5", -1));
 }
 
+// A network of other widths (digits-train --widths: "cnn3-bn-c<c1>-<c2>-<c3>-fc<fc>") runs the same
+// layers: a tiny one with pseudo-random weights answers what a plain C++ reference of those layers
+// computes. Names core cannot run, and tensors of other shapes than the name says, are errors.
+TEST(Model, OtherWidthsRunTheSameLayers) {
+  const std::uint32_t c1 = 4, c2 = 6, c3 = 8, fc = 12;
+  std::uint32_t seed = 12345;
+  auto next = [&] {  // in [-0.5, 0.5)
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / 16777216.0f - 0.5f;
+  };
+  WeightsBlob b;
+  b.set_meta("architecture", "cnn3-bn-c4-6-8-fc12");
+  b.set_meta("temperature", "1");
+  auto add = [&](const char* name, std::vector<std::uint32_t> dims) {
+    Tensor t;
+    t.name = name;
+    t.dims = dims;
+    t.values.resize(t.element_count());
+    for (float& v : t.values) v = next();
+    b.tensors.push_back(t);
+  };
+  add("conv1.weight", {c1, 3, 3, 1}), add("conv1.bias", {c1}), add("conv2.weight", {c2, 3, 3, c1});
+  add("conv2.bias", {c2}), add("conv3.weight", {c3, 3, 3, c2}), add("conv3.bias", {c3});
+  add("fc1.weight", {fc, 9 * c3}), add("fc1.bias", {fc}), add("fc2.weight", {10, fc}), add("fc2.bias", {10});
+  const auto bytes = encode_weights(b, DType::F32);
+  auto m = Model::load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m.value().info().architecture, "cnn3-bn-c4-6-8-fc12");
+  const Image28 image = preprocess_image(mnist_test().images.view(0)).value().image;
+  auto p = m.value().predict(image);
+  ASSERT_TRUE(p) << p.error();
+
+  // The reference: HWC tensors, 3x3 convolutions padded by 1 + ReLU + 2x2 max pooling, fc1 over the
+  // HWC-flattened 3x3xc3, ReLU, fc2.
+  auto tensor = [&](const char* name) { return b.find(name)->values; };
+  std::vector<float> x(784);
+  for (int i = 0; i < 784; ++i) x[i] = (image[i] - 0.1307f) / 0.3081f;
+  auto block = [&](const std::vector<float>& in, int hw, int cin, int cout, const char* name) {
+    const auto w = tensor((std::string(name) + ".weight").c_str()),
+               bias = tensor((std::string(name) + ".bias").c_str());
+    std::vector<float> conv(static_cast<size_t>(hw) * hw * cout);
+    for (int y = 0; y < hw; ++y)
+      for (int xx = 0; xx < hw; ++xx)
+        for (int o = 0; o < cout; ++o) {
+          float sum = bias[o];
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+              const int sy = y + ky - 1, sx = xx + kx - 1;
+              if (sy < 0 || sx < 0 || sy >= hw || sx >= hw) continue;
+              for (int i = 0; i < cin; ++i) sum += w[((o * 3 + ky) * 3 + kx) * cin + i] * in[(sy * hw + sx) * cin + i];
+            }
+          conv[(y * hw + xx) * cout + o] = std::max(sum, 0.0f);
+        }
+    const int half = hw / 2;
+    std::vector<float> pooled(static_cast<size_t>(half) * half * cout);
+    for (int y = 0; y < half; ++y)
+      for (int xx = 0; xx < half; ++xx)
+        for (int o = 0; o < cout; ++o) {
+          float v = -INFINITY;
+          for (int dy = 0; dy < 2; ++dy)
+            for (int dx = 0; dx < 2; ++dx) v = std::max(v, conv[((2 * y + dy) * hw + 2 * xx + dx) * cout + o]);
+          pooled[(y * half + xx) * cout + o] = v;
+        }
+    return pooled;
+  };
+  auto dense = [&](const std::vector<float>& in, int out, const char* name, bool relu) {
+    const auto w = tensor((std::string(name) + ".weight").c_str()),
+               bias = tensor((std::string(name) + ".bias").c_str());
+    std::vector<float> y(out);
+    for (int o = 0; o < out; ++o) {
+      float sum = bias[o];
+      for (size_t i = 0; i < in.size(); ++i) sum += w[o * in.size() + i] * in[i];
+      y[o] = relu ? std::max(sum, 0.0f) : sum;
+    }
+    return y;
+  };
+  const auto logits =
+      dense(dense(block(block(block(x, 28, 1, c1, "conv1"), 14, c1, c2, "conv2"), 7, c2, c3, "conv3"), fc, "fc1", true),
+            10, "fc2", false);
+  for (int k = 0; k < 10; ++k) EXPECT_NEAR(p.value().logits[k], logits[k], 1e-3f * (1 + std::abs(logits[k]))) << k;
+
+  for (const char* bad : {"cnn3-bn-c0-6-8-fc12", "cnn3-bn-c4-6-8", "cnn3-bn-c4-6-8-fc12x", "cnn4"}) {
+    WeightsBlob renamed = b;
+    renamed.set_meta("architecture", bad);
+    const auto e = encode_weights(renamed, DType::F32);
+    auto r = Model::load(e.data(), e.size());
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find("architecture"), std::string::npos) << r.error();
+  }
+  WeightsBlob wider = b;  // the name says 16 fc1 units, the tensors have 12
+  wider.set_meta("architecture", "cnn3-bn-c4-6-8-fc16");
+  const auto e = encode_weights(wider, DType::F32);
+  auto r = Model::load(e.data(), e.size());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("wrong shape"), std::string::npos) << r.error();
+}
+
 TEST(Model, EmptyInputIsEmptyNotADigit) {
   std::vector<std::uint8_t> white(200 * 200, 255);
   auto p = model().predict_image({white.data(), 200, 200, PixelFormat::Gray8, 0});

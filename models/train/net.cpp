@@ -31,7 +31,8 @@ torch::Tensor logits_of(Net& net, const torch::Tensor& x) {
 digits::WeightsBlob export_blob(Net& net, double temperature) {
   torch::NoGradGuard ng;
   digits::WeightsBlob blob;
-  blob.set_meta("architecture", "cnn3-bn-fc512");
+  const Widths& w = net->widths;
+  blob.set_meta("architecture", w.architecture());
   blob.set_meta("mean", std::to_string(kMean));
   blob.set_meta("std", std::to_string(kStd));
   std::ostringstream t;
@@ -56,7 +57,7 @@ digits::WeightsBlob export_blob(Net& net, double temperature) {
   fold("conv1", net->c1, net->b1);
   fold("conv2", net->c2, net->b2);
   fold("conv3", net->c3, net->b3);
-  add("fc1.weight", net->f1->weight.view({512, 128, 3, 3}).permute({0, 2, 3, 1}).reshape({512, 1152}));
+  add("fc1.weight", net->f1->weight.view({w.fc, w.c3, 3, 3}).permute({0, 2, 3, 1}).reshape({w.fc, w.c3 * 9}));
   add("fc1.bias", net->f1->bias);
   add("fc2.weight", net->f2->weight);
   add("fc2.bias", net->f2->bias);
@@ -92,7 +93,8 @@ void load_blob_into(Net& net, const digits::WeightsBlob& blob) {
   conv("conv1", net->c1, net->b1);
   conv("conv2", net->c2, net->b2);
   conv("conv3", net->c3, net->b3);
-  set(net->f1->weight, get("fc1.weight").reshape({512, 3, 3, 128}).permute({0, 3, 1, 2}).reshape({512, 1152}),
+  const Widths& w = net->widths;
+  set(net->f1->weight, get("fc1.weight").reshape({w.fc, 3, 3, w.c3}).permute({0, 3, 1, 2}).reshape({w.fc, w.c3 * 9}),
       "fc1.weight");
   set(net->f1->bias, get("fc1.bias"), "fc1.bias");
   set(net->f2->weight, get("fc2.weight"), "fc2.weight");

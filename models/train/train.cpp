@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   const Epochs epochs(data.train_images, data.train_labels, train_idx, pen_samples,
                       with_pen ? pen_train : std::vector<size_t>{}, pen_augment, opt);
 
-  Net net, ema;
+  Net net(opt.widths), ema(opt.widths);
   // A second stage starts from a previous run's weights; a soup from several runs' average.
   const std::vector<std::string> starts = start_dirs(opt.init, opt.soup);
   Start start;
