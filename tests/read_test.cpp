@@ -509,6 +509,23 @@ TEST(ReadImage, APointLowBeforeTheFirstDigitIsADecimalPoint) {
   EXPECT_EQ(r.value().text, ".74");
 }
 
+TEST(ReadImage, ALineAloneIsOneFlaggedAnswerNotADozenDigits) {
+  // A dash alone: the writing's height is then its thickness, and the line was "as wide as a dozen
+  // digits" and cut into them ("11616004116", each flagged). Whole, it is one answer, flagged for
+  // its shape; a hairline too (faint all over once scaled down).
+  for (const auto& [length, thick] : std::vector<std::pair<int, int>>{{80, 6}, {40, 3}, {300, 3}, {200, 12}}) {
+    const int w = length + 40, h = 100;
+    std::vector<std::uint8_t> px(static_cast<size_t>(w) * h, 255);
+    for (int y = 50 - thick / 2; y < 50 - thick / 2 + thick; ++y)
+      for (int x = 20; x < 20 + length; ++x) px[static_cast<size_t>(y) * w + x] = 0;
+    auto r = model().read_image({px.data(), w, h, digits::PixelFormat::Gray8, 0});
+    ASSERT_TRUE(r) << r.error();
+    ASSERT_EQ(r.value().digits.size(), 1u) << length << "x" << thick << " read " << r.value().text;
+    EXPECT_TRUE(r.value().digits[0].prediction.uncertain) << length << "x" << thick;
+    EXPECT_FALSE(r.value().digits[0].touching) << length << "x" << thick;
+  }
+}
+
 TEST(ReadImage, BlankNoiseAndLimits) {
   std::vector<std::uint8_t> blank(200 * 100, 255);
   auto r = model().read_image({blank.data(), 200, 100, digits::PixelFormat::Gray8, 0});

@@ -367,10 +367,12 @@ namespace {
 // training samples are flat: `ibm`'s one-stroke "4"s that are only the bar, and "1"s), so the
 // answer is flagged uncertain: never a confident digit for ink that is no digit.
 bool flatter_than_any_digit(const Image28& image) {
+  // Ink: at least 30 % of the darkest pixel (a hairline scaled to 20 pixels wide is faint all over).
+  const float ink = 0.3f * *std::max_element(image.begin(), image.end());
   int top = kImageSide, bottom = -1, left = kImageSide, right = -1;
   for (int y = 0; y < kImageSide; ++y)
     for (int x = 0; x < kImageSide; ++x)
-      if (image[y * kImageSide + x] > 0.3f) {
+      if (image[y * kImageSide + x] > ink && ink > 0) {
         top = std::min(top, y), bottom = std::max(bottom, y);
         left = std::min(left, x), right = std::max(right, x);
       }

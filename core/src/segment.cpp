@@ -316,12 +316,15 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     std::vector<int> bigs;
     for (int i : g)
       if (!tiny(upright[i], height)) bigs.push_back(i);
-    if (bigs.size() != 1 || upright[bigs[0]].w() <= kSuspect * height) {
+    auto uncut = [&] {
       std::vector<Piece> d;
       for (int i : g) d.push_back({i});
       digits.push_back(d);
       touching.push_back(false);
       may_split.push_back(false);
+    };
+    if (bigs.size() != 1 || upright[bigs[0]].w() <= kSuspect * height) {
+      uncut();
       continue;
     }
     const Part& p = parts[bigs[0]];
@@ -339,6 +342,13 @@ Result<Atoms> image_atoms(const ImageView& image, const PreprocessOptions& optio
     }
     std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
     const float pen = runs.empty() ? 1.0f : float(runs[runs.size() / 2]);
+    // A part no taller than two of its strokes are thick is one line, not digits in a row: a dash
+    // alone (the writing's height is then its thickness) was cut into a dozen "digits" ("11616004116"
+    // from an 80x6 dash). Whole, it reads as one digit flagged for its shape (model.cpp).
+    if (p.y1 - p.y0 + 1 <= 2 * pen) {
+      uncut();
+      continue;
+    }
     std::vector<std::pair<int, int>> spans{{p.x0, p.x1 + 1}}, done;
     while (!spans.empty() && spans.size() + done.size() <= static_cast<size_t>(read.max_digits)) {
       auto [a, b] = spans.back();
