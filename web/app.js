@@ -183,7 +183,8 @@
     // Strokes go to core in pad pixels (core is size- and position-free); boxes come back in them.
     const rect = pad.getBoundingClientRect();
     const w = rect.width || 1, h = rect.height || 1;
-    if (onlyADot(w, h)) return showReading({ empty: true, dot: true });
+    // (Live mode asks while a stroke is still short: say so only once the pen is lifted.)
+    if (onlyADot(w, h)) return activePointer === null ? showReading({ empty: true, dot: true }) : undefined;
     const drawn = strokes.length;
     inFlight = Promise.resolve()
       .then(() => model.readStrokes(strokes.map((s) => s.map((p) => [p[0] * w, p[1] * h]))))

@@ -210,8 +210,22 @@ describe('drawing and predicting', () => {
     const { page, done } = await open(server.url + '/');
     await page.click('#live');
     assert.ok(await page.evaluate(() => document.getElementById('live').checked));
+    // Every message shown while drawing: a stroke just begun is no bigger than the pen, and is no
+    // "dot" until the pen is lifted.
+    await page.evaluate(() => {
+      window.__messages = [];
+      new MutationObserver(() => window.__messages.push(document.getElementById('message').textContent))
+        .observe(document.getElementById('message'), { childList: true, characterData: true, subtree: true });
+    });
     await b.draw(page, place(TEMPLATES[3], PLACEMENTS[0]));
     await page.waitFor(() => document.getElementById('result').dataset.digit === '3');
+    const messages = await page.evaluate(() => window.__messages);
+    assert.ok(messages.length > 0, 'live mode showed answers while drawing');
+    assert.ok(!messages.some((m) => /only a dot/.test(m)), JSON.stringify(messages));
+    // A tap is still a dot once the pen is lifted.
+    await page.click('#clear');
+    await b.draw(page, [[[0.5, 0.5], [0.502, 0.503]]], { steps: 1 });
+    await page.waitFor(() => /only a dot/.test(document.getElementById('message').textContent));
     await done();
   });
 
