@@ -407,21 +407,28 @@ class Grouper {
   // be 2 pens long, not 3: nothing may stand before it, so a bit of a broken stroke seldom
   // qualifies, and a short sign drawn with a thick pen is common (PNG numbers with a sign 77 ->
   // 88 % read, no MNIST number moved).
-  // Or a decimal point there (".75"): a dot low on the first digit's line, clear of its box by a
-  // tenth of a line (a point between digits needs less, bounded by two), no further from it than
-  // it is tall. It used to join the digit, silently: ".5" read "5", a tenth of what was written.
+  // Or a decimal point there (".75"): a dot low on the first digit's line, clear of its box by
+  // 0.03 of a line (as a point between digits must be), no further from it than the digit is
+  // tall, as written or with the slant taken out (a point at the foot of a digit leaning back lies
+  // under its top as written). It used to join the digit, silently: ".75" read "75".
   void sign_or_leading_point() {
+    const FirstDigit plain = first_digit(boxes_.plain), upright = first_digit(boxes_.upright);
     struct Found {
       int mark;
       size_t group;  // SIZE_MAX: a small mark
       char symbol;
     };
     std::vector<Found> found;
+    auto point = [&](const Mark& m, const FirstDigit& f) {
+      return tiny(m, digit_) && dot_like(m, f.gap.line, pen_) && f.box.x0 - m.x1 >= 0.03f * f.gap.line &&
+             m.y0 >= f.gap.base - f.gap.line / 3 && m.y1 <= f.gap.base + 0.2f * f.gap.line;
+    };
     auto look = [&](int i, size_t own) {
-      if (before_first_digit(i, own, plain_, boxes_.plain, '-'))
+      const bool as_written = before(plain_[i], own, boxes_.plain, plain);
+      if (as_written && flat(plain_[i], digit_, pen_) && dash(plain_[i], plain.gap, pen_, 2))
         found.push_back({i, own, '-'});
-      else if (before_first_digit(i, own, plain_, boxes_.plain, '.') ||
-               before_first_digit(i, own, marks_, boxes_.upright, '.'))
+      else if ((as_written && point(plain_[i], plain)) ||
+               (before(marks_[i], own, boxes_.upright, upright) && point(marks_[i], upright)))
         found.push_back({i, own, '.'});
     };
     for (size_t g = 0; g < groups_.size(); ++g)
@@ -434,30 +441,35 @@ class Grouper {
     if (found[0].group != SIZE_MAX) drop_groups({found[0].group});
   }
 
-  // Whether mark `i` (group `own`, or SIZE_MAX) is a minus sign (`symbol` '-') or a leading point
-  // ('.') in one frame: the marks and the groups' boxes as written, or with the slant taken out (a
-  // point at the foot of a digit leaning back lies under its top as written).
-  bool before_first_digit(int i, size_t own, const std::vector<Mark>& marks, const std::vector<Mark>& boxes,
-                          char symbol) const {
-    size_t first = SIZE_MAX;
-    for (size_t g = 0; g < boxes.size(); ++g)
-      if (g != own && boxes[g].h() >= 0.4f * digit_ && (first == SIZE_MAX || boxes[g].x0 < boxes[first].x0)) first = g;
-    if (first == SIZE_MAX) return false;
-    const Mark &f = boxes[first], &m = marks[i];
-    if (m.x1 > f.x0 || f.x0 - m.x1 > f.h()) return false;
-    for (size_t g = 0; g < boxes.size(); ++g)  // nothing but the sign before the first digit
-      if (g != own && boxes[g].x0 < m.x1) return false;
-    // The first digit's line: its parts may still be apart (a "4"'s hook and stem).
+  // The leftmost group at least 0.4 of a digit tall in one frame (the groups' boxes as written, or
+  // with the slant taken out), and its line: its parts may still be apart (a "4"'s hook and stem).
+  struct FirstDigit {
+    size_t group = SIZE_MAX;
+    Mark box;
     Gap gap;
-    float top = f.y0;
-    gap.base = f.y1;
+  };
+  FirstDigit first_digit(const std::vector<Mark>& boxes) const {
+    FirstDigit f;
+    for (size_t g = 0; g < boxes.size(); ++g)
+      if (boxes[g].h() >= 0.4f * digit_ && (f.group == SIZE_MAX || boxes[g].x0 < boxes[f.group].x0)) f.group = g;
+    if (f.group == SIZE_MAX) return f;
+    f.box = boxes[f.group];
+    float top = f.box.y0;
+    f.gap.base = f.box.y1;
     for (const Mark& b : boxes)
-      if (b.h() >= 0.3f * digit_ && b.x0 < f.x0 + digit_)
-        top = std::min(top, b.y0), gap.base = std::max(gap.base, b.y1);
-    gap.line = std::max(gap.base - top, 0.5f * digit_);
-    if (symbol == '-') return flat(m, digit_, pen_) && dash(m, gap, pen_, 2);
-    return tiny(m, digit_) && dot_like(m, gap.line, pen_) && f.x0 - m.x1 >= 0.03f * gap.line &&
-           m.y0 >= gap.base - gap.line / 3 && m.y1 <= gap.base + 0.2f * gap.line;
+      if (b.h() >= 0.3f * digit_ && b.x0 < f.box.x0 + digit_)
+        top = std::min(top, b.y0), f.gap.base = std::max(f.gap.base, b.y1);
+    f.gap.line = std::max(f.gap.base - top, 0.5f * digit_);
+    return f;
+  }
+
+  // Whether mark `m` (group `own`, or SIZE_MAX) stands before the first digit `f`, not touching it
+  // and no further from it than it is tall, with nothing else before it.
+  static bool before(const Mark& m, size_t own, const std::vector<Mark>& boxes, const FirstDigit& f) {
+    if (f.group == SIZE_MAX || own == f.group || m.x1 > f.box.x0 || f.box.x0 - m.x1 > f.box.h()) return false;
+    for (size_t g = 0; g < boxes.size(); ++g)
+      if (g != own && boxes[g].x0 < m.x1) return false;
+    return true;
   }
 
   // The other small marks: a point, a comma or a hyphen between two digits, or else part of the

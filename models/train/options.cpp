@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "flags.h"
 
@@ -41,30 +42,26 @@ Options parse_options(int argc, char** argv) {
   flags.on("recalibrate", &o.recalibrate).text("augment-preview", &o.augment_preview).text("init", &o.init);
   flags.real("style", &o.style, 0, 1).real("gap", &o.gap, 0, 1).text("soup", &o.soup);
   flags.real("writer-balance", &o.writer_balance, 0, 1).real("touching", &o.touching, 0, 1);
-  std::string widths;
-  flags.text("widths", &widths);
+  flags.custom("widths", [&o](const std::string& text) -> std::optional<std::string> {
+    int* w[4] = {&o.widths.c1, &o.widths.c2, &o.widths.c3, &o.widths.fc};
+    std::size_t at = 0;
+    for (int k = 0; k < 4; ++k) {
+      const std::size_t end = k < 3 ? text.find(',', at) : text.size();
+      const std::string part = end == std::string::npos ? "" : text.substr(at, end - at);
+      char* stop = nullptr;
+      const long v = std::strtol(part.c_str(), &stop, 10);
+      if (part.empty() || *stop || v < 1 || v > 4096) return "four counts 1-4096, e.g. 8,16,32,128";
+      *w[k] = static_cast<int>(v);
+      at = end + 1;
+    }
+    return std::nullopt;
+  });
   auto rest = flags.parse(argc, argv, 1);
   if (!rest || !rest.value().empty()) {
     std::cerr << "digits-train: " << (rest ? "unexpected argument " + rest.value()[0] : rest.error()) << "\n" << usage;
     std::exit(2);
   }
   o.seed = static_cast<unsigned>(seed);
-  if (!widths.empty()) {
-    int* w[4] = {&o.widths.c1, &o.widths.c2, &o.widths.c3, &o.widths.fc};
-    std::size_t at = 0;
-    for (int k = 0; k < 4; ++k) {
-      const std::size_t end = k < 3 ? widths.find(',', at) : widths.size();
-      const std::string part = end == std::string::npos ? "" : widths.substr(at, end - at);
-      char* stop = nullptr;
-      const long v = std::strtol(part.c_str(), &stop, 10);
-      if (part.empty() || *stop || v < 1 || v > 4096) {
-        std::cerr << "digits-train: --widths takes four counts 1-4096, e.g. 8,16,32,128 (got " << widths << ")\n";
-        std::exit(2);
-      }
-      *w[k] = static_cast<int>(v);
-      at = end + 1;
-    }
-  }
   if (!o.soup.empty()) {
     if (!o.init.empty()) {
       std::cerr << "digits-train: --soup and --init exclude each other (a soup's runs name their own start)\n";
