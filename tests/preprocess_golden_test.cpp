@@ -25,7 +25,7 @@ using namespace digits;
 
 namespace {
 
-constexpr std::uint64_t kGoldenHash = 0xfe9a1b01e9a8acf2ull;
+constexpr std::uint64_t kGoldenHash = 0xa7bad21aeaacf21aull;
 
 // FNV-1a over what preprocessing answers: ok/error, empty, and the 784 floats' bits.
 struct Hash {
