@@ -34,7 +34,7 @@ int usage(int code) {
       "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
       "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
       "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
-      "                   [--model BLOB] [--precision f32|int8] [--json]\n"
+      "                   [--every K] [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
       "                   --images IDX --labels IDX)\n"
       "                   [--spacing all|ordinary|apart|touching] [--marks] [--seed N] [--model BLOB]\n"
@@ -51,7 +51,8 @@ int usage(int code) {
       "         apart (the target case), apart: 2-6 digits a digit apart, upright (what the single digits\n"
       "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged;\n"
       "         --marks (pen only): each number with a point, comma, colon, hyphen, minus sign or a\n"
-      "         leading point (\".75\")\n"
+      "         leading point (\".75\"); --every K (pen): only every K-th point of each stroke, as a tablet\n"
+      "         that samples the pen K times more sparsely would record it\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -73,6 +74,7 @@ struct Args {
   bool json = false, marks = false;
   long limit = 0;
   int numbers = 0;
+  int every = 1;  // --every: keep every K-th point of each pen stroke
   long seed = 1;  // --numbers: which numbers are drawn (the tests draw with 3 for strokes, 4 for PNG)
   int threads = 1;
   int iterations = 2000;
@@ -89,6 +91,7 @@ bool parse_args(int argc, char** argv, Args& a) {
       .choice("spacing", &a.spacing, numbers::kSpacings);
   flags.number("limit", &a.limit, 0, 1L << 40)
       .number("numbers", &a.numbers, 1, 1000000)
+      .number("every", &a.every, 1, 64)
       .number("seed", &a.seed, 0, (1L << 32) - 1);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json).on("marks", &a.marks);
@@ -162,6 +165,14 @@ int cmd_read(const Args& a) {
       });
 }
 
+// The samples as --every draws them (selected before, on the samples as recorded).
+std::vector<pen::Sample> sparser(const std::vector<pen::Sample>& samples, int every) {
+  std::vector<pen::Sample> out;
+  out.reserve(samples.size());
+  for (const auto& s : samples) out.push_back(pen::sparser(s, every));
+  return out;
+}
+
 // Synthetic numbers (common/numbers.h): pen digits of the --sources' writers, or MNIST images.
 int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, const digits::IdxImages* images,
                      const std::vector<std::uint8_t>* labels) {
@@ -188,7 +199,8 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
       for (std::size_t i = 0; i < samples->size(); ++i) pool.push_back(i);
     else
       pool = pen::select(*samples, a.sources == "held-out");
-    auto s = numbers::score_strokes(model.value(), *samples, pool, a.numbers, unsigned(a.seed), a.as == "png", style);
+    const std::vector<pen::Sample> drawn = sparser(*samples, a.every);
+    auto s = numbers::score_strokes(model.value(), drawn, pool, a.numbers, unsigned(a.seed), a.as == "png", style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
       return 1;
@@ -232,9 +244,9 @@ int cmd_eval_pen(const Args& a) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   // png: each digit drawn in one ink, the inks taking turns; png-all-inks: in all three.
-  auto report =
-      pen::evaluate(model.value(), samples.value(), which, a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
-                    a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
+  auto report = pen::evaluate(model.value(), sparser(samples.value(), a.every), which,
+                              a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
+                              a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
   if (!report) {
     std::fprintf(stderr, "digits: %s\n", report.error().c_str());
     return 1;

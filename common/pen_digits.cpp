@@ -67,6 +67,18 @@ digits::Result<std::vector<Sample>> parse(const std::uint8_t* data, std::size_t 
   return out;
 }
 
+Sample sparser(const Sample& s, int every) {
+  Sample out = s;
+  if (every <= 1) return out;
+  for (auto& stroke : out.strokes) {
+    digits::Stroke kept;
+    for (std::size_t i = 0; i < stroke.size(); ++i)
+      if (i % static_cast<std::size_t>(every) == 0 || i + 1 == stroke.size()) kept.push_back(stroke[i]);
+    stroke = std::move(kept);
+  }
+  return out;
+}
+
 bool looks_missegmented(const Sample& s) {
   if (s.label != 0) return false;
   const Bounds b(s.strokes);

@@ -54,6 +54,9 @@ out=$("$digits" eval --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t
 check "eval exits 0" $rc
 echo "$out" | tail -1 | grep -Eq '^\{"images":500,.*"accuracy":0\.9[0-9]+'; check "eval --json last line has accuracy" $?
 
+"$digits" eval --pen "$tmp/digits.json" --every 0 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q -- "--every must be a whole number from 1 to 64" "$tmp/err"; check "eval rejects --every 0" $?
+
 "$digits" eval --images "$mnist/t10k-labels-idx1-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q "not an IDX images file" "$tmp/err"; check "eval rejects a labels file given as images" $?
 
