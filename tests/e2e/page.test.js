@@ -350,11 +350,21 @@ describe('devices and hosting', () => {
     const offlineServer = await b.serve({ root: site, prefix: '/app/', log: true });
     servers.push(offlineServer);
     const { page, done } = await open(offlineServer.url + '/app/');
-    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    // Polled, not `await navigator.serviceWorker.ready`: if the worker never starts, the test
+    // says so after 20 s instead of hanging.
+    await page.waitFor(async () => {
+      const r = await navigator.serviceWorker.getRegistration();
+      return Boolean(r && r.active);
+    }, null, 20000);
     await page.waitFor(async () => (await caches.keys()).length === 1 &&
       (await (await caches.open((await caches.keys())[0])).keys()).length >= 8);
     // Offline: the origin is gone (and, where the engine can emulate it, the network too).
-    await new Promise((resolve) => offlineServer.close(resolve));
+    // close() alone waits for every connection to end, and a browser may keep one open (a
+    // Chromium run of make test hung here until the file's 300 s timeout): end them all.
+    await new Promise((resolve) => {
+      offlineServer.close(resolve);
+      offlineServer.closeAllConnections();
+    });
     await page.offline(true);
     await page.reload();
     assert.equal(await b.ready(page), 'wasm');
