@@ -165,12 +165,13 @@ int cmd_read(const Args& a) {
       });
 }
 
-// The samples as --every draws them (selected before, on the samples as recorded).
-std::vector<pen::Sample> sparser(const std::vector<pen::Sample>& samples, int every) {
-  std::vector<pen::Sample> out;
-  out.reserve(samples.size());
-  for (const auto& s : samples) out.push_back(pen::sparser(s, every));
-  return out;
+// The samples as --every draws them (selected before, on the samples as recorded): `samples`
+// itself unless thinned into `thinned`.
+const std::vector<pen::Sample>& drawn_samples(const std::vector<pen::Sample>& samples, int every,
+                                              std::vector<pen::Sample>& thinned) {
+  if (every <= 1) return samples;
+  thinned = pen::sparser(samples, every);
+  return thinned;
 }
 
 // Synthetic numbers (common/numbers.h): pen digits of the --sources' writers, or MNIST images.
@@ -199,8 +200,9 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
       for (std::size_t i = 0; i < samples->size(); ++i) pool.push_back(i);
     else
       pool = pen::select(*samples, a.sources == "held-out");
-    const std::vector<pen::Sample> drawn = sparser(*samples, a.every);
-    auto s = numbers::score_strokes(model.value(), drawn, pool, a.numbers, unsigned(a.seed), a.as == "png", style);
+    std::vector<pen::Sample> thinned;
+    auto s = numbers::score_strokes(model.value(), drawn_samples(*samples, a.every, thinned), pool, a.numbers,
+                                    unsigned(a.seed), a.as == "png", style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
       return 1;
@@ -244,7 +246,8 @@ int cmd_eval_pen(const Args& a) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   // png: each digit drawn in one ink, the inks taking turns; png-all-inks: in all three.
-  auto report = pen::evaluate(model.value(), sparser(samples.value(), a.every), which,
+  std::vector<pen::Sample> thinned;
+  auto report = pen::evaluate(model.value(), drawn_samples(samples.value(), a.every, thinned), which,
                               a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
                               a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
   if (!report) {

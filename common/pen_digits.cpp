@@ -79,6 +79,13 @@ Sample sparser(const Sample& s, int every) {
   return out;
 }
 
+std::vector<Sample> sparser(const std::vector<Sample>& samples, int every) {
+  std::vector<Sample> out;
+  out.reserve(samples.size());
+  for (const auto& s : samples) out.push_back(sparser(s, every));
+  return out;
+}
+
 bool looks_missegmented(const Sample& s) {
   if (s.label != 0) return false;
   const Bounds b(s.strokes);

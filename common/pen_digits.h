@@ -61,6 +61,7 @@ digits::Result<std::vector<Sample>> parse(const std::uint8_t* data, std::size_t 
 // `every`-th point of each stroke from its first, and its last (`digits eval --pen --every`, the
 // accuracy tests: the sources judged later may sample more sparsely than these).
 Sample sparser(const Sample& s, int every);
+std::vector<Sample> sparser(const std::vector<Sample>& samples, int every);
 
 // A known flaw of the ibm and val sources: some "0" samples are several zeros side by side (the
 // original segmentation failed). No single written zero is over twice as wide as it is tall.

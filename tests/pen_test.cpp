@@ -174,8 +174,7 @@ TEST(PenAccuracy, HeldOutSourcesAsPngUploadsOfEveryStyle) { check_path(pen::Path
 TEST(PenAccuracy, HeldOutSourcesSampledFourTimesMoreSparsely) {
   const PenData& d = pen_data();
   if (d.samples.empty()) GTEST_SKIP() << d.missing;
-  std::vector<pen::Sample> sparse;
-  for (const auto& s : d.samples) sparse.push_back(pen::sparser(s, 4));
+  const std::vector<pen::Sample> sparse = pen::sparser(d.samples, 4);
   digits::Model m = testutil::load_model("models/digits-int8.dgt", digits::Precision::Int8);
   auto r = pen::evaluate(m, sparse, d.held_out, pen::Path::Strokes);
   ASSERT_TRUE(r) << r.error();

@@ -599,26 +599,22 @@ namespace {
 
 constexpr float kCurveStep = 0.2f;  // of the digit's larger side (see stroke_plane)
 
-struct Vec {
-  float x, y;
-};
-
 // sqrt, not hypot: only IEEE-exact operations, so strokes preprocess alike natively and in wasm.
-float distance(Vec p, Vec q) { return std::sqrt((q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y)); }
+float distance(Point p, Point q) { return std::sqrt((q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y)); }
 
 // The point at t (0..1) between b and c of the centripetal Catmull-Rom spline through a, b, c, d
 // (Barry and Goldman's pyramid). Points that coincide give the straight line from b to c.
-Vec catmull_rom(Vec a, Vec b, Vec c, Vec d, float t) {
-  const auto knot = [](Vec p, Vec q) { return std::sqrt(distance(p, q)); };
+Point catmull_rom(Point a, Point b, Point c, Point d, float t) {
+  const auto knot = [](Point p, Point q) { return std::sqrt(distance(p, q)); };
   const float t1 = knot(a, b), t2 = t1 + knot(b, c), t3 = t2 + knot(c, d);
   if (!(t1 > 1e-6f && t2 - t1 > 1e-6f && t3 - t2 > 1e-6f)) return {b.x + t * (c.x - b.x), b.y + t * (c.y - b.y)};
   const float u = t1 + t * (t2 - t1);
-  const auto mix = [](Vec p, Vec q, float ta, float tb, float u) {
+  const auto mix = [](Point p, Point q, float ta, float tb, float u) {
     const float w = (u - ta) / (tb - ta);
-    return Vec{p.x + w * (q.x - p.x), p.y + w * (q.y - p.y)};
+    return Point{p.x + w * (q.x - p.x), p.y + w * (q.y - p.y)};
   };
-  const Vec a1 = mix(a, b, 0, t1, u), a2 = mix(b, c, t1, t2, u), a3 = mix(c, d, t2, t3, u);
-  const Vec b1 = mix(a1, a2, 0, t2, u), b2 = mix(a2, a3, t1, t3, u);
+  const Point a1 = mix(a, b, 0, t1, u), a2 = mix(b, c, t1, t2, u), a3 = mix(c, d, t2, t3, u);
+  const Point b1 = mix(a1, a2, 0, t2, u), b2 = mix(a2, a3, t1, t3, u);
   return mix(b1, b2, t1, t2, u);
 }
 
@@ -685,26 +681,28 @@ Result<Plane> stroke_plane(const std::vector<Stroke>& strokes, const PreprocessO
   const float step = kCurveStep * (kWorkBox - pen);
   for (const Stroke& s : strokes) {
     if (s.empty()) continue;
-    const auto at = [&](std::size_t i) { return Vec{(s[i].x - x0) * k + margin, (s[i].y - y0) * k + margin}; };
-    if (s.size() == 1) draw_segment(at(0).x, at(0).y, at(0).x, at(0).y);
+    const auto at = [&](std::size_t i) { return Point{(s[i].x - x0) * k + margin, (s[i].y - y0) * k + margin}; };
+    Point a = at(0);
+    if (s.size() == 1) draw_segment(a.x, a.y, a.x, a.y);
     for (std::size_t i = 1; i < s.size(); ++i) {
-      const Vec a = at(i - 1), b = at(i);
+      const Point b = at(i);
       const int pieces = static_cast<int>(std::min(64.0f, std::ceil(distance(a, b) / step)));
       if (pieces <= 1 || s.size() < 3) {
         draw_segment(a.x, a.y, b.x, b.y);
-        continue;
+      } else {
+        // The neighbours beyond the segment's ends (at the stroke's ends: the segment mirrored).
+        // Corners are curved too: making sharp turns keep their corner (tried at 75, 110 and 120
+        // degrees) lost most of the gain on sparse strokes, whose every turn is sharp.
+        const Point before = i >= 2 ? at(i - 2) : Point{2 * a.x - b.x, 2 * a.y - b.y};
+        const Point after = i + 1 < s.size() ? at(i + 1) : Point{2 * b.x - a.x, 2 * b.y - a.y};
+        Point from = a;
+        for (int j = 1; j <= pieces; ++j) {
+          const Point to = j == pieces ? b : catmull_rom(before, a, b, after, float(j) / pieces);
+          draw_segment(from.x, from.y, to.x, to.y);
+          from = to;
+        }
       }
-      // The neighbours beyond the segment's ends (at the stroke's ends: the segment mirrored).
-      // Corners are curved too: making sharp turns keep their corner (tried at 75, 110 and 120
-      // degrees) lost most of the gain on sparse strokes, whose every turn is sharp.
-      const Vec before = i >= 2 ? at(i - 2) : Vec{2 * a.x - b.x, 2 * a.y - b.y};
-      const Vec after = i + 1 < s.size() ? at(i + 1) : Vec{2 * b.x - a.x, 2 * b.y - a.y};
-      Vec from = a;
-      for (int j = 1; j <= pieces; ++j) {
-        const Vec to = j == pieces ? b : catmull_rom(before, a, b, after, float(j) / pieces);
-        draw_segment(from.x, from.y, to.x, to.y);
-        from = to;
-      }
+      a = b;
     }
   }
   return p;
