@@ -46,6 +46,11 @@ std::vector<digits::Image28> plain(const digits::IdxImages& src, const std::vect
   return out;
 }
 
+bool flatter_than_four_to_one(const pen::Sample& s) {
+  const pen::Bounds b(s.strokes);
+  return b.x1 - b.x0 > 4 * (b.y1 - b.y0);
+}
+
 }  // namespace
 
 Data load_data(const Options& opt) {
@@ -65,6 +70,12 @@ Data load_data(const Options& opt) {
   if (!r) bad_input(opt.pen, r.error());
   d.pen_samples = std::move(r.value());
   d.pen_train = pen::select(d.pen_samples, false);
+  // Training only: a sample over 4x wider than tall is a fragment, not a digit (ibm's "4"s that are
+  // only the bar, "1"s lying flat — 21 of them); taught as digits, they made the network read any
+  // dash as a "1". No held-out sample is that flat once pen::select has dropped the runs of zeros.
+  d.pen_train.erase(std::remove_if(d.pen_train.begin(), d.pen_train.end(),
+                                   [&](std::size_t i) { return flatter_than_four_to_one(d.pen_samples[i]); }),
+                    d.pen_train.end());
   d.pen_val = pen::select(d.pen_samples, true);
   d.pen_dropped = static_cast<long>(d.pen_samples.size() - d.pen_train.size() - d.pen_val.size());
   if (opt.train_limit > 0) {  // smoke run: a few pen digits of each side

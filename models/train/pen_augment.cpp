@@ -45,11 +45,12 @@ digits::Stroke line(digits::Point a, digits::Point b) {
 
 // Writing styles that the training sources show too rarely (the held-out sources' errors were
 // mostly flagged ones read as 7), added to digits in normalised coordinates (centre 0, longer side
-// 1, y down): a "1" gets a flag — an up-stroke from low on the left, drawn in the same motion as the
-// stem, 22-60 degrees below the horizontal — and sometimes a base; a "0" a slash from bottom left to
-// top right, drawn after it; a "7" a bar across the middle of its stem; an "8" its top loop left
-// open on the left (held-out writers' 8s read as 3 so). Only plain shapes get one
-// (a "1" narrower than a third of its height), so an added flag never doubles an existing one.
+// 1, y down): a "1" gets a flag — an up-stroke from low on the left, drawn in the same motion as
+// the stem, 15-60 degrees below the horizontal, 15-55 % of the height long — and sometimes a base;
+// a "0" a slash from bottom left to top right, drawn after it; a "7" a bar across the middle of its
+// stem; an "8" its top loop left open on the left (held-out writers' 8s read as 3 so). Only plain
+// shapes get one (a "1" narrower than a third of its height), so an added flag never doubles an
+// existing one.
 void add_style(std::vector<digits::Stroke>& s, int label, std::mt19937& rng) {
   std::uniform_real_distribution<float> p01(0, 1);
   float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -60,7 +61,7 @@ void add_style(std::vector<digits::Stroke>& s, int label, std::mt19937& rng) {
   if (label == 1 && s.size() == 1 && w < h / 3) {
     digits::Stroke& stem = s[0];
     if (stem.front().y > stem.back().y) std::reverse(stem.begin(), stem.end());  // top first
-    const float len = h * (0.15f + 0.3f * p01(rng)), ang = (22 + 38 * p01(rng)) * float(M_PI) / 180;
+    const float len = h * (0.15f + 0.4f * p01(rng)), ang = (15 + 45 * p01(rng)) * float(M_PI) / 180;
     const digits::Point top = stem.front();
     digits::Stroke flag = line({top.x - len * std::cos(ang), top.y + len * std::sin(ang)}, top);
     flag.insert(flag.end(), stem.begin() + 1, stem.end());
