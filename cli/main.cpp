@@ -34,7 +34,7 @@ int usage(int code) {
       "       digits read [--model BLOB] [--precision f32|int8] FILE.png...\n"
       "       digits eval --images IDX --labels IDX [--model BLOB] [--precision f32|int8] [--limit N] [--json]\n"
       "       digits eval --pen DIGITS.json [--sources held-out|train|all] [--as strokes|png|png-all-inks]\n"
-      "                   [--every K] [--model BLOB] [--precision f32|int8] [--json]\n"
+      "                   [--every K] [--turn DEG] [--model BLOB] [--precision f32|int8] [--json]\n"
       "       digits eval --numbers N (--pen DIGITS.json [--sources held-out|train|all] [--as strokes|png] |\n"
       "                   --images IDX --labels IDX)\n"
       "                   [--spacing all|ordinary|apart|touching] [--marks] [--seed N] [--model BLOB]\n"
@@ -52,7 +52,8 @@ int usage(int code) {
       "         allow), touching (images only): two digits touching by 1-3 px, to be split or flagged;\n"
       "         --marks (pen only): each number with a point, comma, colon, hyphen, minus sign or a\n"
       "         leading point (\".75\"); --every K (pen): only every K-th point of each stroke, as a tablet\n"
-      "         that samples the pen K times more sparsely would record it\n"
+      "         that samples the pen K times more sparsely would record it; --turn DEG (pen): each digit\n"
+      "         turned DEG degrees clockwise (-90 to 90; positive leans it right, as a more italic hand)\n"
       "info     what the weights blob says about itself\n"
       "bench    single-digit latency and batch throughput of this machine (bench/ compares engines)\n");
   return code;
@@ -74,8 +75,9 @@ struct Args {
   bool json = false, marks = false;
   long limit = 0;
   int numbers = 0;
-  int every = 1;  // --every: keep every K-th point of each pen stroke
-  long seed = 1;  // --numbers: which numbers are drawn (the tests draw with 3 for strokes, 4 for PNG)
+  int every = 1;    // --every: keep every K-th point of each pen stroke
+  double turn = 0;  // --turn: each pen digit turned this many degrees clockwise
+  long seed = 1;    // --numbers: which numbers are drawn (the tests draw with 3 for strokes, 4 for PNG)
   int threads = 1;
   int iterations = 2000;
   digits::Precision precision = digits::Precision::F32;
@@ -92,7 +94,8 @@ bool parse_args(int argc, char** argv, Args& a) {
   flags.number("limit", &a.limit, 0, 1L << 40)
       .number("numbers", &a.numbers, 1, 1000000)
       .number("every", &a.every, 1, 64)
-      .number("seed", &a.seed, 0, (1L << 32) - 1);
+      .number("seed", &a.seed, 0, (1L << 32) - 1)
+      .real("turn", &a.turn, -90, 90);
   flags.number("threads", &a.threads, 1, 1024).number("iterations", &a.iterations, 1, 100000000);
   flags.choice("precision", &precision, {"f32", "int8"}).on("json", &a.json).on("marks", &a.marks);
   auto files = flags.parse(argc, argv, 2);
@@ -165,13 +168,14 @@ int cmd_read(const Args& a) {
       });
 }
 
-// The samples as --every draws them (selected before, on the samples as recorded): `samples`
-// itself unless thinned into `thinned`.
-const std::vector<pen::Sample>& drawn_samples(const std::vector<pen::Sample>& samples, int every,
-                                              std::vector<pen::Sample>& thinned) {
-  if (every <= 1) return samples;
-  thinned = pen::sparser(samples, every);
-  return thinned;
+// The samples as --every and --turn draw them (selected before, on the samples as recorded):
+// `samples` itself unless changed into `changed`.
+const std::vector<pen::Sample>& drawn_samples(const std::vector<pen::Sample>& samples, const Args& a,
+                                              std::vector<pen::Sample>& changed) {
+  if (a.every <= 1 && a.turn == 0) return samples;
+  changed = a.every > 1 ? pen::sparser(samples, a.every) : samples;
+  if (a.turn != 0) changed = pen::turned(changed, a.turn);
+  return changed;
 }
 
 // Synthetic numbers (common/numbers.h): pen digits of the --sources' writers, or MNIST images.
@@ -200,8 +204,8 @@ int cmd_eval_numbers(const Args& a, const std::vector<pen::Sample>* samples, con
       for (std::size_t i = 0; i < samples->size(); ++i) pool.push_back(i);
     else
       pool = pen::select(*samples, a.sources == "held-out");
-    std::vector<pen::Sample> thinned;
-    auto s = numbers::score_strokes(model.value(), drawn_samples(*samples, a.every, thinned), pool, a.numbers,
+    std::vector<pen::Sample> changed;
+    auto s = numbers::score_strokes(model.value(), drawn_samples(*samples, a, changed), pool, a.numbers,
                                     unsigned(a.seed), a.as == "png", style);
     if (!s) {
       std::fprintf(stderr, "digits: %s\n", s.error().c_str());
@@ -246,8 +250,8 @@ int cmd_eval_pen(const Args& a) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   // png: each digit drawn in one ink, the inks taking turns; png-all-inks: in all three.
-  std::vector<pen::Sample> thinned;
-  auto report = pen::evaluate(model.value(), drawn_samples(samples.value(), a.every, thinned), which,
+  std::vector<pen::Sample> changed;
+  auto report = pen::evaluate(model.value(), drawn_samples(samples.value(), a, changed), which,
                               a.as == "strokes" ? pen::Path::Strokes : pen::Path::Png,
                               a.as == "png-all-inks" ? pen::Inks::Every : pen::Inks::Rotate);
   if (!report) {
@@ -264,6 +268,10 @@ int cmd_eval_pen(const Args& a) {
 int cmd_eval(const Args& a) {
   if (!a.pen.empty()) return cmd_eval_pen(a);
   if (a.images.empty() || a.labels.empty()) return usage(2);
+  if (a.every > 1 || a.turn != 0) {
+    std::fprintf(stderr, "digits: --every and --turn change pen strokes (--pen); images have none\n");
+    return 2;
+  }
   auto ib = frontend::read_file(a.images), lb = frontend::read_file(a.labels);
   if (!ib || !lb) {
     std::fprintf(stderr, "digits: %s\n", (ib ? lb : ib).error().c_str());

@@ -1,12 +1,20 @@
 #include "flags.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
 namespace frontend {
 
 namespace {
+
+// "-90", "0.5": a bound as a person writes it (std::to_string would say "-90.000000").
+std::string shortest(double d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", d);
+  return text;
+}
 
 bool parse_long(const std::string& s, long min, long max, long& out) {
   if (s.empty()) return false;
@@ -69,7 +77,7 @@ Flags& Flags::real(const char* name, double* to, double min, double max) {
     errno = 0;
     const double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
     if (v.empty() || errno != 0 || *end != '\0' || !(d >= min && d <= max))
-      return "a number from " + std::to_string(min) + " to " + std::to_string(max);
+      return "a number from " + shortest(min) + " to " + shortest(max);
     *to = d;
     return std::nullopt;
   });

@@ -79,11 +79,36 @@ Sample sparser(const Sample& s, int every) {
   return out;
 }
 
-std::vector<Sample> sparser(const std::vector<Sample>& samples, int every) {
+namespace {
+// Every sample changed by `change`, in order.
+template <class Change>
+std::vector<Sample> each(const std::vector<Sample>& samples, Change change) {
   std::vector<Sample> out;
   out.reserve(samples.size());
-  for (const auto& s : samples) out.push_back(sparser(s, every));
+  for (const auto& s : samples) out.push_back(change(s));
   return out;
+}
+}  // namespace
+
+std::vector<Sample> sparser(const std::vector<Sample>& samples, int every) {
+  return each(samples, [every](const Sample& s) { return sparser(s, every); });
+}
+
+Sample turned(const Sample& s, double degrees) {
+  Sample out = s;
+  const Bounds b(s.strokes);
+  const double a = degrees * M_PI / 180, c = std::cos(a), sn = std::sin(a);
+  const double cx = (double(b.x0) + b.x1) / 2, cy = (double(b.y0) + b.y1) / 2;
+  for (auto& stroke : out.strokes)
+    for (auto& p : stroke) {
+      const double x = p.x - cx, y = p.y - cy;
+      p = {static_cast<float>(cx + c * x - sn * y), static_cast<float>(cy + sn * x + c * y)};
+    }
+  return out;
+}
+
+std::vector<Sample> turned(const std::vector<Sample>& samples, double degrees) {
+  return each(samples, [degrees](const Sample& s) { return turned(s, degrees); });
 }
 
 bool looks_missegmented(const Sample& s) {

@@ -63,6 +63,12 @@ digits::Result<std::vector<Sample>> parse(const std::uint8_t* data, std::size_t 
 Sample sparser(const Sample& s, int every);
 std::vector<Sample> sparser(const std::vector<Sample>& samples, int every);
 
+// The sample turned `degrees` clockwise as seen (x right, y down) about the centre of its box:
+// positive leans it more to the right, as a more italic hand or a tilted tablet would (`digits
+// eval --pen --turn`, the accuracy tests: the network must not read only upright writing).
+Sample turned(const Sample& s, double degrees);
+std::vector<Sample> turned(const std::vector<Sample>& samples, double degrees);
+
 // A known flaw of the ibm and val sources: some "0" samples are several zeros side by side (the
 // original segmentation failed). No single written zero is over twice as wide as it is tall.
 bool looks_missegmented(const Sample& s);

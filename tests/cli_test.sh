@@ -56,6 +56,10 @@ echo "$out" | tail -1 | grep -Eq '^\{"images":500,.*"accuracy":0\.9[0-9]+'; chec
 
 "$digits" eval --pen "$tmp/digits.json" --every 0 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q -- "--every must be a whole number from 1 to 64" "$tmp/err"; check "eval rejects --every 0" $?
+"$digits" eval --pen "$tmp/digits.json" --turn 91 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q -- "--turn must be a number from -90 to 90, not '91'" "$tmp/err"; check "eval rejects --turn 91" $?
+"$digits" eval --images "$mnist/t10k-images-idx3-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" --turn 10 2>"$tmp/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--every and --turn change pen strokes" "$tmp/err"; check "eval: --turn with MNIST images is an error" $?
 
 "$digits" eval --images "$mnist/t10k-labels-idx1-ubyte" --labels "$mnist/t10k-labels-idx1-ubyte" 2>"$tmp/err" >/dev/null; rc=$?
 [ $rc -ne 0 ] && grep -q "not an IDX images file" "$tmp/err"; check "eval rejects a labels file given as images" $?
