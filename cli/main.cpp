@@ -173,8 +173,8 @@ int cmd_read(const Args& a) {
 const std::vector<pen::Sample>& drawn_samples(const std::vector<pen::Sample>& samples, const Args& a,
                                               std::vector<pen::Sample>& changed) {
   if (a.every <= 1 && a.turn == 0) return samples;
-  changed = a.every > 1 ? pen::sparser(samples, a.every) : samples;
-  if (a.turn != 0) changed = pen::turned(changed, a.turn);
+  if (a.every > 1) changed = pen::sparser(samples, a.every);
+  if (a.turn != 0) changed = pen::turned(a.every > 1 ? changed : samples, a.turn);
   return changed;
 }
 

@@ -206,7 +206,7 @@ TEST(PenData, TurnedTurnsClockwiseAboutTheCentreOfItsBox) {
   EXPECT_NEAR(q.strokes[1][0].x, 2, 1e-5);  // the dot, right of the centre, goes below it
   EXPECT_NEAR(q.strokes[1][0].y, 3, 1e-5);
   const pen::Sample t = pen::turned(s, 10);
-  EXPECT_GT(t.strokes[0][0].x, 1.3f);               // leaning right: the top of the stroke moves right
+  EXPECT_GT(t.strokes[0][0].x, 1.3f);               // leaning right: the top moves right
   EXPECT_EQ(pen::turned(s, 0).strokes[0][1].y, 4);  // no turn: the points as they were
 }
 

@@ -614,8 +614,8 @@ TEST(ReadAccuracy, MnistTestNumbers) {
   std::iota(pool.begin(), pool.end(), 0);
   const auto s = numbers::score_images(model(), m.images, m.labels, pool, 300, 1);
   std::printf("MNIST numbers (2-8 digits): %s", numbers::summary(s).c_str());
-  // Measured 97.67 % exact, 99.40 % of digits (94.33 % / 98.41 % with an older model when every ink part over 1.3
-  // heights was cut before reading: one wide MNIST digit in a number was two).
+  // Measured 97.67 % exact, 99.40 % of digits (94.33 % / 98.41 % with an older model when every
+  // ink part over 1.3 heights was cut before reading: one wide MNIST digit in a number was two).
   EXPECT_GE(s.exact_rate(), 0.96);
   EXPECT_GE(s.digit_rate(), 0.99);
 }
