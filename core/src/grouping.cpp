@@ -102,7 +102,7 @@ struct Frames {
 // The gap between two digits a mark stands in: `left` indexes the digit before it, `base` and
 // `line` are the two digits' baseline and height.
 struct Gap {
-  size_t left = SIZE_MAX;
+  size_t left = SIZE_MAX, right = SIZE_MAX;  // the neighbouring groups
   float base = 0, line = 0;
 };
 
@@ -149,7 +149,7 @@ bool in_gap(const Mark& m, const Frame& f, float height, const std::vector<size_
   }
   if (left == SIZE_MAX || right == SIZE_MAX) return false;
   const Mark &l = f.boxes[left], &r = f.boxes[right];
-  gap.left = left;
+  gap.left = left, gap.right = right;
   gap.base = (l.y1 + r.y1) / 2;
   gap.line = std::max(gap.base - (l.y0 + r.y0) / 2, 0.5f * height);
   // Clear of each neighbour's box, or of its ink by more where the mark is tucked into its box.
@@ -193,6 +193,10 @@ bool dash(const Mark& m, const Gap& gap, float pen, float pens = 3) {
          middle >= gap.base - 0.75f * line && middle <= gap.base - 0.2f * line;
 }
 
+// Whether box a's foot is above the lowest 30 % of box b: not a digit on b's line (read.cpp's
+// joins use the same measure for a part of a digit).
+bool floats(const Mark& a, const Mark& b) { return a.y1 < b.y0 + 0.7f * b.h(); }
+
 // A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
 // "1,000"), not a bit of either digit: '.', or ',' when it is taller than wide and reaches below
 // the digits' baseline or is over a tenth of a line long (a short comma that ends on the
@@ -205,8 +209,12 @@ char separator(size_t i, const Frame& upright, const Frame& plain, float height,
   const Mark& m = plain.marks[i];
   // A hyphen may reach nearly from one digit to the other (a dot may not: specks lie at the edge),
   // but not touch either as written: the bar of a "4" written in three strokes, "|", "-", "|",
-  // touches both as written, and may seem not to once the slant is taken out.
-  if (flat(m, height, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen)) return '-';
+  // touches both as written, and may seem not to once the slant is taken out. Nor may the left
+  // neighbour float above the right one's line, as the hook of such a "4" does when its bar
+  // touches neither ("1-1"). (The right one may: it is the hook of a "4" after a hyphen.)
+  if (flat(m, height, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen) &&
+      !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
+    return '-';
   if (!in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
