@@ -495,6 +495,16 @@ TEST(ReadImage, TwoDotsOneOverTheOtherInAGapAreAColon) {
   ASSERT_EQ(r.value().separators.size(), 1u);
   EXPECT_EQ(r.value().separators[0].symbol, ':');
   EXPECT_NEAR(r.value().separators[0].box.y, 15 + 35 - 2.5f, 2);
+  // A speck thinner than the pen in the same gap (scanner noise) is no third mark there: the
+  // colon stands. (It used to count, and a gap of three marks holds no colon: "14.07".)
+  auto canvas = testutil::render(strokes, 520, 140, 1.0f, 15, 15, 5);
+  digits::PixelFormat format;
+  auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  ASSERT_EQ(format, digits::PixelFormat::Gray8);
+  px[static_cast<size_t>(15 + 60) * 520 + 15 + 236] = 0;
+  r = model().read_image({px.data(), 520, 140, format, 0});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r.value().text, "14:07");
 }
 
 TEST(ReadImage, AFlatMarkAtMidHeightBetweenDigitsIsAHyphen) {

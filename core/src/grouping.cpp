@@ -212,10 +212,12 @@ char separator(size_t i, const Frame& upright, const Frame& plain, float height,
   // touches both as written, and may seem not to once the slant is taken out. Nor may the left
   // neighbour float above the right one's line, as the hook of such a "4" does when its bar
   // touches neither ("1-1"). (The right one may: it is the hook of a "4" after a hyphen.)
-  if (flat(m, height, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen) &&
-      !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
+  // (What `dash` and `dot_like` ask of the pen alone is asked first: the gap search costs the
+  // groups times their ink, for each of what may be thousands of specks.)
+  if (flat(m, height, pen) && m.w() >= 3 * pen && m.h() >= 0.7f * pen && in_gap(m, plain, height, own, gap, 0, 0) &&
+      dash(m, gap, pen) && !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
     return '-';
-  if (!in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
+  if (std::min(m.w(), m.h()) < 0.7f * pen || !in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.h() > 1.2f * m.w() && (m.y1 > base + 0.1f * line || m.h() >= 0.12f * line) ? ',' : '.';
@@ -360,8 +362,12 @@ class Grouper {
     candidates.insert(candidates.end(), small_.begin(), small_.end());
     std::vector<std::pair<size_t, int>> in_gaps;  // (gap's left digit, mark)
     std::vector<Gap> gap_of(marks_.size());
+    // A speck thinner than the pen is no dot of a colon (`colon` asks both to be dot_like), and
+    // does not count among a gap's marks: noise neither makes nor unmakes a colon (and the gap
+    // search is not paid for thousands of specks).
     for (int i : candidates)
-      if (in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i], pen_))
+      if (std::min(plain_[i].w(), plain_[i].h()) >= 0.7f * pen_ &&
+          in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i], pen_))
         in_gaps.push_back({gap_of[i].left, i});
     std::sort(in_gaps.begin(), in_gaps.end());
     auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
