@@ -171,16 +171,23 @@ bool in_a_gap(size_t i, const Frame& upright, const Frame& plain, float height, 
          in_gap(plain.marks[i], plain, height, own, gap, 0.03f, 0.1f, pen);
 }
 
+// Whether a mark is, both ways, at least 0.7 of the pen's thickness (`pen`; 0 for strokes): in a
+// picture, thinner is a speck of noise or the broken-off end of a stroke.
+bool pen_thick(const Mark& m, float pen) { return std::min(m.w(), m.h()) >= 0.7f * pen; }
+
 // Whether a mark is round enough and, in a picture, about as thick as the pen (`pen`; 0 for
 // strokes) to be a point: not flat (a "1"'s foot, a "2"'s base written apart), not a speck of
 // noise or the broken-off end of a stroke in a scanned digit (thinner than its strokes).
 bool dot_like(const Mark& m, float line, float pen) {
-  return m.w() <= 1.5f * m.h() + 0.04f * line && std::min(m.w(), m.h()) >= 0.7f * pen;
+  return m.w() <= 1.5f * m.h() + 0.04f * line && pen_thick(m, pen);
 }
 
 // Whether a mark is flat (a quarter of its width tall at most, beside the pen's thickness) and no
 // longer than 0.9 of a digit is tall: it may be a dash (`dash` decides once its gap is known).
 bool flat(const Mark& m, float height, float pen) { return m.h() <= 0.25f * m.w() + pen && m.w() <= 0.9f * height; }
+
+// What a dash needs of the pen alone, before its gap is known: `pens` pens long, 0.7 of one thick.
+bool pen_sized_dash(const Mark& m, float pen, float pens = 3) { return m.w() >= pens * pen && m.h() >= 0.7f * pen; }
 
 // Whether a mark in a gap is a dash: flat, at least 0.08 of the digits' height long (`pens` pens
 // in a picture: a broken-off bit of a stroke is shorter), its middle between 0.2 and 0.75 of their
@@ -189,7 +196,7 @@ bool flat(const Mark& m, float height, float pen) { return m.h() <= 0.25f * m.w(
 // "555-1234"), which the network alone reads as a "1" ("14-07" read "14107").
 bool dash(const Mark& m, const Gap& gap, float pen, float pens = 3) {
   const float line = gap.line, middle = (m.y0 + m.y1) / 2;
-  return m.w() >= std::max(0.08f * line, pens * pen) && flat(m, line, pen) && m.h() >= 0.7f * pen &&
+  return pen_sized_dash(m, pen, pens) && m.w() >= 0.08f * line && flat(m, line, pen) &&
          middle >= gap.base - 0.75f * line && middle <= gap.base - 0.2f * line;
 }
 
@@ -214,10 +221,10 @@ char separator(size_t i, const Frame& upright, const Frame& plain, float height,
   // touches neither ("1-1"). (The right one may: it is the hook of a "4" after a hyphen.)
   // (What `dash` and `dot_like` ask of the pen alone is asked first: the gap search costs the
   // groups times their ink, for each of what may be thousands of specks.)
-  if (flat(m, height, pen) && m.w() >= 3 * pen && m.h() >= 0.7f * pen && in_gap(m, plain, height, own, gap, 0, 0) &&
-      dash(m, gap, pen) && !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
+  if (flat(m, height, pen) && pen_sized_dash(m, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen) &&
+      !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
     return '-';
-  if (std::min(m.w(), m.h()) < 0.7f * pen || !in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
+  if (!pen_thick(m, pen) || !in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
   const float base = gap.base, line = gap.line;
   if (m.y0 < base - line / 3 || m.y1 > base + 0.4f * line || !dot_like(m, line, pen)) return 0;
   return m.h() > 1.2f * m.w() && (m.y1 > base + 0.1f * line || m.h() >= 0.12f * line) ? ',' : '.';
@@ -366,8 +373,7 @@ class Grouper {
     // does not count among a gap's marks: noise neither makes nor unmakes a colon (and the gap
     // search is not paid for thousands of specks).
     for (int i : candidates)
-      if (std::min(plain_[i].w(), plain_[i].h()) >= 0.7f * pen_ &&
-          in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i], pen_))
+      if (pen_thick(plain_[i], pen_) && in_a_gap(i, upright(), plain(), digit_, small_groups, gap_of[i], pen_))
         in_gaps.push_back({gap_of[i].left, i});
     std::sort(in_gaps.begin(), in_gaps.end());
     auto over = [&](int other, int in) {  // roughly one over the other, as written or upright
