@@ -416,10 +416,12 @@ TEST(ReadImage, ASingleMnistDigitAnswersExactlyAsPredictImage) {
 
 // Strokes drawn dark on light into a w x h picture (offset ox, oy; pen in pixels), then read.
 digits::Result<digits::Reading> read_drawing(const std::vector<digits::Stroke>& strokes, int w, int h, float ox,
-                                             float oy, float pen) {
+                                             float oy, float pen, const std::vector<std::pair<int, int>>& specks = {}) {
   const auto canvas = testutil::render(strokes, w, h, 1.0f, ox, oy, pen);
   digits::PixelFormat format;
-  const auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
+  EXPECT_EQ(format, digits::PixelFormat::Gray8);
+  for (const auto& [x, y] : specks) px[static_cast<std::size_t>(y) * w + x] = 0;  // one dark pixel each
   return model().read_image({px.data(), w, h, format, 0});
 }
 
@@ -474,13 +476,8 @@ TEST(ReadImage, APointLowBetweenDigitsIsASeparator) {
   ASSERT_EQ(r.value().separators.size(), 1u);
   EXPECT_NEAR(r.value().separators[0].box.x, 15 + 230 - 2.5f, 2);
   // A speck thinner than the pen at the same place is noise, not a point.
-  auto canvas = testutil::render(concat({shifted(1, 0), shifted(0, 120), shifted(4, 260), shifted(7, 380)}), 520, 140,
-                                 1.0f, 15, 15, 5);
-  digits::PixelFormat format;
-  auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
-  ASSERT_EQ(format, digits::PixelFormat::Gray8);
-  px[static_cast<size_t>(15 + 98) * 520 + 15 + 232] = 0;
-  r = model().read_image({px.data(), 520, 140, format, 0});
+  r = read_drawing(concat({shifted(1, 0), shifted(0, 120), shifted(4, 260), shifted(7, 380)}), 520, 140, 15, 15, 5,
+                   {{15 + 232, 15 + 98}});
   ASSERT_TRUE(r) << r.error();
   EXPECT_TRUE(r.value().separators.empty()) << r.value().text;
   EXPECT_EQ(r.value().digits.size(), 4u) << r.value().text;
@@ -497,12 +494,7 @@ TEST(ReadImage, TwoDotsOneOverTheOtherInAGapAreAColon) {
   EXPECT_NEAR(r.value().separators[0].box.y, 15 + 35 - 2.5f, 2);
   // A speck thinner than the pen in the same gap (scanner noise) is no third mark there: the
   // colon stands. (It used to count, and a gap of three marks holds no colon: "14.07".)
-  auto canvas = testutil::render(strokes, 520, 140, 1.0f, 15, 15, 5);
-  digits::PixelFormat format;
-  auto px = testutil::to_pixels(canvas, testutil::Style::DarkOnLight, format);
-  ASSERT_EQ(format, digits::PixelFormat::Gray8);
-  px[static_cast<size_t>(15 + 60) * 520 + 15 + 236] = 0;
-  r = model().read_image({px.data(), 520, 140, format, 0});
+  r = read_drawing(strokes, 520, 140, 15, 15, 5, {{15 + 236, 15 + 60}});
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r.value().text, "14:07");
 }
