@@ -200,10 +200,6 @@ bool dash(const Mark& m, const Gap& gap, float pen, float pens = 3) {
          middle >= gap.base - 0.75f * line && middle <= gap.base - 0.2f * line;
 }
 
-// Whether box a's foot is above the lowest 30 % of box b: not a digit on b's line (read.cpp's
-// joins use the same measure for a part of a digit).
-bool floats(const Mark& a, const Mark& b) { return a.y1 < b.y0 + 0.7f * b.h(); }
-
 // A small mark low in the gap between two digits is a decimal point or a comma ("12.50",
 // "1,000"), not a bit of either digit: '.', or ',' when it is taller than wide and reaches below
 // the digits' baseline or is over a tenth of a line long (a short comma that ends on the
@@ -222,7 +218,7 @@ char separator(size_t i, const Frame& upright, const Frame& plain, float height,
   // (What `dash` and `dot_like` ask of the pen alone is asked first: the gap search costs the
   // groups times their ink, for each of what may be thousands of specks.)
   if (flat(m, height, pen) && pen_sized_dash(m, pen) && in_gap(m, plain, height, own, gap, 0, 0) && dash(m, gap, pen) &&
-      !floats(plain.boxes[gap.left], plain.boxes[gap.right]))
+      !floats(plain.boxes[gap.left].y1, plain.boxes[gap.right].y0, plain.boxes[gap.right].h()))
     return '-';
   if (!pen_thick(m, pen) || !in_a_gap(i, upright, plain, height, own, gap, pen)) return 0;
   const float base = gap.base, line = gap.line;

@@ -37,6 +37,11 @@ void add_segment_ink(Mark& m, float ax, float ay, float bx, float by);
 // a third as tall as the tallest, so bars, dots and ticks do not count).
 float digit_height(const std::vector<Mark>& marks);
 
+// Whether ink whose foot is at `foot` floats above a digit whose box starts at `top` and is
+// `height` tall: the foot above that digit's lowest 30 %, so not on its line. Reading's joins take
+// such a part more readily (read.cpp); a hyphen wants no floating neighbour on its left.
+inline bool floats(float foot, float top, float height) { return foot < top + 0.7f * height; }
+
 // Whether a mark is too small to be a digit (under 0.3 of the digits' height either way).
 bool tiny(const Mark& m, float height);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "digits/digits.h"
+#include "grouping.h"
 #include "segment_internal.h"
 
 namespace digits {
@@ -90,7 +91,7 @@ Pair pair(const Atoms& a, const Atoms::Atom& left, const Atoms::Atom& right) {
       low.height < 0.3f * a.height && low.width >= 2 * low.height && low.y + low.height <= high.y + 0.3f * high.height;
   return Pair{(overlap && width < 0.85f * tall) || (next_to && width < 0.9f * tall),
               near && low.height < 0.7f * a.height && width < (flat_top ? 2.0f : 1.4f) * tall,
-              low.y + low.height < high.y + 0.7f * high.height};
+              detail::floats(low.y + low.height, high.y, high.height)};
 }
 
 // Whether a point or a comma stands between two atoms: then they are two digits, whatever the
