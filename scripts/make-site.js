@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Writes the static site: web/ plus the WebAssembly build (digits.js, digits.wasm), plus
-// digits-wasm.js (the wasm as base64, for pages opened from file://, which cannot fetch it), and
-// the service worker with its cache version (a hash of every file) and file list filled in.
+// Writes the static site: web/ plus the WebAssembly builds (digits.js, digits.wasm and, when built,
+// digits-relaxed.wasm), plus digits-wasm.js (the wasm as base64, for pages opened from file://,
+// which cannot fetch it), and the service worker with its cache version (a hash of every file) and
+// file list filled in.
 //
-//   node scripts/make-site.js WASM_DIR OUT_DIR
+//   node scripts/make-site.js WASM_DIR OUT_DIR [--relaxed RELAXED_WASM_DIR]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -40,15 +41,70 @@ for (const name of ['digits.js', 'digits.wasm']) {
 }
 
 // The relaxed-SIMD build (wasm-relaxed preset), when it was built: digits.js prefers it where the
-// browser supports relaxed SIMD.
-const relaxed = ['digits-relaxed.js', 'digits-relaxed.wasm'];
-if (relaxedDir && relaxed.every((n) => fs.existsSync(path.join(relaxedDir, n)))) {
-  for (const name of relaxed) {
-    fs.copyFileSync(path.join(relaxedDir, name), path.join(outDir, name));
-    copied.push(name);
+// browser supports relaxed SIMD, and runs it under its own glue, so the two modules must import and
+// export the same names (checked here: a mismatch would only show as a failed load in a browser).
+const relaxedWasm = relaxedDir && path.join(relaxedDir, 'digits-relaxed.wasm');
+if (relaxedWasm && fs.existsSync(relaxedWasm)) {
+  const glue = interfaceOf(path.join(outDir, 'digits.wasm'));
+  const mod = interfaceOf(relaxedWasm);
+  const missing = mod.imports.filter((i) => !glue.imports.includes(i))
+    .concat(glue.exports.filter((e) => !mod.exports.includes(e)).map((e) => 'export ' + e));
+  if (missing.length) {
+    console.error(`make-site: digits-relaxed.wasm does not fit digits.js's glue (${missing.join(', ')}): ` +
+      'link both builds with the same Emscripten settings (wasm/CMakeLists.txt)');
+    process.exit(1);
   }
+  fs.copyFileSync(relaxedWasm, path.join(outDir, 'digits-relaxed.wasm'));
+  copied.push('digits-relaxed.wasm');
 } else if (relaxedDir) {
   console.warn(`make-site: no relaxed-SIMD build in ${relaxedDir}; the site has the SIMD128 build only`);
+}
+
+// A module's imports ("module.name kind") and exports ("name kind"), read from its import and
+// export sections (node cannot compile the relaxed module without a flag, so not through
+// WebAssembly.Module.imports).
+function interfaceOf(file) {
+  const b = fs.readFileSync(file);
+  let at = 8;
+  const u32 = () => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = b[at++];
+      v += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return v;
+    }
+  };
+  const name = () => {
+    const n = u32();
+    at += n;
+    return b.toString('utf8', at - n, at);
+  };
+  const limits = () => { if (u32() & 1) u32(); u32(); };
+  const out = { imports: [], exports: [] };
+  while (at < b.length) {
+    const id = b[at++];
+    const size = u32();
+    const end = at + size;
+    if (id === 2) {
+      for (let i = u32(); i > 0; --i) {
+        const what = name() + '.' + name();
+        const kind = b[at++];
+        if (kind === 0) u32();                   // function: type index
+        else if (kind === 1) { at++; limits(); } // table: reference type, limits
+        else if (kind === 2) limits();           // memory
+        else at += 2;                            // global: value type, mutability
+        out.imports.push(what + ' ' + kind);
+      }
+    } else if (id === 7) {
+      for (let i = u32(); i > 0; --i) {
+        const what = name();
+        out.exports.push(what + ' ' + b[at++]);
+        u32();
+      }
+    }
+    at = end;
+  }
+  return out;
 }
 
 // file:// pages cannot fetch .wasm files: each build also comes as a classic script holding it.

@@ -59,12 +59,13 @@
   }
 
   // The two builds of the same core: relaxed SIMD (int8 dot-product kernels, ~2x faster) where
-  // the browser has it, plain SIMD128 everywhere else.
+  // the browser has it, plain SIMD128 everywhere else. Both modules run under the one Emscripten
+  // glue in this file (they import and export the same names: scripts/make-site.js checks), so
+  // choosing the relaxed build costs no second script.
   const VARIANTS = {
-    relaxed: { factory: 'createDigitsCoreRelaxed', script: 'digits-relaxed.js', wasm: 'digits-relaxed.wasm',
-      inline: 'digits-relaxed-wasm.js', base64: 'DIGITS_RELAXED_WASM_BASE64' },
-    simd128: { factory: 'createDigitsCore', script: null, wasm: 'digits.wasm', inline: 'digits-wasm.js',
-      base64: 'DIGITS_WASM_BASE64' },
+    relaxed: { name: 'relaxed', wasm: 'digits-relaxed.wasm', inline: 'digits-relaxed-wasm.js',
+      base64: 'DIGITS_RELAXED_WASM_BASE64' },
+    simd128: { name: 'simd128', wasm: 'digits.wasm', inline: 'digits-wasm.js', base64: 'DIGITS_WASM_BASE64' },
   };
 
   // Milliseconds for load()'s phases (performance.now() is in browsers and node alike).
@@ -89,14 +90,6 @@
       s.onerror = function () { reject(new Error('Could not load ' + url)); };
       document.head.appendChild(s);
     });
-  }
-
-  // The Emscripten factory of a variant (the SIMD128 one is in this file).
-  function factoryOf(variant, base) {
-    if (variant === VARIANTS.simd128) return Promise.resolve(factory);
-    if (root[variant.factory]) return Promise.resolve(root[variant.factory]);
-    if (isNode()) return Promise.resolve(require(require('path').join(__dirname, variant.script)));
-    return loadScript(base + variant.script).then(function () { return root[variant.factory]; });
   }
 
   // Streaming compilation where the server sends application/wasm, else from the bytes.
@@ -162,37 +155,44 @@
       const relaxed = want === 'relaxed' || (want === 'auto' && hasRelaxedSimd());
       let variant = relaxed ? VARIANTS.relaxed : VARIANTS.simd128;
       const fromDisk = typeof location !== 'undefined' && location.protocol === 'file:';
-      // Over http(s), download and compile the wasm while the variant's glue script loads.
-      const streaming = !options.wasmBinary && !isNode() && !fromDisk;
-      const timed = function (c) {
-        if (c) c.then(function () { loadMs.compiled = now() - t0; }, function () {});
-        return c;
+      // A variant's module: its bytes, or over http(s) the module itself, compiled as it downloads.
+      const source = function (v) {
+        if (options.wasmBinary) return Promise.resolve({ binary: options.wasmBinary });
+        if (isNode()) {  // node's fetch() cannot read local files
+          return Promise.resolve().then(function () {
+            return { binary: require('fs').readFileSync(require('path').join(__dirname, v.wasm)) };
+          });
+        }
+        if (fromDisk) return loadInlineWasm(base, v).then(function (binary) { return { binary: binary }; });
+        return compileWasm(base + v.wasm).then(function (module) {
+          loadMs.compiled = now() - t0;
+          return { module: module };
+        });
       };
-      let compiled = timed(streaming ? compileWasm(base + variant.wasm) : null);
-      let create;
+      const cannotStart = function (e) {
+        return new Error('The model could not start: ' + (e && e.message ? e.message : e));
+      };
+      let wasm;
       try {
-        create = await factoryOf(variant, base);
+        wasm = await source(variant);
       } catch (e) {
-        if (want === 'relaxed') throw e;
+        if (want !== 'auto' || variant === VARIANTS.simd128) throw cannotStart(e);
         variant = VARIANTS.simd128;  // a site built without the relaxed variant
-        create = factory;
-        if (compiled) compiled.catch(function () {});  // its 404 is expected, not an error
-        compiled = timed(streaming ? compileWasm(base + variant.wasm) : null);
+        try {
+          wasm = await source(variant);
+        } catch (e2) {
+          throw cannotStart(e2);
+        }
       }
       const config = { locateFile: function (name) { return base + name; } };
       let failed = null;
-      if (options.wasmBinary) {
-        config.wasmBinary = options.wasmBinary;
-      } else if (isNode()) {
-        // node: its fetch() cannot read local files, so read the bytes directly.
-        config.wasmBinary = require('fs').readFileSync(require('path').join(__dirname, variant.wasm));
-      } else if (fromDisk) {
-        config.wasmBinary = await loadInlineWasm(base, variant);
+      if (wasm.binary) {
+        config.wasmBinary = wasm.binary;
       } else {
         failed = new Promise(function (resolve, reject) {
           config.instantiateWasm = function (imports, receive) {
-            compiled.then(function (module) {
-              return WebAssembly.instantiate(module, imports).then(function (instance) { receive(instance, module); });
+            WebAssembly.instantiate(wasm.module, imports).then(function (instance) {
+              receive(instance, wasm.module);
             }).catch(reject);
             return {};  // Emscripten: instantiation is asynchronous
           };
@@ -200,9 +200,9 @@
       }
       let core;
       try {
-        core = await (failed ? Promise.race([create(config), failed]) : create(config));
+        core = await (failed ? Promise.race([factory(config), failed]) : factory(config));
       } catch (e) {
-        throw new Error('The model could not start: ' + (e && e.message ? e.message : e));
+        throw cannotStart(e);
       }
       loadMs.started = now() - t0;
       const precision = options.precision === 'f32' ? 0 : 1;
@@ -214,7 +214,7 @@
         throw new Error('The model could not load: ' + error);
       }
       loadMs.opened = now() - t0;
-      const model = new DigitsModel(core, session, variant === VARIANTS.relaxed ? 'relaxed' : 'simd128');
+      const model = new DigitsModel(core, session, variant.name);
       model.info.loadMs = loadMs;
       return model;
     }
