@@ -44,7 +44,7 @@ wasm: deps-wasm
 	cmake --preset wasm >/dev/null
 	cmake --build --preset wasm -j $(JOBS)
 
-# The relaxed-SIMD build of the bindings (digits-relaxed.js/.wasm, clang 19), and its core suite
+# The relaxed-SIMD build of the bindings (digits-relaxed.wasm, clang 19), and its core suite
 # under node (flagged relaxed SIMD).
 wasm-relaxed: deps-wasm
 	cmake --preset wasm-relaxed >/dev/null
