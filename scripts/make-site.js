@@ -9,6 +9,7 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+const { inlineStart } = require('./start-script.js');
 
 const args = process.argv.slice(2);
 let relaxedDir = null;
@@ -27,8 +28,30 @@ fs.mkdirSync(outDir, { recursive: true });
 const copied = [];
 for (const name of fs.readdirSync(webDir).sort()) {
   if (name === 'sw.js') continue;  // templated below
-  fs.copyFileSync(path.join(webDir, name), path.join(outDir, name));
+  if (name === 'index.html') {
+    fs.writeFileSync(path.join(outDir, name), withStartScript(fs.readFileSync(path.join(webDir, name), 'utf8')));
+  } else {
+    fs.copyFileSync(path.join(webDir, name), path.join(outDir, name));
+  }
   copied.push(name);
+}
+
+// wasm/start.js, inlined where the page says (so the model's download starts while the page's
+// scripts are still on their way), and allowed by its hash in the page's Content-Security-Policy.
+// digits-server sends the page's policy as its own (server/static_files.cpp).
+function withStartScript(html) {
+  const policy = /(<meta http-equiv="Content-Security-Policy"[^>]*script-src 'self' 'wasm-unsafe-eval')/;
+  if (!policy.test(html)) {
+    console.error("make-site: web/index.html needs a Content-Security-Policy with script-src 'self' 'wasm-unsafe-eval'");
+    process.exit(1);
+  }
+  try {
+    const start = inlineStart(html);
+    return start.html.replace(policy, `$1 ${start.source}`);
+  } catch (e) {
+    console.error(`make-site: web/index.html: ${e.message}`);
+    process.exit(1);
+  }
 }
 for (const name of ['digits.js', 'digits.wasm']) {
   const from = path.join(wasmDir, name);

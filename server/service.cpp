@@ -14,7 +14,9 @@
 namespace server {
 namespace {
 
-// For every answer: the page needs only itself, plus 'wasm-unsafe-eval' to compile its model.
+// For every answer but an HTML page that declares its own (the site's index.html allows its inline
+// start script by hash: StaticFile::policy): the page needs only itself, plus 'wasm-unsafe-eval'
+// to compile its model.
 constexpr const char* kContentSecurityPolicy =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -141,6 +141,20 @@ bool accepts_gzip(const std::string& accept_encoding) {
   return false;
 }
 
+std::string page_policy(const std::string& html) {
+  const std::size_t tag = html.find("http-equiv=\"Content-Security-Policy\"");
+  if (tag == std::string::npos) return "";
+  const std::size_t end = html.find('>', tag);
+  const std::size_t content = html.find("content=\"", tag);
+  if (content == std::string::npos || content > end) return "";
+  const std::size_t from = content + 9, to = html.find('"', from);
+  if (to == std::string::npos || to > end || to == from) return "";
+  const std::string policy = html.substr(from, to - from);
+  for (unsigned char c : policy)
+    if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '"') return "";
+  return policy + "; frame-ancestors 'none'";
+}
+
 digits::Result<std::unique_ptr<StaticFiles>> StaticFiles::open(const std::string& root) {
   const std::string real = realpath_of(root);
   struct stat st {};
@@ -189,6 +203,9 @@ digits::Result<std::shared_ptr<const StaticFile>> StaticFiles::load(const std::s
   const bool always_check = ends_with(real, ".html") || ends_with(real, "/sw.js");
   f->cache_control = always_check ? "no-cache" : "public, max-age=300";
   f->etag = etag_of(f->bytes);
+  // The page's policy allows its own inline script by hash (scripts/make-site.js writes both):
+  // the server's policy, which allows none, would block it.
+  if (f->mime.rfind("text/html", 0) == 0) f->policy = page_policy(f->bytes);
   if (compressible(f->mime) && f->bytes.size() >= 256) {
     std::string gz = gzip(f->bytes);
     if (!gz.empty() && gz.size() < f->bytes.size() * 9 / 10) f->gzipped = std::move(gz);
@@ -244,6 +261,7 @@ void StaticFiles::serve(const Request& req, Response& res) {
     return;
   }
   res.status = 200;
+  if (!f->policy.empty()) res.set_header("Content-Security-Policy", f->policy);
   if (gz) res.set_header("Content-Encoding", "gzip");
   // Aliasing constructor: the body shares the cached entry's lifetime without copying it.
   std::shared_ptr<const std::string> body(f, gz ? &f->gzipped : &f->bytes);

@@ -24,6 +24,7 @@ struct StaticFile {
   std::string etag;  // quoted; the gzip form adds -gz inside the quotes
   std::string bytes;
   std::string gzipped;  // empty when the type does not compress or it would not be smaller
+  std::string policy;   // an HTML page's own Content-Security-Policy, sent instead of the server's
   std::int64_t mtime_ns = 0, size = 0;
   std::uint64_t inode = 0;
 };
@@ -58,5 +59,9 @@ class StaticFiles {
 // Exposed for tests: the MIME type for a file name, and whether an Accept-Encoding allows gzip.
 std::string mime_type(const std::string& path);
 bool accepts_gzip(const std::string& accept_encoding);
+// The Content-Security-Policy a page declares in its <meta http-equiv> tag, plus what only a
+// header can say (frame-ancestors 'none'); "" when it declares none, or one that cannot go into a
+// header as written (anything but printable ASCII, or quotes and angle brackets).
+std::string page_policy(const std::string& html);
 
 }  // namespace server

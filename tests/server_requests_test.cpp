@@ -261,6 +261,22 @@ TEST(ServerConfig, FlagsThenEnvironmentThenDefaults) {
   EXPECT_NE(e.error().find("DIGITS_PORT"), std::string::npos) << e.error();
 }
 
+TEST(ServerStatic, APageSendsItsOwnPolicyWhenItCanGoIntoAHeader) {
+  const std::string policy = "default-src 'self'; script-src 'self' 'sha256-AbC+/1='";
+  EXPECT_EQ(server::page_policy("<head><meta http-equiv=\"Content-Security-Policy\"\n  content=\"" + policy +
+                                "\"><title>x</title>"),
+            policy + "; frame-ancestors 'none'");
+  EXPECT_EQ(server::page_policy("<p>no policy</p>"), "");
+  EXPECT_EQ(server::page_policy("<meta http-equiv=\"Content-Security-Policy\">"), "");  // no content
+  EXPECT_EQ(server::page_policy("<meta http-equiv=\"Content-Security-Policy\"><p content=\"a\">"), "");
+  EXPECT_EQ(server::page_policy("<meta http-equiv=\"Content-Security-Policy\" content=\"\">"), "");
+  // What could split or end the header, or is no policy text, keeps the server's own.
+  for (const char* bad : {"default-src 'self'\r\nSet-Cookie: a=b", "script-src 'self' <x>", "script-src \xc3\xa9"})
+    EXPECT_EQ(server::page_policy(std::string("<meta http-equiv=\"Content-Security-Policy\" content=\"") + bad + "\">"),
+              "")
+        << bad;
+}
+
 TEST(ServerStatic, MimeTypesAndAcceptEncoding) {
   EXPECT_EQ(server::mime_type("/a/digits.wasm"), "application/wasm");
   EXPECT_EQ(server::mime_type("manifest.webmanifest"), "application/manifest+json");

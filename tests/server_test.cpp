@@ -59,6 +59,8 @@ struct Site {
     write_file(root + "/manifest.webmanifest", R"({"name": "digits", "start_url": "./"})");
     write_file(root + "/sw.js", "self.addEventListener('fetch', () => {});");
     write_file(root + "/sub/index.html", "<p>sub</p>");
+    write_file(root + "/sub/own-policy.html",
+               "<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'self' 'sha256-x='\"><p>own</p>");
     write_file(root + "/.hidden", "hidden");
     symlink("app.js", (root + "/inside-link.js").c_str());
     symlink("../secret.txt", (root + "/outside-link.txt").c_str());
@@ -675,6 +677,14 @@ TEST_F(Server, ServesTheSiteWithTypesCachingAndGzip) {
   auto sub = c.Get("/sub/");
   ASSERT_TRUE(sub);
   EXPECT_EQ(sub->body, "<p>sub</p>");
+  // A page with its own policy (the site's index.html allows its inline start script by hash) is
+  // sent with that policy; one without, and every other file, with the server's.
+  EXPECT_NE(sub->get_header_value("Content-Security-Policy").find("script-src 'self' 'wasm-unsafe-eval'"),
+            std::string::npos);
+  auto own = c.Get("/sub/own-policy.html");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->get_header_value("Content-Security-Policy"), "script-src 'self' 'sha256-x='; frame-ancestors 'none'");
+  EXPECT_EQ(own->get_header_value("Content-Security-Policy").find("wasm-unsafe-eval"), std::string::npos);
   // A symlink that stays inside the site is fine.
   auto link = c.Get("/inside-link.js");
   ASSERT_TRUE(link);

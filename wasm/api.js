@@ -164,7 +164,13 @@
           });
         }
         if (fromDisk) return loadInlineWasm(base, v).then(function (binary) { return { binary: binary }; });
-        return compileWasm(base + v.wasm).then(function (module) {
+        // The page's head may have started this very download already (start.js).
+        const url = new URL(base + v.wasm, location.href).href;
+        const early = root.DigitsModelStart;
+        const compiled = early && early.url === url
+          ? early.compiled.catch(function () { return compileWasm(url); })
+          : compileWasm(url);
+        return compiled.then(function (module) {
           loadMs.compiled = now() - t0;
           return { module: module };
         });

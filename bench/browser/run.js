@@ -17,8 +17,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const MODELS = path.join(ROOT, 'build/bench-browser/models');
 const OUT_JSON = path.join(ROOT, 'build/bench/browser.json');
 const IMPLS = {
-  digits: { label: 'ours (DigitsModel wasm, relaxed SIMD where available)', page: '/bench/digits.html' },
-  'digits-simd128': { label: 'ours, SIMD128 build (browsers without relaxed SIMD)', page: '/bench/digits.html?simd=simd128' },
+  digits: { label: 'ours (DigitsModel wasm, relaxed SIMD where available)', page: '/bench/ours/digits.html' },
+  'digits-simd128': { label: 'ours, SIMD128 build (browsers without relaxed SIMD)', page: '/bench/ours/digits-simd128.html?simd=simd128' },
   tfjs: { label: 'TF.js 4.22 wasm', page: '/bench/tfjs.html' },
   ort: { label: 'onnxruntime-web 1.30 wasm', page: '/bench/ort.html' },
 };
@@ -46,6 +46,21 @@ function parseArgs(argv) {
 
 // ---- static server (scripts/serve.js) ------------------------------------------------------
 const { serve: serveFiles } = require('../../scripts/serve.js');
+const { inlineStart } = require('../../scripts/start-script.js');
+
+// Our page, digits.html, with wasm/start.js inlined at the top of its head as the site's
+// index.html has it (its wasm then downloads while the page's scripts are still on their way):
+// one copy per build, data-simd telling start.js which one the page will ask load() for.
+function writeOurPages() {
+  const dir = path.join(ROOT, 'build/bench-browser/pages');
+  fs.mkdirSync(dir, { recursive: true });
+  const html = fs.readFileSync(path.join(__dirname, 'digits.html'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'digits.html'), inlineStart(html, 'data-base="/site/"').html);
+  fs.writeFileSync(path.join(dir, 'digits-simd128.html'),
+    inlineStart(html, 'data-base="/site/" data-simd="simd128"').html);
+  return dir;
+}
+
 // isolated: with COOP/COEP (fine-grained timers for the latency loop). The timed navigations use
 // a plain server instead, like a real site: a cross-origin-isolated page costs ~50 ms more to
 // start in Chromium (its own process), for every implementation alike.
@@ -56,6 +71,7 @@ function serve(isolated) {
       '/site/': path.join(ROOT, 'build/site'),
       '/node_modules/': path.join(ROOT, 'node_modules'),
       '/bench/': __dirname,
+      '/bench/ours/': writeOurPages(),
       '/models/': MODELS,
     },
     // Cross-origin isolation: performance.now() gets its fine (5 us) resolution, not 100 us.
