@@ -13,6 +13,8 @@
 //   it follows; -1: a minus sign), box}
 //
 // Errors (bad input, no WebAssembly) are thrown as Error objects with a message meant for people.
+// For a sooner first prediction, a page inlines wasm/start.js at the top of its <head>: it starts
+// the right build's download before this script has arrived, and load() takes that module.
 (function (root) {
   'use strict';
   const factory = createDigitsCore; // defined by the Emscripten output just above
