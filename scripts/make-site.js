@@ -53,6 +53,7 @@ function withStartScript(html) {
     process.exit(1);
   }
 }
+
 for (const name of ['digits.js', 'digits.wasm']) {
   const from = path.join(wasmDir, name);
   if (!fs.existsSync(from)) {
@@ -65,7 +66,8 @@ for (const name of ['digits.js', 'digits.wasm']) {
 
 // The relaxed-SIMD build (wasm-relaxed preset), when it was built: digits.js prefers it where the
 // browser supports relaxed SIMD, and runs it under its own glue, so the two modules must import and
-// export the same names (checked here: a mismatch would only show as a failed load in a browser).
+// export the same names (checked here, names and kinds, not signatures: a mismatch would otherwise
+// only show as a failed load in a browser).
 const relaxedWasm = relaxedDir && path.join(relaxedDir, 'digits-relaxed.wasm');
 if (relaxedWasm && fs.existsSync(relaxedWasm)) {
   const glue = interfaceOf(path.join(outDir, 'digits.wasm'));
