@@ -255,13 +255,14 @@ void StaticFiles::serve(const Request& req, Response& res) {
   const std::string etag = gz ? f->etag.substr(0, f->etag.size() - 1) + "-gz\"" : f->etag;
   res.set_header("Cache-Control", f->cache_control);
   res.set_header("ETag", etag);
+  // On a 304 too: a cache takes the revalidation's headers for the copy it keeps.
+  if (!f->policy.empty()) res.set_header("Content-Security-Policy", f->policy);
   if (!f->gzipped.empty()) res.set_header("Vary", "Accept-Encoding");
   if (req.has_header("If-None-Match") && etag_matches(req.header("If-None-Match"), etag)) {
     res.status = 304;
     return;
   }
   res.status = 200;
-  if (!f->policy.empty()) res.set_header("Content-Security-Policy", f->policy);
   if (gz) res.set_header("Content-Encoding", "gzip");
   // Aliasing constructor: the body shares the cached entry's lifetime without copying it.
   std::shared_ptr<const std::string> body(f, gz ? &f->gzipped : &f->bytes);

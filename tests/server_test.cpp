@@ -685,6 +685,12 @@ TEST_F(Server, ServesTheSiteWithTypesCachingAndGzip) {
   ASSERT_TRUE(own);
   EXPECT_EQ(own->get_header_value("Content-Security-Policy"), "script-src 'self' 'sha256-x='; frame-ancestors 'none'");
   EXPECT_EQ(own->get_header_value("Content-Security-Policy").find("wasm-unsafe-eval"), std::string::npos);
+  // Its revalidation too (a cache keeps the 304's headers): else a returning visitor's page would
+  // carry the server's policy and its inline script would be blocked.
+  auto revalidated = c.Get("/sub/own-policy.html", httplib::Headers{{"If-None-Match", own->get_header_value("ETag")}});
+  ASSERT_TRUE(revalidated);
+  EXPECT_EQ(revalidated->status, 304);
+  EXPECT_EQ(revalidated->get_header_value("Content-Security-Policy"), own->get_header_value("Content-Security-Policy"));
   // A symlink that stays inside the site is fine.
   auto link = c.Get("/inside-link.js");
   ASSERT_TRUE(link);
