@@ -113,6 +113,30 @@ describe('drawing and predicting', () => {
     await done();
   });
 
+  test('a site without the relaxed build runs the SIMD128 one', async () => {
+    // What make-site.js writes when the wasm-relaxed preset was not built: no digits-relaxed*, and
+    // the service worker's list without them.
+    const dir = path.join(b.ARTIFACTS, 'site-without-relaxed');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.cpSync(site, dir, { recursive: true });
+    for (const f of ['digits-relaxed.wasm', 'digits-relaxed-wasm.js']) fs.rmSync(path.join(dir, f), { force: true });
+    const sw = path.join(dir, 'sw.js');
+    const worker = fs.readFileSync(sw, 'utf8');
+    const listed = worker.replace(/const FILES = (\[.*\]);/, (line, list) =>
+      `const FILES = ${JSON.stringify(JSON.parse(list).filter((f) => !f.startsWith('digits-relaxed')))};`);
+    assert.notEqual(listed, worker, 'sw.js lists the relaxed build');
+    fs.writeFileSync(sw, listed);
+    const plain = await b.serve({ root: dir, prefix: '/', log: true });
+    servers.push(plain);
+    const { page, done } = await open(plain.url + '/');
+    assert.equal(await page.evaluate(async () => (await DigitsModel.load()).info.simd), 'simd128');
+    await b.draw(page, place(TEMPLATES[2], PLACEMENTS[0]));
+    await page.click('#predict');
+    assert.equal((await b.readResult(page)).digit, '2');
+    // Where the engine has relaxed SIMD, the start script and load() asked for the missing file.
+    await done(/digits-relaxed\.wasm|404/);
+  });
+
   test('says where a prediction spends its time, operator by operator, in both builds', async () => {
     const { page, done } = await open(server.url + '/');
     const [profiles, error] = await page.evaluate(async () => {
