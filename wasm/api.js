@@ -180,18 +180,11 @@
       const cannotStart = function (e) {
         return new Error('The model could not start: ' + (e && e.message ? e.message : e));
       };
-      let wasm;
-      try {
-        wasm = await source(variant);
-      } catch (e) {
-        if (want !== 'auto' || variant === VARIANTS.simd128) throw cannotStart(e);
+      const wasm = await source(variant).catch(function (e) {
+        if (want !== 'auto' || variant === VARIANTS.simd128) throw e;
         variant = VARIANTS.simd128;  // a site built without the relaxed variant
-        try {
-          wasm = await source(variant);
-        } catch (e2) {
-          throw cannotStart(e2);
-        }
-      }
+        return source(variant);
+      }).catch(function (e) { throw cannotStart(e); });
       const config = { locateFile: function (name) { return base + name; } };
       let failed = null;
       if (wasm.binary) {
